@@ -1,0 +1,50 @@
+# The two commands of the README, and the rest.
+#   make demo   set up, build, run the end-to-end demo
+#   make test   set up, build, run the whole test suite (ctest)
+# PRESET picks the CMake preset (dev by default; ci when CI is set).
+
+PRESET ?= $(if $(CI),ci,dev)
+BUILD  := build/$(PRESET)
+CCACHE := $(shell command -v ccache 2>/dev/null)
+LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+
+.PHONY: all setup configure build demo test test-unit test-integration test-sanitize bench clean help
+
+all: build
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+setup:
+	@bash scripts/setup.sh
+
+configure: setup
+	@mkdir -p build && cmake --preset $(PRESET) $(LAUNCHER) >$(BUILD).configure.log 2>&1 || { cat $(BUILD).configure.log; exit 1; }
+
+build: configure
+	@cmake --build $(BUILD)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+test: build
+	@ctest --preset $(PRESET)
+
+test-unit: build
+	@ctest --preset $(PRESET) -L unit
+
+test-integration: build
+	@ctest --preset $(PRESET) -L integration
+
+# ASan + UBSan build of the unit and integration tests (CI runs it after make test).
+test-sanitize:
+	@$(MAKE) --no-print-directory PRESET=sanitize build
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --preset sanitize -L 'unit|integration'
+
+bench:
+	@echo "make bench: the benchmarks are not written yet; this target is reserved for them." >&2
+	@exit 2
+
+clean:
+	rm -rf build

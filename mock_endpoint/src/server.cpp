@@ -1,0 +1,384 @@
+#include "webhook_mock/server.hpp"
+
+#include "webhook_mock/certificates.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+namespace webhook_mock {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+const char* fault_name(Fault f) {
+  switch (f) {
+    case Fault::connection_reset_by_peer: return "CONNECTION_RESET_BY_PEER";
+    case Fault::empty_response: return "EMPTY_RESPONSE";
+    case Fault::malformed_response_chunk: return "MALFORMED_RESPONSE_CHUNK";
+    case Fault::random_data_then_close: return "RANDOM_DATA_THEN_CLOSE";
+    case Fault::none: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string RecordedRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
+
+struct Server::Impl {
+  ServerOptions options;
+  asio::io_context io;
+  std::optional<asio::ssl::context> tls;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::string ca_pem;
+  std::uint16_t bound_port = 0;
+  std::atomic<bool> stopped{false};
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable arrived;
+  std::deque<RecordedRequest> journal;
+  std::uint64_t total = 0;
+  std::uint64_t evicted = 0;
+  std::shared_ptr<const Responder> responder;
+  std::atomic<std::uint64_t> connections{0};
+
+  explicit Impl(ServerOptions o) : options(std::move(o)) {}
+
+  void start() {
+    if (options.https) {
+      tls.emplace(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+      std::string cert = options.certificate_pem, key = options.private_key_pem;
+      if (cert.empty()) {
+        auto generated = generate_certificates();
+        cert = generated.server_certificate_pem;
+        key = generated.server_key_pem;
+        ca_pem = generated.ca_certificate_pem;
+      }
+      boost::system::error_code ec;
+      tls->use_certificate_chain(asio::buffer(cert), ec);
+      if (!ec) tls->use_private_key(asio::buffer(key), asio::ssl::context::pem, ec);
+      if (ec) throw std::runtime_error("https: cannot use the certificate or key: " + ec.message());
+    }
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options.bind_address, ec);
+    if (ec) throw std::runtime_error("bind address '" + options.bind_address + "' is not an IP address");
+    tcp::endpoint endpoint(address, options.port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + options.bind_address + ":" + std::to_string(options.port) + ": " +
+                               ec.message());
+    }
+    bound_port = acceptor.local_endpoint().port();
+    do_accept();
+    unsigned n = std::max(1u, options.threads);
+    for (unsigned i = 0; i < n; ++i) threads.emplace_back([this] { io.run(); });
+  }
+
+  void stop() {
+    if (stopped.exchange(true)) return;
+    asio::post(io, [this] {
+      boost::system::error_code ignored;
+      acceptor.close(ignored);
+    });
+    io.stop();
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        connections.fetch_add(1, std::memory_order_relaxed);
+        start_session(std::move(socket));
+      }
+      do_accept();
+    });
+  }
+
+  void start_session(tcp::socket socket);
+
+  Response answer(RecordedRequest& request) {
+    std::shared_ptr<const Responder> current;
+    {
+      std::lock_guard lock(mutex);
+      current = responder;
+    }
+    Response response;
+    response.status = options.default_status;
+    if (current && *current) response = (*current)(request);
+    request.answered_status = response.fault == Fault::none ? response.status : 0;
+    request.fault = fault_name(response.fault);
+    return response;
+  }
+
+  void record(RecordedRequest request) {
+    {
+      std::lock_guard lock(mutex);
+      request.sequence = ++total;
+      journal.push_back(std::move(request));
+      while (journal.size() > options.journal_limit) {
+        journal.pop_front();
+        ++evicted;
+      }
+    }
+    arrived.notify_all();
+  }
+};
+
+namespace {
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Server::Impl* server, Stream stream)
+      : server_(server), stream_(std::move(stream)), timer_(stream_.get_executor()) {}
+
+  void run() {
+    boost::system::error_code ec;
+    auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) client_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(server_->options.idle_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code handshake_ec) {
+                                if (!handshake_ec) self->do_read();
+                              });
+    } else {
+      do_read();
+    }
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit));
+    parser_->body_limit(server_->options.body_limit);
+    beast::get_lowest_layer(stream_).expires_after(server_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(boost::system::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+      return close();
+    }
+    if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "headers too large");
+    if (ec == http::error::body_limit) return reject(http::status::payload_too_large, "body too large");
+    if (ec) {
+      if (parser_->got_some()) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
+      return close();
+    }
+    auto& message = parser_->get();
+    RecordedRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    auto question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) request.query = request.target.substr(question + 1);
+    for (const auto& field : message) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.client_address = client_;
+    request.received_ms = unix_ms();
+    keep_alive_ = message.keep_alive();
+    response_ = server_->answer(request);
+    server_->record(std::move(request));
+    if (response_.delay.count() > 0) {
+      timer_.expires_after(response_.delay);
+      timer_.async_wait([self = this->shared_from_this()](boost::system::error_code) { self->respond(); });
+    } else {
+      respond();
+    }
+  }
+
+  void respond() {
+    switch (response_.fault) {
+      case Fault::none: break;
+      case Fault::connection_reset_by_peer: {
+        boost::system::error_code ignored;
+        auto& socket = beast::get_lowest_layer(stream_).socket();
+        socket.set_option(asio::socket_base::linger(true, 0), ignored);
+        socket.close(ignored);
+        return;
+      }
+      case Fault::empty_response: return close();
+      case Fault::malformed_response_chunk:
+        raw_ = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nlorem ipsum dolor sit amet";
+        return write_raw_then_close();
+      case Fault::random_data_then_close:
+        raw_.resize(512);
+        RAND_bytes(reinterpret_cast<unsigned char*>(raw_.data()), static_cast<int>(raw_.size()));
+        return write_raw_then_close();
+    }
+    out_.emplace();
+    out_->version(11);
+    out_->result(static_cast<unsigned>(response_.status));
+    for (const auto& [name, value] : response_.headers) out_->insert(name, value);
+    out_->body() = std::move(response_.body);
+    out_->keep_alive(keep_alive_);
+    out_->prepare_payload();
+    http::async_write(stream_, *out_, [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec || !self->keep_alive_) return self->close();
+      self->do_read();
+    });
+  }
+
+  void reject(http::status status, std::string text) {
+    out_.emplace();
+    out_->version(11);
+    out_->result(status);
+    out_->set(http::field::content_type, "text/plain");
+    out_->body() = std::move(text) + "\n";
+    out_->keep_alive(false);
+    out_->prepare_payload();
+    http::async_write(stream_, *out_, [self = this->shared_from_this()](boost::system::error_code, std::size_t) {
+      self->close();
+    });
+  }
+
+  void write_raw_then_close() {
+    asio::async_write(stream_, asio::buffer(raw_), [self = this->shared_from_this()](boost::system::error_code,
+                                                                                       std::size_t) { self->close(); });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
+  }
+
+  Server::Impl* server_;  // outlives every session: sessions die with its io_context
+  Stream stream_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> out_;
+  Response response_;
+  std::string raw_;
+  std::string client_;
+  bool keep_alive_ = true;
+};
+
+}  // namespace
+
+void Server::Impl::start_session(tcp::socket socket) {
+  if (tls) {
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    std::make_shared<Session<TlsStream>>(this, TlsStream(beast::tcp_stream(std::move(socket)), *tls))
+        ->run();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(this, beast::tcp_stream(std::move(socket)))->run();
+  }
+}
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) { impl_->start(); }
+
+Server::~Server() { stop(); }
+
+void Server::stop() { impl_->stop(); }
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+std::string Server::base_url() const {
+  std::string host = impl_->options.bind_address;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(impl_->options.https ? "https://" : "http://") + host + ":" + std::to_string(port());
+}
+
+const std::string& Server::ca_certificate_pem() const { return impl_->ca_pem; }
+
+void Server::set_responder(Responder responder) {
+  auto shared = std::make_shared<const Responder>(std::move(responder));
+  std::lock_guard lock(impl_->mutex);
+  impl_->responder = std::move(shared);
+}
+
+std::vector<RecordedRequest> Server::requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return {impl_->journal.begin(), impl_->journal.end()};
+}
+
+std::size_t Server::count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->journal.size();
+}
+
+std::uint64_t Server::total_received() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->total;
+}
+
+std::uint64_t Server::evicted() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->evicted;
+}
+
+std::uint64_t Server::connections_accepted() const { return impl_->connections.load(); }
+
+void Server::clear_journal() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->journal.clear();
+}
+
+bool Server::wait_for_total(std::uint64_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->arrived.wait_for(lock, timeout, [&] { return impl_->total >= n; });
+}
+
+}  // namespace webhook_mock

@@ -1,0 +1,264 @@
+/*
+ * output_step.h: a generic, versioned C ABI for "output steps": modules that a
+ * workflow runner loads with dlopen and hands records to deliver somewhere
+ * (a webhook, a queue, a file). Pure C11; compiles as C++ too.
+ *
+ * Shape (after CLAP): the module exports exactly one symbol,
+ * `output_step_entry`, a const table whose first field is the ABI version.
+ * Everything else is reached from it:
+ *
+ *     entry -> validate(config)            every configuration error at once
+ *     entry -> create(host, config) -> step
+ *     step  -> submit / flush / stats / get_extension / destroy
+ *
+ * Objects are structs of function pointers plus an opaque data pointer; every
+ * function takes the object itself. No C++ type, exception or allocator
+ * crosses the boundary: strings handed across are valid only for the call
+ * (or callback) that carries them, unless said otherwise.
+ *
+ * Versioning: a host refuses a module whose `abi_version.major` differs from
+ * the OUTPUT_STEP_ABI_MAJOR it was built with; the module refuses a host the
+ * same way (create fails and says why). Minor versions only add: new
+ * functions at the end of a struct, new extensions. Optional features are
+ * string-identified, versioned extensions ("output-step.host-clock/1").
+ */
+#ifndef OUTPUT_STEP_OUTPUT_STEP_H
+#define OUTPUT_STEP_OUTPUT_STEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define OUTPUT_STEP_EXPORT __declspec(dllexport)
+#else
+#define OUTPUT_STEP_EXPORT __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OUTPUT_STEP_ABI_MAJOR 1
+#define OUTPUT_STEP_ABI_MINOR 0
+#define OUTPUT_STEP_ABI_REVISION 0
+
+typedef struct output_step_version {
+  uint32_t major;
+  uint32_t minor;
+  uint32_t revision;
+} output_step_version_t;
+
+#define OUTPUT_STEP_ABI_VERSION_INIT \
+  { OUTPUT_STEP_ABI_MAJOR, OUTPUT_STEP_ABI_MINOR, OUTPUT_STEP_ABI_REVISION }
+
+/* Result of a call. */
+typedef int32_t output_step_status_t;
+enum {
+  OUTPUT_STEP_OK = 0,
+  /* submit: back-pressure; nothing (more) was accepted; try again after a
+   * completion arrives. Never blocks. */
+  OUTPUT_STEP_BUSY = 1,
+  /* An argument was invalid (bad record JSON, NULL where not allowed). */
+  OUTPUT_STEP_INVALID = 2,
+  /* flush/destroy: the deadline passed first. */
+  OUTPUT_STEP_TIMEOUT = 3,
+  /* The step is shutting down and accepts nothing more. */
+  OUTPUT_STEP_CLOSED = 4,
+  /* Anything else; the host's log callback has been told why. */
+  OUTPUT_STEP_ERROR = 5,
+};
+
+/* Final outcome of one accepted record. */
+typedef int32_t output_step_outcome_t;
+enum {
+  OUTPUT_STEP_DELIVERED = 0,
+  /* Finally failed and could not be dead-lettered (none configured, or the
+   * dead-letter write failed). */
+  OUTPUT_STEP_FAILED = 1,
+  /* Finally failed and written to the dead-letter file. */
+  OUTPUT_STEP_DEAD_LETTERED = 2,
+};
+
+typedef int32_t output_step_log_level_t;
+enum {
+  OUTPUT_STEP_LOG_DEBUG = 0,
+  OUTPUT_STEP_LOG_INFO = 1,
+  OUTPUT_STEP_LOG_WARNING = 2,
+  OUTPUT_STEP_LOG_ERROR = 3,
+};
+
+/* One record handed to submit. */
+typedef struct output_step_record {
+  /* UTF-8 JSON text of the record, not NUL-terminated; `size` bytes. The
+   * module copies what it needs before submit returns. */
+  const char *data;
+  size_t size;
+  /* The host's own identifier, echoed in the record's completion. */
+  uint64_t token;
+} output_step_record_t;
+
+/* The final report on one accepted record; exactly one per accepted record,
+ * whatever happens (destroy included). */
+typedef struct output_step_completion {
+  uint64_t token;                /* as given at submit */
+  output_step_outcome_t outcome; /* OUTPUT_STEP_DELIVERED, ... */
+  int32_t http_status;           /* last HTTP status; 0 when none arrived */
+  uint32_t attempts;             /* requests sent or tried; 0 if none */
+  /* NUL-terminated, valid during the callback only. NULL when delivered.
+   * Never contains a secret. */
+  const char *error;
+  /* NUL-terminated idempotency id the record was delivered under (for a
+   * webhook, the `webhook-id` header); valid during the callback only;
+   * NULL when the module has none. */
+  const char *delivery_id;
+} output_step_completion_t;
+
+/* Provided by the host; must outlive the step created with it. */
+typedef struct output_step_host {
+  /* The ABI the host was built against: OUTPUT_STEP_ABI_VERSION_INIT. */
+  output_step_version_t abi_version;
+  /* Reserved for the host, never touched by the module. */
+  void *host_data;
+  /* Host name and version, for logs. NUL-terminated; may be NULL. */
+  const char *name;
+
+  /* A log line from the module. Called from any module thread, possibly
+   * concurrently; `message` is NUL-terminated and valid during the call.
+   * Never contains a secret. May be NULL: the module then logs nothing. */
+  void (*log)(const struct output_step_host *host, output_step_log_level_t level,
+              const char *message);
+
+  /* The final report on one accepted record. Called from a module thread
+   * (never from within submit), or from destroy's caller during destroy.
+   * Calls are serialised per step. The host must not call destroy from
+   * inside it; it may call submit, flush and stats. Must not be NULL. */
+  void (*on_completion)(const struct output_step_host *host,
+                        const output_step_completion_t *completion);
+
+  /* An extension the host offers, by id (e.g. OUTPUT_STEP_EXT_HOST_CLOCK),
+   * or NULL. Called from any thread. May be NULL: no extensions. */
+  const void *(*get_extension)(const struct output_step_host *host, const char *id);
+} output_step_host_t;
+
+/* Receives one configuration error: `field` is a dotted path into the
+ * configuration ("activation.headers[3].name", "" for the whole), `message`
+ * says what was wrong and what is allowed. Both NUL-terminated, valid during
+ * the call. */
+typedef void (*output_step_error_fn)(void *context, const char *field,
+                                     const char *message);
+
+/* A running instance of an output step. */
+typedef struct output_step {
+  /* Reserved for the module. */
+  void *module_data;
+
+  /* Hands `count` records to the step. Accepts a prefix of them and stores
+   * its length in `*accepted` (which must not be NULL). Returns
+   *   OUTPUT_STEP_OK       when all `count` were accepted;
+   *   OUTPUT_STEP_BUSY     when back-pressure stopped it after *accepted;
+   *   OUTPUT_STEP_INVALID  when records[*accepted] is not a JSON object (the
+   *                        rest are not accepted; the reason is logged);
+   *   OUTPUT_STEP_CLOSED   after destroy has begun.
+   * Every accepted record gets exactly one completion later. Never blocks on
+   * the network. Thread-safe: any host thread, concurrently. */
+  output_step_status_t (*submit)(const struct output_step *step,
+                                 const output_step_record_t *records, size_t count,
+                                 size_t *accepted);
+
+  /* Waits until every record accepted before the call has completed, or
+   * `timeout_ms` milliseconds of real time pass. OUTPUT_STEP_OK or
+   * OUTPUT_STEP_TIMEOUT. Any host thread except a completion callback. */
+  output_step_status_t (*flush)(const struct output_step *step, int64_t timeout_ms);
+
+  /* Writes the step's statistics as a JSON object, NUL-terminated, into
+   * `buffer` of `capacity` bytes, snprintf-style: returns the length the
+   * full text needs (without the NUL); the text is complete only when that
+   * is < capacity. `buffer` may be NULL when `capacity` is 0. Any thread. */
+  size_t (*stats)(const struct output_step *step, char *buffer, size_t capacity);
+
+  /* A step-side extension by id, or NULL. Any thread. */
+  const void *(*get_extension)(const struct output_step *step, const char *id);
+
+  /* Stops accepting, drains what it can within `timeout_ms` of real time,
+   * reports every record still unfinished through its completion (dead-
+   * lettered when a dead-letter file is configured, failed otherwise), and
+   * frees the step. When `unfinished` is not NULL it receives how many
+   * records were cut short. The step pointer is invalid afterwards. Call
+   * exactly once, from a host thread that is not a completion callback. */
+  void (*destroy)(const struct output_step *step, int64_t timeout_ms,
+                  uint64_t *unfinished);
+} output_step_t;
+
+/* The module's exported entry table: `output_step_entry`. */
+typedef struct output_step_entry {
+  /* The ABI the module implements; check `major` before anything else. */
+  output_step_version_t abi_version;
+  /* Stable id of the step kind ("webhook"), its human name and version;
+   * NUL-terminated, static. */
+  const char *id;
+  const char *name;
+  const char *version;
+
+  /* Checks a configuration (UTF-8 JSON, `size` bytes) without creating
+   * anything or touching the network. Calls `on_error` once per error, all
+   * of them. Returns the number of errors (0: valid). Any thread. */
+  uint32_t (*validate)(const char *config, size_t size, output_step_error_fn on_error,
+                       void *context);
+
+  /* Creates a step from a configuration. On success returns the step; on
+   * failure returns NULL after reporting every error through `on_error`
+   * (which may be NULL). `host` is borrowed and must outlive the step; its
+   * major version must match the module's. Any thread. */
+  const output_step_t *(*create)(const output_step_host_t *host, const char *config,
+                                 size_t size, output_step_error_fn on_error,
+                                 void *context);
+} output_step_entry_t;
+
+/* The only symbol a module exports. */
+#define OUTPUT_STEP_ENTRY_SYMBOL "output_step_entry"
+OUTPUT_STEP_EXPORT extern const output_step_entry_t output_step_entry;
+
+/* ------------------------------------------------------------------------ */
+/* Extension "output-step.host-clock/1" (host side).                         */
+/*                                                                          */
+/* A host that runs on its own (e.g. simulated) time offers this. The step  */
+/* then reads the time for every wait it makes (retry backoff, Retry-After, */
+/* rate limiting, the webhook-timestamp header) from `now_ms`, and instead  */
+/* of waiting on its own timers it calls `request_wakeup` and waits for the */
+/* host to call the step's OUTPUT_STEP_EXT_CLOCK `on_time` once the host's  */
+/* time has reached that instant. Network timeouts stay on real time.       */
+/* ------------------------------------------------------------------------ */
+#define OUTPUT_STEP_EXT_HOST_CLOCK "output-step.host-clock/1"
+
+typedef struct output_step_host_clock {
+  /* The host's current time, milliseconds since the Unix epoch. Never goes
+   * backwards. Any thread, concurrently. */
+  int64_t (*now_ms)(const output_step_host_t *host);
+  /* The step wants `on_time` called once the host's time is >= `at_ms`.
+   * Requests may repeat; a later `on_time` covers every earlier request.
+   * Called from step threads; must not call into the step. */
+  void (*request_wakeup)(const output_step_host_t *host, int64_t at_ms);
+} output_step_host_clock_t;
+
+/* Extension "output-step.clock/1" (step side), offered with the above. */
+#define OUTPUT_STEP_EXT_CLOCK "output-step.clock/1"
+
+typedef struct output_step_clock {
+  /* The host's time has advanced: the step re-reads now_ms and runs every
+   * wait that is due. Cheap; any host thread except a completion callback. */
+  void (*on_time)(const output_step_t *step);
+  /* The earliest instant (host time, ms) for which the step waits, or -1
+   * when it waits for none. Any thread. */
+  int64_t (*next_wakeup_ms)(const output_step_t *step);
+  /* Records accepted and not yet completed, and how many of them are only
+   * waiting for host time to pass (backoff, rate limit). A host on
+   * simulated time may jump its clock to next_wakeup_ms when the two are
+   * equal. Any thread. */
+  void (*pending)(const output_step_t *step, uint64_t *unfinished, uint64_t *waiting);
+} output_step_clock_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OUTPUT_STEP_OUTPUT_STEP_H */

@@ -1,0 +1,77 @@
+// The step's configuration: the original service's shape (auth, activation,
+// advanced) plus our own delivery settings, parsed and checked in one pass
+// that reports every error at once, each naming its field.
+#pragma once
+
+#include "template.hpp"
+#include "url_guard.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace webhook {
+
+struct ConfigError {
+  std::string field;    // dotted path, e.g. "activation.headers[2].name"
+  std::string message;  // what was wrong and what is allowed
+};
+
+struct HeaderTemplate {
+  std::string name;
+  Template value;
+};
+
+inline constexpr std::size_t kMaxCustomHeaders = 32;
+inline constexpr std::size_t kMaxBodyBytes = 250'000;
+inline constexpr std::size_t kMaxTemplateBytes = 250'000;
+
+struct Config {
+  // auth
+  std::string auth_name;
+  NormalizedUrl url_prefix;
+  std::string url_prefix_text;
+  std::string api_key;  // secret: never logged
+
+  // activation
+  std::string activation_name;
+  std::string activation_id;
+  std::string method;  // upper case: GET POST PUT PATCH DELETE
+  Template url;
+  std::vector<HeaderTemplate> headers;
+  BodyFormat body_format = BodyFormat::json;
+  Template body;
+  std::string content_type;  // set unless a custom header sets it
+  NormalizedUrl endpoint;    // the URL's scheme, host and port (fixed)
+
+  // advanced (the original's names and defaults, seconds)
+  std::uint32_t retry_count = 3;
+  std::uint32_t connect_timeout_s = 30;
+  std::uint32_t read_timeout_s = 30;
+  std::uint32_t write_timeout_s = 30;
+
+  // delivery (ours)
+  std::uint32_t concurrency = 64;
+  std::uint32_t max_in_flight = 10'000;
+  std::uint32_t initial_backoff_ms = 1'000;
+  std::uint32_t max_backoff_ms = 60'000;
+  std::size_t max_body_bytes = kMaxBodyBytes;
+  std::string dead_letter_file;
+  std::string delivery_log_file;
+  std::optional<Template> ordering_key;
+  double rate_limit_per_second = 0;  // 0: no limit
+  std::string signing_secret;        // Standard Webhooks "whsec_..." (secret)
+  std::string user_agent = "webhook-output-step/0.1";
+  struct Tls {
+    std::string ca_file;
+    bool verify = true;
+  } tls;
+};
+
+// Parses and checks `text`. Returns the configuration when there is no
+// error; otherwise nullopt with every error appended to `errors`.
+std::optional<Config> parse_config(std::string_view text, std::vector<ConfigError>& errors);
+
+}  // namespace webhook

@@ -1,0 +1,736 @@
+#include "delivery_engine.hpp"
+
+#include "http_connection.hpp"
+#include "latency_histogram.hpp"
+#include "ndjson_file.hpp"
+#include "retry_policy.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace webhook {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t system_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 15];
+  }
+  return out;
+}
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string decode_base64(std::string_view text) {
+  std::string out(3 * ((text.size() + 3) / 4), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return {};
+  std::size_t padding = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
+  out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
+  return out;
+}
+
+// "msg_" + 32 hex digits: of SHA-256(activation, event id) when the record
+// has an event id, so that a resubmitted record keeps its id; random when not.
+std::string make_webhook_id(std::string_view activation, std::string_view event_id) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (event_id.empty()) {
+    RAND_bytes(digest, 16);
+    return "msg_" + hex(digest, 16);
+  }
+  std::string input;
+  input.reserve(activation.size() + event_id.size() + 1);
+  input.append(activation).append(1, '\n').append(event_id);
+  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+  return "msg_" + hex(digest, 16);
+}
+
+std::string text_of(const json::value& v) {
+  if (const auto* s = v.if_string()) return std::string(*s);
+  if (v.is_null()) return {};
+  return json::serialize(v);
+}
+
+void replace_all(std::string& text, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + with.size())) {
+    text.replace(pos, what.size(), with);
+  }
+}
+
+struct DueLater {
+  bool operator()(const Job* a, const Job* b) const { return a->due_ms > b->due_ms; }
+};
+
+struct KeyState {
+  std::deque<Job*> waiting;  // later records of the key, in submit order
+};
+
+}  // namespace
+
+struct Engine::Impl final : ConnectionOwner {
+  Config config;
+  EngineHooks hooks;
+  BackoffPolicy backoff;
+  TransportSettings transport;
+  std::string signing_key;  // decoded whsec_ secret
+  std::string encoded_api_key;
+
+  asio::io_context io{1};
+  std::optional<asio::ssl::context> tls;
+  asio::steady_timer timer{io};
+  std::thread thread;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+
+  // Shared with submitters.
+  std::mutex inbox_mutex;
+  std::vector<Job*> inbox;
+  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<bool> closed{false};
+  std::mutex flush_mutex;
+  std::condition_variable flushed;
+
+  // Statistics (written on the I/O thread, read anywhere).
+  std::atomic<std::uint64_t> submitted{0}, rejected_busy{0}, rejected_invalid{0}, delivered{0}, retried{0},
+      failed{0}, dead_lettered{0}, attempts_total{0}, connections_opened{0}, waiting_count{0};
+  std::atomic<std::int64_t> next_wakeup{-1};
+  mutable std::mutex latency_mutex;
+  LatencyHistogram latency;
+
+  // I/O thread only.
+  std::deque<Job*> ready;
+  std::priority_queue<Job*, std::vector<Job*>, DueLater> waiting;
+  std::unordered_map<std::string, KeyState> keys;  // keys with a record in progress
+  std::vector<std::shared_ptr<Connection>> idle;
+  std::unordered_map<Connection*, std::pair<std::shared_ptr<Connection>, Job*>> busy;
+  std::size_t open_connections = 0;
+  bool stopping = false;
+  std::uint64_t cut_count = 0;
+  double tokens = 0;
+  std::int64_t tokens_at_ms = 0;
+  std::int64_t requested_wakeup = -1;
+  std::mt19937_64 random{std::random_device{}()};
+  NdjsonFile dead_letters;
+  NdjsonFile delivery_log;
+
+  Impl(Config c, EngineHooks h) : config(std::move(c)), hooks(std::move(h)) {
+    backoff.initial_ms = config.initial_backoff_ms;
+    backoff.max_ms = config.max_backoff_ms;
+    transport.host = config.endpoint.host;
+    transport.port = config.endpoint.port;
+    transport.tls = config.endpoint.scheme == "https";
+    transport.verify = config.tls.verify;
+    transport.connect_timeout = std::chrono::seconds(config.connect_timeout_s);
+    transport.read_timeout = std::chrono::seconds(config.read_timeout_s);
+    transport.write_timeout = std::chrono::seconds(config.write_timeout_s);
+    if (!config.api_key.empty()) {
+      std::string encoded;
+      static constexpr char digits[] = "0123456789ABCDEF";
+      for (unsigned char ch : config.api_key) {
+        if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') encoded += static_cast<char>(ch);
+        else encoded.append({'%', digits[ch >> 4], digits[ch & 15]});
+      }
+      encoded_api_key = encoded;
+    }
+    if (!config.signing_secret.empty()) signing_key = decode_base64(config.signing_secret.substr(6));
+    if (transport.tls) {
+      tls.emplace(asio::ssl::context::tls_client);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+      boost::system::error_code ec;
+      if (!config.tls.ca_file.empty()) tls->load_verify_file(config.tls.ca_file, ec);
+      else tls->set_default_verify_paths(ec);
+      if (ec) throw std::runtime_error("delivery.tls.ca_file: cannot load CA certificates: " + ec.message());
+      if (!config.tls.verify) {
+        log(LogLevel::warning, "delivery.tls.verify is false: the server's certificate and host name are NOT checked");
+      }
+    }
+    std::string error;
+    if (!config.dead_letter_file.empty() && !dead_letters.open(config.dead_letter_file, error)) {
+      throw std::runtime_error("delivery.dead_letter_file: " + error);
+    }
+    if (!config.delivery_log_file.empty() && !delivery_log.open(config.delivery_log_file, error)) {
+      throw std::runtime_error("delivery.delivery_log_file: " + error);
+    }
+    tokens = config.rate_limit_per_second > 0 ? std::max(1.0, config.rate_limit_per_second / 10) : 0;
+    tokens_at_ms = now_ms();
+    work.emplace(io.get_executor());
+    thread = std::thread([this] { io.run(); });
+  }
+
+  ~Impl() {
+    if (thread.joinable()) {
+      work.reset();
+      io.stop();
+      thread.join();
+    }
+    for (Job* job : inbox) delete job;
+  }
+
+  void log(LogLevel level, const std::string& message) const {
+    if (hooks.log) hooks.log(level, message);
+  }
+
+  std::int64_t now_ms() const { return hooks.clock ? hooks.clock->now_ms() : system_ms(); }
+
+  // Never let the API key or the signing secret out in a text we write.
+  void redact(std::string& text) const {
+    if (!config.api_key.empty()) {
+      replace_all(text, config.api_key, "[REDACTED]");
+      replace_all(text, encoded_api_key, "[REDACTED]");
+    }
+    if (!config.signing_secret.empty()) replace_all(text, config.signing_secret, "[REDACTED]");
+  }
+
+  // ---- submit side (any thread) -------------------------------------
+
+  SubmitStatus submit(std::string_view text, std::uint64_t token, std::string& error) {
+    if (closed.load(std::memory_order_acquire)) return SubmitStatus::closed;
+    std::uint64_t current = in_flight.load(std::memory_order_relaxed);
+    do {
+      if (current >= config.max_in_flight) {
+        rejected_busy.fetch_add(1, std::memory_order_relaxed);
+        return SubmitStatus::busy;
+      }
+    } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
+
+    boost::system::error_code ec;
+    json::value record = json::parse(text, ec);
+    if (ec || !record.is_object()) {
+      error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
+      release_slot();
+      rejected_invalid.fetch_add(1, std::memory_order_relaxed);
+      return SubmitStatus::invalid;
+    }
+    auto job = std::make_unique<Job>();
+    job->token = token;
+    job->accepted_ns = steady_ns();
+    job->record.assign(text);
+    prepare(record.get_object(), *job);
+    submitted.fetch_add(1, std::memory_order_relaxed);
+    bool was_empty = false;
+    {
+      std::lock_guard lock(inbox_mutex);
+      was_empty = inbox.empty();
+      inbox.push_back(job.release());
+    }
+    if (was_empty) asio::post(io, [this] { drain(); });
+    return SubmitStatus::accepted;
+  }
+
+  void release_slot() {
+    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(flush_mutex);
+      flushed.notify_all();
+    }
+  }
+
+  // Renders the request once; a failure is kept in render_error and the
+  // record fails on the I/O thread without a request.
+  void prepare(const json::object& record, Job& job) {
+    if (auto it = record.find("event_id"); it != record.end()) job.event_id = text_of(it->value());
+    if (auto it = record.find("journey"); it != record.end() && it->value().is_object()) {
+      const auto& journey = it->value().get_object();
+      if (auto n = journey.find("name"); n != journey.end()) job.journey_name = text_of(n->value());
+      if (auto s = journey.find("stage"); s != journey.end()) job.journey_stage = text_of(s->value());
+    }
+    job.webhook_id = make_webhook_id(config.activation_id.empty() ? config.activation_name : config.activation_id,
+                                     job.event_id);
+    RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
+    std::string error;
+    std::string url;
+    if (!config.url.render(input, url, error)) {
+      job.render_error = "activation.url: " + error;
+      return;
+    }
+    std::string url_error;
+    auto normalized = normalize_url(url, url_error);
+    if (!normalized || !is_under_prefix(*normalized, config.url_prefix) ||
+        normalized->host != config.endpoint.host || normalized->port != config.endpoint.port) {
+      job.render_error = "activation.url: the rendered URL is not under the URL prefix '" + config.url_prefix_text +
+                         "'; not sent";
+      return;
+    }
+    if (!config.body.render(input, job.body, error)) {
+      job.render_error = "activation.body: " + error;
+      return;
+    }
+    if (job.body.size() > config.max_body_bytes) {
+      job.render_error = "activation.body: the rendered body is " + std::to_string(job.body.size()) +
+                         " bytes; the limit is " + std::to_string(config.max_body_bytes) + " bytes; not sent";
+      return;
+    }
+    if (config.ordering_key) {
+      if (!config.ordering_key->render(input, job.ordering_key, error)) {
+        job.render_error = "delivery.ordering_key: " + error;
+        return;
+      }
+      job.has_ordering_key = true;
+    }
+    std::string& head = job.head;
+    head.reserve(256 + job.body.size() / 16);
+    head.append(config.method).append(1, ' ').append(normalized->target()).append(" HTTP/1.1\r\nHost: ");
+    head.append(config.endpoint.host);
+    bool default_port = config.endpoint.port == (transport.tls ? 443 : 80);
+    if (!default_port) head.append(1, ':').append(std::to_string(config.endpoint.port));
+    head.append("\r\nUser-Agent: ").append(config.user_agent).append("\r\n");
+    bool has_body = !job.body.empty() || (config.method != "GET" && config.method != "DELETE");
+    if (has_body) {
+      if (!config.content_type.empty()) head.append("Content-Type: ").append(config.content_type).append("\r\n");
+      head.append("Content-Length: ").append(std::to_string(job.body.size())).append("\r\n");
+    }
+    head.append("webhook-id: ").append(job.webhook_id).append("\r\n");
+    for (const auto& header : config.headers) {
+      std::size_t mark = head.size();
+      head.append(header.name).append(": ");
+      if (!header.value.render(input, head, error)) {
+        head.resize(mark);
+        job.render_error = "activation.headers." + header.name + ": " + error;
+        return;
+      }
+      head.append("\r\n");
+    }
+  }
+
+  // ---- I/O thread ------------------------------------------------------
+
+  void drain() {
+    std::vector<Job*> batch;
+    {
+      std::lock_guard lock(inbox_mutex);
+      batch.swap(inbox);
+    }
+    for (Job* job : batch) admit(job);
+    pump();
+  }
+
+  void admit(Job* job) {
+    if (stopping) {
+      job->has_ordering_key = false;  // it never held its key
+      return cut_short(job);
+    }
+    if (!job->render_error.empty()) {
+      job->has_ordering_key = false;  // it never held its key
+      return finish(job, Outcome::failed, job->render_error);
+    }
+    if (job->has_ordering_key) {
+      auto [it, inserted] = keys.try_emplace(job->ordering_key);
+      if (!inserted) {
+        it->second.waiting.push_back(job);
+        return;
+      }
+    }
+    ready.push_back(job);
+  }
+
+  bool take_token() {
+    if (config.rate_limit_per_second <= 0) return true;
+    std::int64_t now = now_ms();
+    double burst = std::max(1.0, config.rate_limit_per_second / 10);
+    tokens = std::min(burst, tokens + static_cast<double>(now - tokens_at_ms) * config.rate_limit_per_second / 1000.0);
+    tokens_at_ms = now;
+    if (tokens >= 1.0) {
+      tokens -= 1.0;
+      return true;
+    }
+    return false;
+  }
+
+  std::int64_t next_token_ms() const {
+    double missing = 1.0 - tokens;
+    return tokens_at_ms + static_cast<std::int64_t>(std::ceil(missing * 1000.0 / config.rate_limit_per_second));
+  }
+
+  void pump() {
+    bool rate_limited = false;
+    while (!ready.empty() && !stopping) {
+      std::shared_ptr<Connection> connection;
+      if (!idle.empty()) {
+        connection = std::move(idle.back());
+        idle.pop_back();
+      } else if (open_connections < config.concurrency) {
+        connection = make_connection(io, tls ? &*tls : nullptr, transport, *this);
+        ++open_connections;
+        connections_opened.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        break;
+      }
+      if (!take_token()) {
+        idle.push_back(std::move(connection));
+        rate_limited = true;
+        break;
+      }
+      Job* job = ready.front();
+      ready.pop_front();
+      start_attempt(std::move(connection), job);
+    }
+    schedule_wakeup(rate_limited);
+  }
+
+  void start_attempt(std::shared_ptr<Connection> connection, Job* job) {
+    ++job->attempts;
+    attempts_total.fetch_add(1, std::memory_order_relaxed);
+    std::string timestamp = std::to_string(now_ms() / 1000);
+    std::string extra = "webhook-timestamp: " + timestamp + "\r\n";
+    if (!signing_key.empty()) {
+      std::string content;
+      content.reserve(job->webhook_id.size() + timestamp.size() + job->body.size() + 2);
+      content.append(job->webhook_id).append(1, '.').append(timestamp).append(1, '.').append(job->body);
+      unsigned char mac[EVP_MAX_MD_SIZE];
+      unsigned int mac_length = 0;
+      HMAC(EVP_sha256(), signing_key.data(), static_cast<int>(signing_key.size()),
+           reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &mac_length);
+      extra.append("webhook-signature: v1,").append(base64(mac, mac_length)).append("\r\n");
+    }
+    Connection* raw = connection.get();
+    busy.emplace(raw, std::make_pair(connection, job));
+    raw->send(*job, std::move(extra));
+  }
+
+  void on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) override {
+    auto it = busy.find(connection.get());
+    if (it == busy.end()) return;
+    Job* job = it->second.second;
+    busy.erase(it);
+    if (result.reusable && !stopping) idle.push_back(connection);
+    else --open_connections;
+
+    if (result.stale_keep_alive && !job->fresh_connection_retry_used) {
+      // The server closed an idle keep-alive connection as we reused it: not
+      // the endpoint's fault, so try once more on a fresh one, uncounted.
+      job->fresh_connection_retry_used = true;
+      --job->attempts;
+      ready.push_front(job);
+      return pump();
+    }
+    std::int64_t now = now_ms();
+    redact(result.error);
+    redact(result.response_excerpt);
+    job->history.push_back({now, result.status, result.error});
+    job->last_response = std::move(result.response_excerpt);
+
+    Verdict verdict = result.status != 0            ? classify_status(result.status)
+                      : result.tls_verification_failed ? Verdict::permanent
+                                                       : Verdict::retry;
+    if (verdict == Verdict::delivered) {
+      finish(job, Outcome::delivered, {});
+    } else if (verdict == Verdict::retry && job->attempts <= config.retry_count && !stopping) {
+      std::uniform_real_distribution<double> unit(0.0, 1.0);
+      std::int64_t delay = backoff.delay_ms(job->attempts, unit(random));
+      if (!result.retry_after.empty()) {
+        if (auto wait = parse_retry_after(result.retry_after, now)) {
+          delay = std::max(delay, std::min<std::int64_t>(*wait, 86'400'000));
+        }
+      }
+      job->due_ms = now + delay;
+      waiting.push(job);
+      waiting_count.fetch_add(1, std::memory_order_relaxed);
+      retried.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      std::string reason = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
+      if (verdict == Verdict::retry) {
+        reason += " (gave up after " + std::to_string(job->attempts) + " attempts)";
+      } else if (result.status >= 300 && result.status < 400) {
+        reason += " (redirects are not followed)";
+      }
+      finish(job, Outcome::failed, reason);
+    }
+    pump();
+  }
+
+  void run_due() {
+    std::int64_t now = now_ms();
+    while (!waiting.empty() && waiting.top()->due_ms <= now) {
+      ready.push_back(waiting.top());
+      waiting.pop();
+      waiting_count.fetch_sub(1, std::memory_order_relaxed);
+    }
+    pump();
+  }
+
+  void schedule_wakeup(bool rate_limited) {
+    std::int64_t at = waiting.empty() ? -1 : waiting.top()->due_ms;
+    if (rate_limited) {
+      std::int64_t token_at = next_token_ms();
+      at = at < 0 ? token_at : std::min(at, token_at);
+    }
+    next_wakeup.store(at, std::memory_order_release);
+    if (at < 0 || at == requested_wakeup) return;
+    requested_wakeup = at;
+    if (hooks.clock) {
+      hooks.clock->request_wakeup(at);
+      return;
+    }
+    timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, at - now_ms())));
+    timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      requested_wakeup = -1;
+      run_due();
+    });
+  }
+
+  // Ends a record: dead letter, delivery log, statistics, completion.
+  void finish(Job* job, Outcome outcome, std::string error) {
+    std::int64_t now = now_ms();
+    redact(error);
+    int status = job->history.empty() ? 0 : job->history.back().status;
+    if (outcome == Outcome::failed && dead_letters.is_open()) {
+      json::object letter;
+      letter["time"] = iso8601_utc(now);
+      letter["activation"] = config.activation_name;
+      if (!config.activation_id.empty()) letter["activation_id"] = config.activation_id;
+      letter["event_id"] = job->event_id;
+      letter["webhook_id"] = job->webhook_id;
+      letter["error"] = error;
+      json::array attempts;
+      for (const auto& attempt : job->history) {
+        json::object a;
+        a["time"] = iso8601_utc(attempt.time_ms);
+        if (attempt.status != 0) a["status"] = attempt.status;
+        if (!attempt.error.empty()) a["error"] = attempt.error;
+        attempts.push_back(std::move(a));
+      }
+      letter["attempts"] = std::move(attempts);
+      boost::system::error_code ec;
+      json::value record = json::parse(job->record, ec);
+      if (ec) letter["record_text"] = job->record;
+      else letter["record"] = std::move(record);
+      if (dead_letters.append(json::serialize(letter))) {
+        outcome = Outcome::dead_lettered;
+      } else {
+        error += "; writing the dead letter failed";
+        log(LogLevel::error, "cannot write to the dead-letter file '" + config.dead_letter_file + "'");
+      }
+    }
+    if (delivery_log.is_open()) {
+      json::object row;
+      row["time"] = now / 1000;
+      row["delivered"] = outcome == Outcome::delivered;
+      row["status"] = status;
+      row["timestamp"] = iso8601_utc(now);
+      row["activation_type"] = "webhook";
+      row["log_time"] = iso8601_utc(system_ms());
+      row["journey_name"] = job->journey_name;
+      row["journey_stage_name"] = job->journey_stage;
+      row["activation_name"] = config.activation_name;
+      row["rid"] = job->webhook_id;
+      row["error"] = error;
+      row["activation_id"] = config.activation_id;
+      row["event_id"] = job->event_id;
+      row["response"] = job->last_response;
+      if (!delivery_log.append(json::serialize(row))) {
+        log(LogLevel::error, "cannot write to the delivery log '" + config.delivery_log_file + "'");
+      }
+    }
+    switch (outcome) {
+      case Outcome::delivered: {
+        delivered.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard lock(latency_mutex);
+        latency.record((steady_ns() - job->accepted_ns) / 1000);
+        break;
+      }
+      case Outcome::failed: failed.fetch_add(1, std::memory_order_relaxed); break;
+      case Outcome::dead_lettered: dead_lettered.fetch_add(1, std::memory_order_relaxed); break;
+    }
+    if (outcome != Outcome::delivered) log(LogLevel::warning, "record " + job->event_id + " not delivered: " + error);
+
+    Completion completion;
+    completion.token = job->token;
+    completion.outcome = outcome;
+    completion.http_status = status;
+    completion.attempts = job->attempts;
+    completion.error = std::move(error);
+    completion.delivery_id = job->webhook_id;
+    if (job->has_ordering_key) release_key(job->ordering_key);
+    delete job;
+    if (hooks.on_completion) hooks.on_completion(completion);
+    release_slot();
+  }
+
+  void release_key(const std::string& key) {
+    auto it = keys.find(key);
+    if (it == keys.end()) return;
+    if (stopping) {
+      // Iteratively, not by recursion through finish(): a key may queue many.
+      auto node = keys.extract(it);
+      for (Job* queued : node.mapped().waiting) {
+        queued->has_ordering_key = false;
+        cut_short(queued);
+      }
+      return;
+    }
+    if (it->second.waiting.empty()) {
+      keys.erase(it);
+      return;
+    }
+    Job* next = it->second.waiting.front();
+    it->second.waiting.pop_front();
+    ready.push_back(next);
+  }
+
+  void cut_short(Job* job) {
+    ++cut_count;
+    finish(job, Outcome::failed,
+           "not delivered: the step was destroyed before delivery finished (" + std::to_string(job->attempts) +
+               " attempts)");
+  }
+
+  // Runs on the I/O thread at shutdown: ends every unfinished record.
+  std::uint64_t cut_everything_short() {
+    stopping = true;
+    timer.cancel();
+    std::vector<Job*> batch;
+    {
+      std::lock_guard lock(inbox_mutex);
+      batch.swap(inbox);
+    }
+    for (Job* job : batch) {
+      job->has_ordering_key = false;  // never admitted: holds no key
+      cut_short(job);
+    }
+    auto in_connections = std::move(busy);
+    busy.clear();
+    for (auto& [raw, entry] : in_connections) {
+      entry.first->abandon();
+      cut_short(entry.second);  // releasing its key cuts short the key's queue
+    }
+    for (auto& connection : idle) connection->abandon();
+    idle.clear();
+    while (!ready.empty()) {
+      Job* job = ready.front();
+      ready.pop_front();
+      cut_short(job);
+    }
+    while (!waiting.empty()) {
+      Job* job = waiting.top();
+      waiting.pop();
+      waiting_count.fetch_sub(1, std::memory_order_relaxed);
+      cut_short(job);
+    }
+    while (!keys.empty()) {
+      auto node = keys.extract(keys.begin());
+      for (Job* job : node.mapped().waiting) {
+        job->has_ordering_key = false;
+        cut_short(job);
+      }
+    }
+    return cut_count;
+  }
+};
+
+Engine::Engine(Config config, EngineHooks hooks) : impl_(std::make_unique<Impl>(std::move(config), std::move(hooks))) {}
+
+Engine::~Engine() { shutdown(std::chrono::milliseconds(0)); }
+
+SubmitStatus Engine::submit(std::string_view record_json, std::uint64_t token, std::string& error) {
+  return impl_->submit(record_json, token, error);
+}
+
+bool Engine::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->flush_mutex);
+  return impl_->flushed.wait_for(lock, timeout, [this] { return impl_->in_flight.load() == 0; });
+}
+
+void Engine::on_time() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    impl->requested_wakeup = -1;
+    impl->run_due();
+  });
+}
+
+std::int64_t Engine::next_wakeup_ms() const { return impl_->next_wakeup.load(std::memory_order_acquire); }
+
+void Engine::pending(std::uint64_t& unfinished, std::uint64_t& waiting) const {
+  unfinished = impl_->in_flight.load(std::memory_order_acquire);
+  waiting = impl_->waiting_count.load(std::memory_order_acquire);
+}
+
+std::string Engine::stats_json() const {
+  const Impl& i = *impl_;
+  json::object o;
+  o["submitted"] = i.submitted.load();
+  o["delivered"] = i.delivered.load();
+  o["retried"] = i.retried.load();
+  o["failed"] = i.failed.load();
+  o["dead_lettered"] = i.dead_lettered.load();
+  o["in_flight"] = i.in_flight.load();
+  o["waiting_retry"] = i.waiting_count.load();
+  o["rejected_busy"] = i.rejected_busy.load();
+  o["rejected_invalid"] = i.rejected_invalid.load();
+  o["attempts"] = i.attempts_total.load();
+  o["connections_opened"] = i.connections_opened.load();
+  json::object latency;
+  {
+    std::lock_guard lock(i.latency_mutex);
+    latency["count"] = i.latency.total();
+    latency["p50_us"] = i.latency.quantile(0.50);
+    latency["p90_us"] = i.latency.quantile(0.90);
+    latency["p99_us"] = i.latency.quantile(0.99);
+    latency["max_us"] = i.latency.max();
+  }
+  o["latency"] = std::move(latency);
+  return json::serialize(o);
+}
+
+std::uint64_t Engine::shutdown(std::chrono::milliseconds timeout) {
+  Impl& i = *impl_;
+  if (!i.thread.joinable()) return 0;
+  i.closed.store(true, std::memory_order_release);
+  flush(timeout);
+  std::promise<std::uint64_t> cut;
+  asio::post(i.io, [&] { cut.set_value(i.cut_everything_short()); });
+  std::uint64_t count = cut.get_future().get();
+  i.work.reset();
+  i.io.stop();
+  i.thread.join();
+  return count;
+}
+
+}  // namespace webhook

@@ -1,0 +1,81 @@
+// The delivery engine behind one output step: renders records at submit (on
+// the caller's thread), then schedules, sends, retries and reports them on
+// one I/O thread of its own. No Asio in this header: callers stay cheap to
+// compile.
+#pragma once
+
+#include "config.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace webhook {
+
+enum class Outcome { delivered, failed, dead_lettered };
+
+struct Completion {
+  std::uint64_t token = 0;
+  Outcome outcome = Outcome::failed;
+  int http_status = 0;
+  std::uint32_t attempts = 0;
+  std::string error;  // empty when delivered; never holds a secret
+  std::string delivery_id;
+};
+
+// Time for every wait the engine makes (backoff, Retry-After, rate limit)
+// and for webhook-timestamp. Without one the engine uses the system clock
+// and its own timers. Network timeouts always run on real time.
+class HostClock {
+ public:
+  virtual ~HostClock() = default;
+  virtual std::int64_t now_ms() = 0;                  // Unix ms, any thread
+  virtual void request_wakeup(std::int64_t at_ms) = 0;  // call Engine::on_time at/after
+};
+
+enum class LogLevel { debug, info, warning, error };
+
+struct EngineHooks {
+  // Called on the engine's thread (or shutdown's caller), one at a time.
+  std::function<void(const Completion&)> on_completion;
+  std::function<void(LogLevel, const std::string&)> log;  // may be empty
+  HostClock* clock = nullptr;                              // borrowed; may be null
+};
+
+enum class SubmitStatus { accepted, busy, invalid, closed };
+
+class Engine {
+ public:
+  // Starts the I/O thread. Throws std::runtime_error when the transport
+  // cannot be set up (unreadable CA file, unwritable dead-letter file).
+  Engine(Config config, EngineHooks hooks);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Any thread. `error` is set for `invalid`.
+  SubmitStatus submit(std::string_view record_json, std::uint64_t token, std::string& error);
+
+  // Waits until no accepted record is unfinished, or `timeout` passes.
+  bool flush(std::chrono::milliseconds timeout);
+
+  std::string stats_json() const;
+
+  // Host clock support.
+  void on_time();
+  std::int64_t next_wakeup_ms() const;
+  void pending(std::uint64_t& unfinished, std::uint64_t& waiting) const;
+
+  // Stops accepting, drains within `timeout`, then completes every record
+  // still unfinished as cut short. Returns how many were. Idempotent.
+  std::uint64_t shutdown(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace webhook

@@ -1,0 +1,604 @@
+#include "template.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstdio>
+
+namespace webhook {
+namespace {
+
+namespace json = boost::json;
+
+enum class Source {
+  api_key,
+  profile,          // profile.PATH
+  event,            // event.PATH
+  journey_name,
+  journey_stage,
+  activation_name,
+  activation_id,
+  event_id,
+  flat,             // NAME: profile attribute, then event field
+};
+
+enum class FilterKind { default_value, lower, upper, trim, sha256, urlencode, json };
+
+struct Filter {
+  FilterKind kind;
+  std::string argument;  // default's text
+};
+
+struct Placeholder {
+  Source source = Source::flat;
+  std::vector<std::string> path;
+  std::string display;  // the expression as written, for errors
+  std::vector<Filter> filters;
+  Context context = Context::text;
+};
+
+struct Segment {
+  std::string literal;
+  int placeholder = -1;  // index into placeholders, or -1 for a literal
+};
+
+bool is_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-';
+}
+
+void skip_spaces(std::string_view s, std::size_t& i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+constexpr std::string_view kAllowedVariables =
+    "allowed: auth.api_key, profile.NAME, event.NAME, journey.name, journey.stage, "
+    "activation.name, activation.id, event_id, event_name, event_time, journey_name, "
+    "journey_stage_name, activation_name, or a flat NAME (a profile attribute, else an "
+    "event field)";
+
+// Parses the inside of "{{ ... }}". Returns false and sets `error`.
+bool parse_expression(std::string_view text, Placeholder& out, std::string& error) {
+  out.display = std::string(trim(text));
+  std::size_t i = 0;
+  skip_spaces(text, i);
+  std::vector<std::string> names;
+  for (;;) {
+    std::size_t start = i;
+    while (i < text.size() && is_name_char(text[i])) ++i;
+    if (i == start) {
+      error = "expected a variable name";
+      return false;
+    }
+    names.emplace_back(text.substr(start, i - start));
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  skip_spaces(text, i);
+  while (i < text.size() && text[i] == '|') {
+    ++i;
+    skip_spaces(text, i);
+    std::size_t start = i;
+    while (i < text.size() && is_name_char(text[i])) ++i;
+    std::string_view name = text.substr(start, i - start);
+    Filter filter{};
+    if (name == "default") filter.kind = FilterKind::default_value;
+    else if (name == "lower") filter.kind = FilterKind::lower;
+    else if (name == "upper") filter.kind = FilterKind::upper;
+    else if (name == "trim") filter.kind = FilterKind::trim;
+    else if (name == "sha256") filter.kind = FilterKind::sha256;
+    else if (name == "urlencode") filter.kind = FilterKind::urlencode;
+    else if (name == "json") filter.kind = FilterKind::json;
+    else {
+      error = "unknown filter '" + std::string(name) +
+              "'; allowed: default, lower, upper, trim, sha256, urlencode, json";
+      return false;
+    }
+    skip_spaces(text, i);
+    if (filter.kind == FilterKind::default_value) {
+      if (i >= text.size() || text[i] != ':') {
+        error = "filter 'default' needs a value: default: \"text\"";
+        return false;
+      }
+      ++i;
+      skip_spaces(text, i);
+      if (i >= text.size() || text[i] != '"') {
+        error = "filter 'default' takes a double-quoted string";
+        return false;
+      }
+      ++i;
+      bool closed = false;
+      while (i < text.size()) {
+        char c = text[i++];
+        if (c == '\\' && i < text.size()) {
+          filter.argument += text[i++];
+        } else if (c == '"') {
+          closed = true;
+          break;
+        } else {
+          filter.argument += c;
+        }
+      }
+      if (!closed) {
+        error = "unterminated string in filter 'default'";
+        return false;
+      }
+      skip_spaces(text, i);
+    } else if (i < text.size() && text[i] == ':') {
+      error = "filter '" + std::string(name) + "' takes no argument";
+      return false;
+    }
+    out.filters.push_back(std::move(filter));
+  }
+  if (i != text.size()) {
+    error = "unexpected '" + std::string(text.substr(i, 1)) + "'";
+    return false;
+  }
+
+  const std::string& root = names.front();
+  auto single = [&](Source s, std::string_view what) {
+    if (names.size() != 1) {
+      error = "unknown variable '" + out.display + "'; " + std::string(what);
+      return false;
+    }
+    out.source = s;
+    return true;
+  };
+  if (names.size() == 1) {
+    if (root == "event_id") return single(Source::event_id, "");
+    if (root == "event_name") {
+      out.source = Source::event;
+      out.path = {"name"};
+      return true;
+    }
+    if (root == "event_time") {
+      out.source = Source::event;
+      out.path = {"time"};
+      return true;
+    }
+    if (root == "journey_name") return single(Source::journey_name, "");
+    if (root == "journey_stage_name") return single(Source::journey_stage, "");
+    if (root == "activation_name") return single(Source::activation_name, "");
+    out.source = Source::flat;
+    out.path = {root};
+    return true;
+  }
+  std::string_view second = names[1];
+  if (root == "auth") {
+    if (names.size() == 2 && second == "api_key") {
+      out.source = Source::api_key;
+      return true;
+    }
+    error = "unknown variable '" + names.front() + "." + std::string(second) +
+            "'; the authentication offers only auth.api_key";
+    return false;
+  }
+  if (root == "profile" || root == "event") {
+    out.source = root == "profile" ? Source::profile : Source::event;
+    out.path.assign(names.begin() + 1, names.end());
+    return true;
+  }
+  if (root == "journey" && names.size() == 2 && (second == "name" || second == "stage")) {
+    out.source = second == "name" ? Source::journey_name : Source::journey_stage;
+    return true;
+  }
+  if (root == "activation" && names.size() == 2 && (second == "name" || second == "id")) {
+    out.source = second == "name" ? Source::activation_name : Source::activation_id;
+    return true;
+  }
+  error = "unknown variable '";
+  for (std::size_t n = 0; n < names.size(); ++n) error += (n ? "." : "") + names[n];
+  error += "'; " + std::string(kAllowedVariables);
+  return false;
+}
+
+const json::value* find_path(const json::object* object, const std::vector<std::string>& path) {
+  const json::value* v = nullptr;
+  for (const auto& key : path) {
+    if (object == nullptr) return nullptr;
+    auto it = object->find(key);
+    if (it == object->end()) return nullptr;
+    v = &it->value();
+    object = v->if_object();
+  }
+  return v;
+}
+
+const json::object* member_object(const json::object& record, std::string_view key) {
+  auto it = record.find(key);
+  return it == record.end() ? nullptr : it->value().if_object();
+}
+
+void append_number_or_text(const json::value& v, std::string& out) {
+  if (const auto* s = v.if_string()) {
+    out.append(s->data(), s->size());
+  } else if (v.is_null()) {
+    // null reads as empty text
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+void append_percent_encoded(std::string_view s, std::string& out, bool form) {
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (form && c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
+void append_json_escaped(std::string_view s, std::string& out) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  std::string out;
+  out.reserve(length * 2);
+  static constexpr char hex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+struct Template::Impl {
+  std::string source;
+  std::vector<Segment> segments;
+  std::vector<Placeholder> placeholders;
+  bool uses_api_key = false;
+
+  // Splits the source into literals and placeholders; `context_at` gives the
+  // context of a placeholder starting at a byte offset.
+  template <class ContextAt>
+  bool split(std::vector<std::string>& errors, ContextAt context_at) {
+    std::size_t pos = 0;
+    std::string literal;
+    bool ok = true;
+    while (pos < source.size()) {
+      std::size_t open = source.find("{{", pos);
+      if (open == std::string::npos) {
+        literal.append(source, pos, std::string::npos);
+        break;
+      }
+      literal.append(source, pos, open - pos);
+      std::size_t close = std::string::npos;
+      bool in_quote = false;
+      for (std::size_t i = open + 2; i + 1 < source.size(); ++i) {
+        if (source[i] == '\\' && in_quote) {
+          ++i;
+        } else if (source[i] == '"') {
+          in_quote = !in_quote;
+        } else if (!in_quote && source[i] == '}' && source[i + 1] == '}') {
+          close = i;
+          break;
+        }
+      }
+      if (close == std::string::npos) {
+        errors.push_back("unclosed '{{' at byte " + std::to_string(open) + "; every '{{' needs a '}}'");
+        return false;
+      }
+      Placeholder placeholder;
+      std::string error;
+      if (!parse_expression(std::string_view(source).substr(open + 2, close - open - 2), placeholder, error)) {
+        errors.push_back("placeholder '" + source.substr(open, close + 2 - open) + "': " + error);
+        ok = false;
+      } else {
+        placeholder.context = context_at(open);
+        if (placeholder.source == Source::api_key) uses_api_key = true;
+        if (!literal.empty()) segments.push_back({std::move(literal), -1});
+        literal.clear();
+        segments.push_back({{}, static_cast<int>(placeholders.size())});
+        placeholders.push_back(std::move(placeholder));
+      }
+      pos = close + 2;
+    }
+    if (!literal.empty()) segments.push_back({std::move(literal), -1});
+    return ok;
+  }
+
+  // Looks a placeholder's value up and applies its filters. Returns false
+  // when the record lacks the variable and no default applies.
+  bool resolve(const Placeholder& p, const RenderInput& in, const json::value*& value,
+               std::string& text, bool& is_text) const {
+    value = nullptr;
+    is_text = false;
+    switch (p.source) {
+      case Source::api_key:
+        text.assign(in.api_key);
+        is_text = true;
+        break;
+      case Source::activation_name:
+        text.assign(in.activation_name);
+        is_text = true;
+        break;
+      case Source::activation_id:
+        text.assign(in.activation_id);
+        is_text = true;
+        break;
+      case Source::event_id:
+        if (in.record) {
+          auto it = in.record->find("event_id");
+          if (it != in.record->end()) value = &it->value();
+        }
+        break;
+      case Source::journey_name:
+      case Source::journey_stage:
+        if (in.record) {
+          if (const auto* journey = member_object(*in.record, "journey")) {
+            auto it = journey->find(p.source == Source::journey_name ? "name" : "stage");
+            if (it != journey->end()) value = &it->value();
+          }
+        }
+        break;
+      case Source::profile:
+      case Source::event:
+        if (in.record) {
+          value = find_path(member_object(*in.record, p.source == Source::profile ? "profile" : "event"), p.path);
+        }
+        break;
+      case Source::flat:
+        if (in.record) {
+          value = find_path(member_object(*in.record, "profile"), p.path);
+          if (value == nullptr) value = find_path(member_object(*in.record, "event"), p.path);
+        }
+        break;
+    }
+    bool found = is_text || value != nullptr;
+    for (const auto& filter : p.filters) {
+      if (filter.kind == FilterKind::default_value) {
+        bool blank = !found || (value && value->is_null()) ||
+                     (value && value->is_string() && value->get_string().empty()) ||
+                     (is_text && text.empty());
+        if (blank) {
+          text = filter.argument;
+          is_text = true;
+          value = nullptr;
+          found = true;
+        }
+        continue;
+      }
+      if (!found) return false;
+      if (filter.kind == FilterKind::json) {
+        text = is_text ? json::serialize(json::string_view(text)) : json::serialize(*value);
+        is_text = true;
+        value = nullptr;
+        continue;
+      }
+      if (!is_text) {
+        text.clear();
+        append_number_or_text(*value, text);
+        is_text = true;
+        value = nullptr;
+      }
+      switch (filter.kind) {
+        case FilterKind::lower:
+          for (char& c : text) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+          break;
+        case FilterKind::upper:
+          for (char& c : text) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+          break;
+        case FilterKind::trim:
+          text = std::string(trim(text));
+          break;
+        case FilterKind::sha256:
+          text = sha256_hex(text);
+          break;
+        case FilterKind::urlencode: {
+          std::string encoded;
+          append_percent_encoded(text, encoded, false);
+          text = std::move(encoded);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return found;
+  }
+};
+
+Template::Template() : impl_(std::make_unique<Impl>()) {}
+Template::~Template() = default;
+Template::Template(Template&&) noexcept = default;
+Template& Template::operator=(Template&&) noexcept = default;
+
+bool Template::compile(std::string_view source, Context context, std::vector<std::string>& errors) {
+  impl_ = std::make_unique<Impl>();
+  impl_->source = std::string(source);
+  return impl_->split(errors, [context](std::size_t) { return context; });
+}
+
+bool Template::compile_body(std::string_view source, BodyFormat format, std::vector<std::string>& errors) {
+  if (format == BodyFormat::text) return compile(source, Context::text, errors);
+  if (format == BodyFormat::form) return compile(source, Context::form, errors);
+
+  // Which placeholders stand inside a JSON string: scan the text as JSON,
+  // treating each "{{...}}" outside a string as a value token.
+  impl_ = std::make_unique<Impl>();
+  impl_->source = std::string(source);
+  std::vector<std::pair<std::size_t, Context>> contexts;
+  bool in_string = false;
+  for (std::size_t i = 0; i < source.size(); ++i) {
+    char c = source[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      } else if (c == '{' && i + 1 < source.size() && source[i + 1] == '{') {
+        contexts.emplace_back(i, Context::json_string);
+        std::size_t close = source.find("}}", i + 2);
+        if (close == std::string_view::npos) break;
+        i = close + 1;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' && i + 1 < source.size() && source[i + 1] == '{') {
+      contexts.emplace_back(i, Context::json_value);
+      std::size_t close = source.find("}}", i + 2);
+      if (close == std::string_view::npos) break;
+      i = close + 1;
+    }
+  }
+  bool ok = impl_->split(errors, [&contexts](std::size_t offset) {
+    for (const auto& [at, context] : contexts) {
+      if (at == offset) return context;
+    }
+    return Context::json_value;
+  });
+  if (!ok) return false;
+
+  // Valid JSON once each placeholder is seen as a value?
+  std::string probe_text;
+  for (const auto& segment : impl_->segments) {
+    if (segment.placeholder < 0) {
+      probe_text += segment.literal;
+    } else if (impl_->placeholders[segment.placeholder].context == Context::json_value) {
+      probe_text += "null";
+    }
+  }
+  if (trim(probe_text).empty()) return true;  // an empty body is allowed
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  std::size_t consumed = parser.write(probe_text.data(), probe_text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    std::size_t line = 1;
+    for (std::size_t i = 0; i < consumed && i < probe_text.size(); ++i) {
+      if (probe_text[i] == '\n') ++line;
+    }
+    errors.push_back("is not valid JSON once its placeholders are seen as values (" + ec.message() +
+                     ", line " + std::to_string(line) +
+                     "); set activation.body_format to \"text\" or \"form\" for other bodies");
+    return false;
+  }
+  return true;
+}
+
+bool Template::render(const RenderInput& input, std::string& out, std::string& error) const {
+  const json::value* value = nullptr;
+  std::string text;
+  bool is_text = false;
+  for (const auto& segment : impl_->segments) {
+    if (segment.placeholder < 0) {
+      out += segment.literal;
+      continue;
+    }
+    const Placeholder& p = impl_->placeholders[segment.placeholder];
+    if (!impl_->resolve(p, input, value, text, is_text)) {
+      error = "the record has no value for '{{" + p.display + "}}'";
+      if (p.filters.empty()) error += " (give one with '| default: \"...\"')";
+      return false;
+    }
+    if (p.context == Context::json_value) {
+      if (is_text) {
+        out += '"';
+        append_json_escaped(text, out);
+        out += '"';
+      } else {
+        out += json::serialize(*value);
+      }
+      continue;
+    }
+    std::string_view view;
+    std::string scratch;
+    if (is_text) {
+      view = text;
+    } else if (const auto* s = value->if_string()) {
+      view = std::string_view(s->data(), s->size());
+    } else {
+      append_number_or_text(*value, scratch);
+      view = scratch;
+    }
+    switch (p.context) {
+      case Context::text:
+        out += view;
+        break;
+      case Context::url:
+        append_percent_encoded(view, out, false);
+        break;
+      case Context::form:
+        append_percent_encoded(view, out, true);
+        break;
+      case Context::json_string:
+        append_json_escaped(view, out);
+        break;
+      case Context::header:
+        for (unsigned char c : view) {
+          if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            error = "the value of '{{" + p.display + "}}' contains a control character (CR, LF or other); not allowed in a header";
+            return false;
+          }
+        }
+        out += view;
+        break;
+      case Context::json_value:
+        break;
+    }
+  }
+  return true;
+}
+
+std::string Template::probe(std::string_view stand_in) const {
+  std::string out;
+  for (const auto& segment : impl_->segments) {
+    if (segment.placeholder < 0) out += segment.literal;
+    else out += stand_in;
+  }
+  return out;
+}
+
+bool Template::empty() const { return impl_->segments.empty(); }
+bool Template::has_placeholders() const { return !impl_->placeholders.empty(); }
+bool Template::uses_api_key() const { return impl_->uses_api_key; }
+const std::string& Template::source() const { return impl_->source; }
+
+}  // namespace webhook

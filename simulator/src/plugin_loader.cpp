@@ -1,0 +1,36 @@
+#include "plugin_loader.hpp"
+
+#include <dlfcn.h>
+
+namespace journey_sim {
+
+LoadedPlugin::~LoadedPlugin() {
+  if (handle_ != nullptr) dlclose(handle_);
+}
+
+bool LoadedPlugin::load(const std::string& path, std::string& error) {
+  // A bare name would be searched on the library path; a runner loads the
+  // file it was given.
+  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  handle_ = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle_ == nullptr) {
+    const char* reason = dlerror();
+    error = "cannot load plugin '" + path + "': " + (reason ? reason : "unknown error");
+    return false;
+  }
+  entry_ = static_cast<const output_step_entry_t*>(dlsym(handle_, OUTPUT_STEP_ENTRY_SYMBOL));
+  if (entry_ == nullptr) {
+    error = "'" + path + "' is not an output-step module: it has no symbol " OUTPUT_STEP_ENTRY_SYMBOL;
+    return false;
+  }
+  if (entry_->abi_version.major != OUTPUT_STEP_ABI_MAJOR) {
+    error = "plugin '" + path + "' speaks output-step ABI " + std::to_string(entry_->abi_version.major) + "." +
+            std::to_string(entry_->abi_version.minor) + "; this runner speaks " +
+            std::to_string(OUTPUT_STEP_ABI_MAJOR) + ".x";
+    entry_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace journey_sim

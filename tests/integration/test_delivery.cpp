@@ -1,0 +1,542 @@
+// The delivery engine over real loopback sockets, against webhook-mock's
+// server started in the test: HTTP, HTTPS, keep-alive, retries, faults,
+// dead letters, ordering, rate limit, back-pressure and shutdown.
+#define BOOST_TEST_MODULE integration_delivery
+#include "config.hpp"
+#include "delivery_engine.hpp"
+#include "support/completions.hpp"
+#include "webhook_mock/certificates.hpp"
+#include "webhook_mock/server.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+using namespace webhook;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace mock = webhook_mock;
+
+namespace {
+
+constexpr const char* kApiKey = "sk_live_SECRET-do-not-leak";
+
+json::object config_for(const mock::Server& server, json::object delivery = {}) {
+  json::object c{
+      {"auth", {{"type", "td_webhook_out"}, {"url_prefix", server.base_url() + "/v1/"}, {"api_key", kApiKey}}},
+      {"activation",
+       {{"name", "welcome"},
+        {"id", "act-7"},
+        {"method", "POST"},
+        {"url", server.base_url() + "/v1/users/{{profile.id}}"},
+        {"headers", {{"Authorization", "Bearer {{auth.api_key}}"}, {"X-Tier", "{{profile.tier | default: \"basic\"}}"}}},
+        {"body", R"({"email": "{{profile.email}}", "event": "{{event.name}}", "journey": "{{journey.name}}", "stage": "{{journey.stage}}"})"}}},
+      {"advanced", {{"webhook_retry_count", 3}, {"webhook_read_timeout", 5}}}};
+  delivery.emplace("retry", json::object{{"initial_backoff_ms", 5}, {"max_backoff_ms", 50}});
+  c["delivery"] = std::move(delivery);
+  return c;
+}
+
+Config parse(const json::object& c) {
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  std::string text;
+  for (auto& e : errors) text += e.field + ": " + e.message + "\n";
+  BOOST_REQUIRE_MESSAGE(parsed, text);
+  return std::move(*parsed);
+}
+
+std::string record(int i, std::string_view extra_profile = "") {
+  return R"({"event_id": "e-)" + std::to_string(i) + R"(", "profile": {"id": "u)" + std::to_string(i) +
+         R"(", "email": "u)" + std::to_string(i) + R"(@example.com")" + std::string(extra_profile) +
+         R"(}, "event": {"name": "purchase", "time": "2026-01-01T00:00:00Z"}, "journey": {"name": "Welcome", "stage": "Day 1"}})";
+}
+
+struct Fixture {
+  test_support::Completions completions;
+  std::unique_ptr<Engine> engine;
+
+  void start(Config config, HostClock* clock = nullptr) {
+    EngineHooks hooks;
+    hooks.on_completion = completions.callback();
+    hooks.clock = clock;
+    engine = std::make_unique<Engine>(std::move(config), std::move(hooks));
+  }
+  void submit(const std::string& text, std::uint64_t token) {
+    std::string error;
+    BOOST_REQUIRE_MESSAGE(engine->submit(text, token, error) == SubmitStatus::accepted, error);
+  }
+};
+
+std::string temp_path(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("webhook-it-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::filesystem::remove(path);
+  return path.string();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<json::object> lines_of(const std::string& path) {
+  std::vector<json::object> out;
+  std::istringstream in(slurp(path));
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line).as_object());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(http_delivery_reuses_at_most_concurrency_connections) {
+  mock::Server server;
+  Fixture f;
+  f.start(parse(config_for(server, {{"concurrency", 4}})));
+  const int n = 300;
+  for (int i = 0; i < n; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+  BOOST_REQUIRE(f.completions.wait_for(n));
+  for (const auto& c : f.completions.all()) {
+    BOOST_TEST((c.outcome == Outcome::delivered));
+    BOOST_TEST(c.http_status == 200);
+    BOOST_TEST(c.attempts == 1u);
+  }
+  BOOST_TEST(server.connections_accepted() <= 4u);
+  auto requests = server.requests();
+  BOOST_REQUIRE_EQUAL(requests.size(), static_cast<std::size_t>(n));
+  const auto& r = requests.front();
+  BOOST_TEST(r.method == "POST");
+  BOOST_TEST(r.path.rfind("/v1/users/u", 0) == 0u);
+  BOOST_TEST(r.header("Authorization") == std::string("Bearer ") + kApiKey);
+  BOOST_TEST(r.header("X-Tier") == "basic");
+  BOOST_TEST(r.header("Content-Type") == "application/json");
+  BOOST_TEST(r.header("webhook-id").rfind("msg_", 0) == 0u);
+  BOOST_TEST(!r.header("webhook-timestamp").empty());
+  auto body = json::parse(r.body).as_object();
+  BOOST_TEST(body.at("journey").as_string() == "Welcome");
+  BOOST_TEST(body.at("stage").as_string() == "Day 1");
+  auto stats = json::parse(f.engine->stats_json()).as_object();
+  BOOST_TEST(stats.at("delivered").to_number<std::uint64_t>() == static_cast<std::uint64_t>(n));
+  BOOST_TEST(stats.at("connections_opened").to_number<std::uint64_t>() <= 4u);
+  BOOST_TEST(f.engine->stats_json().find(kApiKey) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(https_with_generated_ca_and_a_verification_failure) {
+  auto certs = mock::generate_certificates();
+  mock::ServerOptions options;
+  options.https = true;
+  options.certificate_pem = certs.server_certificate_pem;
+  options.private_key_pem = certs.server_key_pem;
+  mock::Server server(options);
+  std::string ca = temp_path("ca.pem");
+  std::ofstream(ca) << certs.ca_certificate_pem;
+
+  Fixture trusted;
+  trusted.start(parse(config_for(server, {{"tls", {{"ca_file", ca}}}})));
+  for (int i = 0; i < 20; ++i) trusted.submit(record(i), static_cast<std::uint64_t>(i));
+  BOOST_REQUIRE(trusted.completions.wait_for(20));
+  for (const auto& c : trusted.completions.all()) BOOST_TEST((c.outcome == Outcome::delivered), c.error);
+
+  // The system trust store does not know the generated CA: permanent, quick.
+  Fixture untrusted;
+  untrusted.start(parse(config_for(server)));
+  auto started = std::chrono::steady_clock::now();
+  untrusted.submit(record(1), 1);
+  BOOST_REQUIRE(untrusted.completions.wait_for(1));
+  auto c = untrusted.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::failed));
+  BOOST_TEST(c.attempts == 1u);
+  BOOST_TEST(c.error.find("certificate verification failed") != std::string::npos, c.error);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 3s));
+}
+
+BOOST_AUTO_TEST_CASE(retry_on_503_keeps_the_webhook_id) {
+  mock::Server server;
+  std::atomic<int> calls{0};
+  server.set_responder([&](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.status = ++calls <= 2 ? 503 : 200;
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server)));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::delivered));
+  BOOST_TEST(c.attempts == 3u);
+  auto requests = server.requests();
+  BOOST_REQUIRE_EQUAL(requests.size(), 3u);
+  BOOST_TEST(requests[0].header("webhook-id") == requests[2].header("webhook-id"));
+  BOOST_TEST(requests[0].header("webhook-id") == c.delivery_id);
+
+  // The id derives from the activation and the event id: a resubmission keeps it.
+  f.submit(record(1), 2);
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  BOOST_TEST(server.requests().back().header("webhook-id") == c.delivery_id);
+}
+
+namespace {
+class ManualClock final : public HostClock {
+ public:
+  std::int64_t now_ms() override { return now.load(); }
+  void request_wakeup(std::int64_t at_ms) override {
+    std::lock_guard lock(mutex);
+    wakeups.push_back(at_ms);
+  }
+  std::int64_t last_wakeup() {
+    std::lock_guard lock(mutex);
+    return wakeups.empty() ? -1 : wakeups.back();
+  }
+  std::atomic<std::int64_t> now{1'800'000'000'000};
+  std::mutex mutex;
+  std::vector<std::int64_t> wakeups;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(retry_after_of_an_hour_passes_on_host_time) {
+  mock::Server server;
+  std::atomic<int> calls{0};
+  server.set_responder([&](const mock::RecordedRequest&) {
+    mock::Response r;
+    if (++calls == 1) {
+      r.status = 429;
+      r.headers = {{"Retry-After", "3600"}};
+    }
+    return r;
+  });
+  ManualClock clock;
+  Fixture f;
+  f.start(parse(config_for(server)), &clock);
+  auto started = std::chrono::steady_clock::now();
+  f.submit(record(1), 1);
+  // Wait until the engine asks to be woken in an hour of host time.
+  std::int64_t wake = -1;
+  for (int i = 0; i < 500 && (wake = f.engine->next_wakeup_ms()) < 0; ++i) std::this_thread::sleep_for(10ms);
+  BOOST_REQUIRE(wake > 0);
+  BOOST_TEST(wake - clock.now.load() >= 3'600'000);
+  BOOST_TEST(clock.last_wakeup() == wake);
+  std::uint64_t unfinished = 0, waiting = 0;
+  f.engine->pending(unfinished, waiting);
+  BOOST_TEST(unfinished == 1u);
+  BOOST_TEST(waiting == 1u);
+  BOOST_TEST(f.completions.size() == 0u);
+  clock.now = wake;
+  f.engine->on_time();
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
+  BOOST_TEST(f.completions.all().front().attempts == 2u);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+  // webhook-timestamp follows host time
+  auto requests = server.requests();
+  BOOST_TEST(requests.back().header("webhook-timestamp") == std::to_string(wake / 1000));
+}
+
+BOOST_AUTO_TEST_CASE(read_timeout_is_retried_then_given_up) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = 2500ms;
+    return r;
+  });
+  auto c = config_for(server);
+  c["advanced"] = {{"webhook_retry_count", 1}, {"webhook_read_timeout", 1}};
+  Fixture f;
+  f.start(parse(c));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1, 10s));
+  auto done = f.completions.all().front();
+  BOOST_TEST((done.outcome == Outcome::failed));
+  BOOST_TEST(done.attempts == 2u);
+  BOOST_TEST(done.error.find("read: timed out") != std::string::npos, done.error);
+}
+
+BOOST_AUTO_TEST_CASE(connection_reset_is_retried) {
+  mock::Server server;
+  std::atomic<int> calls{0};
+  server.set_responder([&](const mock::RecordedRequest&) {
+    mock::Response r;
+    if (++calls == 1) r.fault = mock::Fault::connection_reset_by_peer;
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server)));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::delivered), c.error);
+  BOOST_TEST(c.attempts == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(permanent_400_goes_to_dead_letters_without_secrets) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest& request) {
+    mock::Response r;
+    r.status = 400;
+    r.body = "bad request; you sent " + request.header("Authorization");  // echoes the key
+    return r;
+  });
+  std::string dead = temp_path("dead.ndjson"), log = temp_path("log.ndjson");
+  Fixture f;
+  f.start(parse(config_for(server, {{"dead_letter_file", dead}, {"delivery_log_file", log}})));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::dead_lettered));
+  BOOST_TEST(c.attempts == 1u);
+  BOOST_TEST(c.http_status == 400);
+  BOOST_TEST(server.requests().size() == 1u);  // never retried
+  f.engine->shutdown(1s);
+
+  auto letters = lines_of(dead);
+  BOOST_REQUIRE_EQUAL(letters.size(), 1u);
+  BOOST_TEST(letters[0].at("activation").as_string() == "welcome");
+  BOOST_TEST(letters[0].at("event_id").as_string() == "e-1");
+  BOOST_TEST(letters[0].at("record").as_object().at("profile").as_object().at("id").as_string() == "u1");
+  BOOST_TEST(letters[0].at("attempts").as_array().size() == 1u);
+  BOOST_TEST(letters[0].at("attempts").as_array()[0].as_object().at("status").as_int64() == 400);
+  auto rows = lines_of(log);
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  for (const char* column : {"time", "delivered", "status", "timestamp", "activation_type", "log_time", "journey_name",
+                             "journey_stage_name", "activation_name", "rid", "error", "activation_id", "event_id",
+                             "response"}) {
+    BOOST_TEST(rows[0].contains(column), column);
+  }
+  BOOST_TEST(rows[0].at("delivered").as_bool() == false);
+  BOOST_TEST(rows[0].at("journey_name").as_string() == "Welcome");
+  BOOST_TEST(rows[0].at("activation_id").as_string() == "act-7");
+  BOOST_TEST(slurp(dead).find(kApiKey) == std::string::npos);
+  BOOST_TEST(slurp(log).find(kApiKey) == std::string::npos);
+  BOOST_TEST(slurp(log).find("[REDACTED]") != std::string::npos);
+  BOOST_TEST(c.error.find(kApiKey) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(redirects_are_permanent_failures) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.status = 302;
+    r.headers = {{"Location", "http://elsewhere.example/"}};
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server)));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::failed));
+  BOOST_TEST(c.attempts == 1u);
+  BOOST_TEST(c.error.find("redirects are not followed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(body_size_boundary_250000_bytes) {
+  mock::Server server;
+  auto c = config_for(server);
+  c["activation"].as_object()["body_format"] = "text";
+  c["activation"].as_object()["body"] = "{{profile.blob}}";
+  std::string dead = temp_path("dead-size.ndjson");
+  c["delivery"].as_object()["dead_letter_file"] = dead;
+  Fixture f;
+  f.start(parse(c));
+  f.submit(record(1, R"(, "blob": ")" + std::string(250000, 'a') + "\""), 1);
+  f.submit(record(2, R"(, "blob": ")" + std::string(250001, 'a') + "\""), 2);
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  std::map<std::uint64_t, Completion> by_token;
+  for (auto& done : f.completions.all()) by_token[done.token] = done;
+  BOOST_TEST((by_token[1].outcome == Outcome::delivered));
+  BOOST_TEST((by_token[2].outcome == Outcome::dead_lettered));
+  BOOST_TEST(by_token[2].attempts == 0u);
+  BOOST_TEST(by_token[2].error.find("250001 bytes; the limit is 250000") != std::string::npos, by_token[2].error);
+  auto requests = server.requests();
+  BOOST_REQUIRE_EQUAL(requests.size(), 1u);
+  BOOST_TEST(requests[0].body.size() == 250000u);
+  BOOST_TEST(requests[0].header("Content-Type") == "text/plain; charset=utf-8");
+}
+
+BOOST_AUTO_TEST_CASE(hostile_profile_values_cannot_reshape_the_request) {
+  mock::Server server;
+  Fixture f;
+  f.start(parse(config_for(server)));
+  // In the URL and body: stays one segment, stays one string.
+  f.submit(R"({"event_id": "h1", "profile": {"id": "u1/../../admin?x=1#", "email": "\"}, \"admin\": true, \"x\": {\""},
+              "event": {"name": "e"}, "journey": {"name": "J", "stage": "S"}})",
+           1);
+  // In a header: a CR/LF fails the record before anything is sent.
+  f.submit(R"({"event_id": "h2", "profile": {"id": "u2", "email": "a@b", "tier": "gold\r\nX-Admin: yes"},
+              "event": {"name": "e"}, "journey": {"name": "J", "stage": "S"}})",
+           2);
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  std::map<std::uint64_t, Completion> by_token;
+  for (auto& done : f.completions.all()) by_token[done.token] = done;
+  BOOST_TEST((by_token[1].outcome == Outcome::delivered), by_token[1].error);
+  BOOST_TEST((by_token[2].outcome == Outcome::failed));
+  BOOST_TEST(by_token[2].error.find("control character") != std::string::npos, by_token[2].error);
+  auto requests = server.requests();
+  BOOST_REQUIRE_EQUAL(requests.size(), 1u);
+  BOOST_TEST(requests[0].path == "/v1/users/u1%2F..%2F..%2Fadmin%3Fx%3D1%23");
+  BOOST_TEST(requests[0].query.empty());
+  auto body = json::parse(requests[0].body).as_object();
+  BOOST_TEST(body.size() == 4u);
+  BOOST_TEST(!body.contains("admin"));
+  for (const auto& [name, value] : requests[0].headers) BOOST_TEST(name != "X-Admin");
+}
+
+BOOST_AUTO_TEST_CASE(missing_variable_fails_the_record_unless_defaulted) {
+  mock::Server server;
+  Fixture f;
+  f.start(parse(config_for(server)));
+  // No profile.email: the body template has no default for it.
+  f.submit(R"({"event_id": "m1", "profile": {"id": "u1"}, "event": {"name": "e"}, "journey": {"name": "J", "stage": "S"}})",
+           1);
+  // No profile.tier: the header has a default.
+  f.submit(record(2), 2);
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  std::map<std::uint64_t, Completion> by_token;
+  for (auto& done : f.completions.all()) by_token[done.token] = done;
+  BOOST_TEST((by_token[1].outcome == Outcome::failed));
+  BOOST_TEST(by_token[1].error.find("profile.email") != std::string::npos, by_token[1].error);
+  BOOST_TEST((by_token[2].outcome == Outcome::delivered));
+  BOOST_TEST(server.requests().at(0).header("X-Tier") == "basic");
+}
+
+BOOST_AUTO_TEST_CASE(ordering_key_holds_later_records_behind_a_retry) {
+  mock::ServerOptions two_threads;
+  two_threads.threads = 2;
+  mock::Server server(two_threads);
+  std::mutex mutex;
+  std::map<std::string, int> first_seen;
+  server.set_responder([&](const mock::RecordedRequest& request) {
+    mock::Response r;
+    auto body = json::parse(request.body).as_object();
+    std::string email(body.at("email").as_string());
+    std::lock_guard lock(mutex);
+    // The first attempt of every record fails once: each retry must hold
+    // back the later records of its key.
+    if (first_seen[email]++ == 0) r.status = 503;
+    return r;
+  });
+  auto c = config_for(server, {{"concurrency", 16}, {"ordering_key", "{{profile.id}}"}});
+  c["activation"].as_object()["body"] = R"({"email": "{{profile.email}}", "seq": {{event.seq}}})";
+  Fixture f;
+  f.start(parse(c));
+  const int keys = 5, per_key = 20;
+  int token = 0;
+  for (int s = 0; s < per_key; ++s) {
+    for (int k = 0; k < keys; ++k) {
+      f.submit(R"({"event_id": "o-)" + std::to_string(k) + "-" + std::to_string(s) + R"(", "profile": {"id": "k)" +
+                   std::to_string(k) + R"(", "email": "k)" + std::to_string(k) + "-" + std::to_string(s) +
+                   R"("}, "event": {"name": "e", "seq": )" + std::to_string(s) + "}}",
+               static_cast<std::uint64_t>(token++));
+    }
+  }
+  BOOST_REQUIRE(f.completions.wait_for(keys * per_key));
+  for (const auto& done : f.completions.all()) BOOST_TEST((done.outcome == Outcome::delivered), done.error);
+  std::map<std::string, int> last_seq;
+  for (const auto& request : server.requests()) {
+    auto body = json::parse(request.body).as_object();
+    std::string email(body.at("email").as_string());
+    std::string key = email.substr(0, email.find('-'));
+    int seq = static_cast<int>(body.at("seq").as_int64());
+    auto it = last_seq.find(key);
+    // Every request of a key is for the same or the next record: none overtakes.
+    if (it != last_seq.end()) BOOST_TEST((seq == it->second || seq == it->second + 1), key << " " << seq);
+    last_seq[key] = seq;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_holds) {
+  mock::Server server;
+  Fixture f;
+  f.start(parse(config_for(server, {{"rate_limit_per_second", 50}})));
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 30; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+  BOOST_REQUIRE(f.completions.wait_for(30));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  // A burst of 5 tokens, then 50/s: 25 more need at least 0.5 s.
+  BOOST_TEST((elapsed >= 450ms));
+  BOOST_TEST((elapsed < 3s));
+}
+
+BOOST_AUTO_TEST_CASE(back_pressure_at_max_in_flight) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = 300ms;
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server, {{"max_in_flight", 5}})));
+  for (int i = 0; i < 5; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+  std::string error;
+  BOOST_TEST((f.engine->submit(record(5), 5, error) == SubmitStatus::busy));
+  BOOST_TEST(f.engine->flush(5s));
+  BOOST_TEST((f.engine->submit(record(5), 5, error) == SubmitStatus::accepted));
+  BOOST_TEST(f.engine->flush(5s));
+  BOOST_TEST(f.completions.size() == 6u);
+  auto stats = json::parse(f.engine->stats_json()).as_object();
+  BOOST_TEST(stats.at("rejected_busy").to_number<std::uint64_t>() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(one_completion_per_record_when_destroyed_mid_stream) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = 2s;
+    return r;
+  });
+  std::string dead = temp_path("dead-shutdown.ndjson");
+  Fixture f;
+  f.start(parse(config_for(server, {{"concurrency", 4}, {"dead_letter_file", dead},
+                                    {"ordering_key", "{{profile.tier | default: \"k\"}}"}})));
+  const int n = 60;
+  for (int i = 0; i < n; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+  std::uint64_t cut = f.engine->shutdown(200ms);
+  BOOST_TEST(cut == static_cast<std::uint64_t>(n));
+  BOOST_REQUIRE_EQUAL(f.completions.size(), static_cast<std::size_t>(n));
+  std::set<std::uint64_t> tokens;
+  for (const auto& done : f.completions.all()) {
+    tokens.insert(done.token);
+    BOOST_TEST((done.outcome == Outcome::dead_lettered));
+    BOOST_TEST(done.error.find("destroyed before delivery finished") != std::string::npos);
+  }
+  BOOST_TEST(tokens.size() == static_cast<std::size_t>(n));
+  BOOST_TEST(lines_of(dead).size() == static_cast<std::size_t>(n));
+  std::string error;
+  BOOST_TEST((f.engine->submit(record(99), 99, error) == SubmitStatus::closed));
+}
+
+BOOST_AUTO_TEST_CASE(standard_webhooks_signature) {
+  mock::Server server;
+  // whsec_ + base64("0123456789abcdef0123456789abcdef")
+  const std::string secret = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+  Fixture f;
+  f.start(parse(config_for(server, {{"signing_secret", secret}})));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  auto r = server.requests().at(0);
+  std::string content = r.header("webhook-id") + "." + r.header("webhook-timestamp") + "." + r.body;
+  std::string key = "0123456789abcdef0123456789abcdef";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
+       content.size(), mac, &length);
+  std::string expected(4 * ((length + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(expected.data()), mac, static_cast<int>(length));
+  BOOST_TEST(r.header("webhook-signature") == "v1," + expected);
+}

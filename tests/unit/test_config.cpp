@@ -1,0 +1,232 @@
+#include "config.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+using namespace webhook;
+namespace json = boost::json;
+
+namespace {
+
+json::object base_config() {
+  return json::object{
+      {"auth", {{"type", "td_webhook_out"}, {"name", "crm"}, {"url_prefix", "https://api.example.com/v1/"},
+                {"api_key", "SECRET-KEY-42"}}},
+      {"activation",
+       {{"name", "welcome"},
+        {"method", "post"},
+        {"url", "https://api.example.com/v1/users/{{profile.id}}"},
+        {"headers", {{"Authorization", "Bearer {{auth.api_key}}"}, {"X-Source", "journey"}}},
+        {"body", R"({"email": "{{profile.email}}"})"}}}};
+}
+
+std::vector<ConfigError> errors_of(const json::object& config) {
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(config), errors);
+  BOOST_CHECK_EQUAL(parsed.has_value(), errors.empty());
+  return errors;
+}
+
+bool has_error(const std::vector<ConfigError>& errors, std::string_view field, std::string_view words = "") {
+  for (const auto& e : errors) {
+    if (e.field == field && e.message.find(words) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string dump(const std::vector<ConfigError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += e.field + ": " + e.message + "\n";
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(valid_config_with_defaults) {
+  std::vector<ConfigError> errors;
+  auto c = parse_config(json::serialize(base_config()), errors);
+  BOOST_REQUIRE_MESSAGE(c, dump(errors));
+  BOOST_TEST(c->method == "POST");
+  BOOST_TEST(c->retry_count == 3u);
+  BOOST_TEST(c->connect_timeout_s == 30u);
+  BOOST_TEST(c->read_timeout_s == 30u);
+  BOOST_TEST(c->write_timeout_s == 30u);
+  BOOST_TEST(c->concurrency == 64u);
+  BOOST_TEST(c->max_body_bytes == 250000u);
+  BOOST_TEST(c->initial_backoff_ms == 1000u);
+  BOOST_TEST(c->max_backoff_ms == 60000u);
+  BOOST_TEST(c->tls.verify);
+  BOOST_TEST(c->headers.size() == 2u);
+  BOOST_TEST(c->endpoint.host == "api.example.com");
+  BOOST_TEST(c->endpoint.port == 443);
+  BOOST_TEST(c->content_type == "application/json");
+}
+
+BOOST_AUTO_TEST_CASE(every_error_at_once_each_naming_its_field) {
+  auto c = base_config();
+  c["auth"].as_object()["type"] = "oauth2";
+  c["activation"].as_object()["method"] = "TRACE";
+  c["activation"].as_object()["url"] = "https://evil.net/v1/x";
+  c["activation"].as_object()["body"] = "{not json";
+  c["advanced"] = {{"webhook_retry_count", -1}, {"webhook_read_timeout", "30"}};
+  c["delivery"] = {{"concurrency", 0}, {"surprise", 1}};
+  auto errors = errors_of(c);
+  BOOST_TEST_MESSAGE(dump(errors));
+  BOOST_TEST(has_error(errors, "auth.type", "td_webhook_out"));
+  BOOST_TEST(has_error(errors, "activation.method", "GET, POST, PUT, PATCH, DELETE"));
+  BOOST_TEST(has_error(errors, "activation.url", "not under the authentication's URL prefix"));
+  BOOST_TEST(has_error(errors, "activation.body", "not valid JSON"));
+  BOOST_TEST(has_error(errors, "advanced.webhook_retry_count", "allowed: 0 to 20"));
+  BOOST_TEST(has_error(errors, "advanced.webhook_read_timeout", "whole number"));
+  BOOST_TEST(has_error(errors, "delivery.concurrency", "allowed: 1 to 1024"));
+  BOOST_TEST(has_error(errors, "delivery.surprise", "unknown key"));
+  BOOST_TEST(errors.size() == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(every_prefix_bypass_is_refused_at_validation) {
+  for (const char* url : {"https://api.example.com.evil.net/v1/x", "https://api.example.com@evil.net/v1/x",
+                          "https://api.example.com/v1/../admin", "https://api.example.com/v10/x",
+                          "http://api.example.com/v1/x", "https://api.example.com:8443/v1/x",
+                          "https://api.example.com/v1/%2e%2e/admin", "https://api.example.com/v1\\..\\admin",
+                          "https://api.example.com./v1/x"}) {
+    auto c = base_config();
+    c["activation"].as_object()["url"] = url;
+    BOOST_TEST(has_error(errors_of(c), "activation.url"), url);
+  }
+  auto c = base_config();
+  c["activation"].as_object()["url"] = "https://API.example.com:443/v1/x";
+  BOOST_TEST(errors_of(c).empty());
+}
+
+BOOST_AUTO_TEST_CASE(template_variable_in_host_or_port_is_refused) {
+  for (const char* url : {"https://{{profile.host}}/v1/x", "https://api.example.com:{{profile.port}}/v1/x",
+                          "{{profile.scheme}}://api.example.com/v1/x"}) {
+    auto c = base_config();
+    c["activation"].as_object()["url"] = url;
+    BOOST_TEST(has_error(errors_of(c), "activation.url", "scheme, host or port"), url);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(header_rules) {
+  auto with_headers = [](json::value headers) {
+    auto c = base_config();
+    c["activation"].as_object()["headers"] = std::move(headers);
+    return errors_of(c);
+  };
+  json::object h32, h33;
+  for (int i = 0; i < 33; ++i) {
+    if (i < 32) h32["X-H" + std::to_string(i)] = "v";
+    h33["X-H" + std::to_string(i)] = "v";
+  }
+  BOOST_TEST(with_headers(h32).empty());
+  BOOST_TEST(has_error(with_headers(h33), "activation.headers", "at most 32"));
+  BOOST_TEST(has_error(with_headers(json::array{{{"name", "X-A"}, {"value", "1"}}, {{"name", "x-a"}, {"value", "2"}}}),
+                       "activation.headers[1].name", "duplicate header 'x-a'"));
+  for (const char* owned : {"Host", "content-length", "Transfer-Encoding", "Connection", "webhook-id",
+                            "Webhook-Timestamp", "webhook-signature"}) {
+    BOOST_TEST(has_error(with_headers(json::object{{owned, "x"}}), std::string("activation.headers.") + owned,
+                         "set by the step itself"),
+               owned);
+  }
+  BOOST_TEST(has_error(with_headers(json::object{{"Bad Name", "x"}}), "activation.headers.Bad Name", "HTTP token"));
+  BOOST_TEST(has_error(with_headers(json::object{{"X-A", "a\r\nX-B: 1"}}), "activation.headers.X-A", "control"));
+  BOOST_TEST(has_error(with_headers(json::object{{"X-A", "{{nope.x}}"}}), "activation.headers.X-A", "unknown variable"));
+  BOOST_TEST(has_error(with_headers(json::value("x")), "activation.headers", "must be an object"));
+}
+
+BOOST_AUTO_TEST_CASE(methods_are_case_insensitive) {
+  for (const char* m : {"get", "Post", "PUT", "patch", "delete"}) {
+    auto c = base_config();
+    c["activation"].as_object()["method"] = m;
+    BOOST_TEST(errors_of(c).empty(), m);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(original_export_json_form_is_accepted) {
+  json::object c{{"auth", base_config()["auth"]},
+                 {"activation",
+                  {{"name", "orig"},
+                   {"exportJson",
+                    R"({"method": "put", "url": "https://api.example.com/v1/x", "headers": [{"name": "X-K", "value": "{{auth.api_key}}"}], "body": "{}"})"},
+                   {"exportAdvancedJson", {{"webhook_retry_count", 5}, {"webhook_connection_timeout", 10}}}}}};
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
+  BOOST_TEST(parsed->method == "PUT");
+  BOOST_TEST(parsed->retry_count == 5u);
+  BOOST_TEST(parsed->connect_timeout_s == 10u);
+  BOOST_TEST(parsed->headers.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(api_key_sources) {
+  auto c = base_config();
+  c["auth"].as_object().erase("api_key");
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key", "uses {{auth.api_key}}"));
+
+  ::setenv("WEBHOOK_TEST_KEY", "from-env", 1);
+  c["auth"].as_object()["api_key_env"] = "WEBHOOK_TEST_KEY";
+  std::vector<ConfigError> errors;
+  BOOST_TEST(parse_config(json::serialize(c), errors)->api_key == "from-env");
+
+  c["auth"].as_object()["api_key_env"] = "WEBHOOK_TEST_KEY_UNSET_XYZ";
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key_env", "not set"));
+
+  c["auth"].as_object().erase("api_key_env");
+  std::string path = "config_test_api_key.txt";
+  std::ofstream(path) << "from-file\n";
+  c["auth"].as_object()["api_key_file"] = path;
+  errors.clear();
+  BOOST_TEST(parse_config(json::serialize(c), errors)->api_key == "from-file");
+
+  c["auth"].as_object()["api_key"] = "both";
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key", "only one"));
+}
+
+BOOST_AUTO_TEST_CASE(errors_never_contain_the_api_key) {
+  auto c = base_config();
+  c["activation"].as_object()["url"] = "https://elsewhere.example/{{auth.api_key}}";
+  c["activation"].as_object()["headers"] = {{"X-Key", "SECRET-KEY-42\n"}};
+  auto errors = errors_of(c);
+  BOOST_TEST(!errors.empty());
+  BOOST_TEST(dump(errors).find("SECRET-KEY-42") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(delivery_settings) {
+  auto c = base_config();
+  c["delivery"] = {{"concurrency", 8},
+                   {"max_in_flight", 100},
+                   {"retry", {{"initial_backoff_ms", 10}, {"max_backoff_ms", 5}}},
+                   {"ordering_key", "static"},
+                   {"rate_limit_per_second", 0},
+                   {"max_body_bytes", 250001},
+                   {"signing_secret", "not-whsec"},
+                   {"tls", {{"ca_file", "/nonexistent/ca.pem"}, {"verify", "yes"}}}};
+  auto errors = errors_of(c);
+  BOOST_TEST_MESSAGE(dump(errors));
+  BOOST_TEST(has_error(errors, "delivery.retry.max_backoff_ms", "at least initial_backoff_ms"));
+  BOOST_TEST(has_error(errors, "delivery.ordering_key", "no variable"));
+  BOOST_TEST(has_error(errors, "delivery.rate_limit_per_second"));
+  BOOST_TEST(has_error(errors, "delivery.max_body_bytes", "1 to 250000"));
+  BOOST_TEST(has_error(errors, "delivery.signing_secret", "whsec_"));
+  BOOST_TEST(has_error(errors, "delivery.tls.ca_file", "cannot read"));
+  BOOST_TEST(has_error(errors, "delivery.tls.verify", "true or false"));
+}
+
+BOOST_AUTO_TEST_CASE(not_json_or_not_object) {
+  std::vector<ConfigError> errors;
+  BOOST_TEST(!parse_config("{", errors));
+  BOOST_TEST(errors.back().message.find("not valid JSON") != std::string::npos);
+  BOOST_TEST(!parse_config("[]", errors));
+  errors.clear();
+  BOOST_TEST(!parse_config("{}", errors));
+  BOOST_TEST(has_error(errors, "auth", "required"));
+  BOOST_TEST(has_error(errors, "activation", "required"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

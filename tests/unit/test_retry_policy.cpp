@@ -1,0 +1,56 @@
+#include "latency_histogram.hpp"
+#include "retry_policy.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace webhook;
+
+BOOST_AUTO_TEST_SUITE(retry_policy)
+
+BOOST_AUTO_TEST_CASE(status_classification) {
+  for (int s : {200, 201, 202, 204, 299}) BOOST_TEST((classify_status(s) == Verdict::delivered), s);
+  for (int s : {408, 429, 500, 502, 503, 504, 599}) BOOST_TEST((classify_status(s) == Verdict::retry), s);
+  for (int s : {100, 301, 302, 304, 307, 400, 401, 403, 404, 409, 410, 413, 422, 600}) {
+    BOOST_TEST((classify_status(s) == Verdict::permanent), s);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(backoff_grows_exponentially_within_bounds) {
+  BackoffPolicy p{1000, 60000};
+  BOOST_TEST(p.delay_ms(1, 0.5) == 1000);
+  BOOST_TEST(p.delay_ms(2, 0.5) == 2000);
+  BOOST_TEST(p.delay_ms(3, 0.5) == 4000);
+  BOOST_TEST(p.delay_ms(20, 0.99) == 60000);
+  // jitter stays within 0.8x..1.2x and never below the initial backoff
+  BOOST_TEST(p.delay_ms(3, 0.0) == 3200);
+  BOOST_TEST(p.delay_ms(3, 0.999) >= 4790);
+  BOOST_TEST(p.delay_ms(1, 0.0) == 1000);
+  BackoffPolicy zero{0, 0};
+  BOOST_TEST(zero.delay_ms(5, 0.7) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_forms) {
+  const std::int64_t now = 784111777000;  // Sun, 06 Nov 1994 08:49:37 GMT
+  BOOST_TEST(parse_retry_after("120", now).value() == 120000);
+  BOOST_TEST(parse_retry_after(" 0 ", now).value() == 0);
+  BOOST_TEST(parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now).value() == 60000);
+  BOOST_TEST(parse_retry_after("Sunday, 06-Nov-94 08:51:37 GMT", now).value() == 120000);
+  BOOST_TEST(parse_retry_after("Sun Nov  6 08:52:37 1994", now).value() == 180000);
+  BOOST_TEST(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now).value() == 0);  // past
+  BOOST_TEST(!parse_retry_after("soon", now));
+  BOOST_TEST(!parse_retry_after("-5", now));
+  BOOST_TEST(!parse_retry_after("", now));
+}
+
+BOOST_AUTO_TEST_CASE(latency_quantiles_are_close) {
+  LatencyHistogram h;
+  for (int i = 1; i <= 1000; ++i) h.record(i);
+  BOOST_TEST(h.total() == 1000u);
+  BOOST_TEST(h.quantile(0.5) >= 480);
+  BOOST_TEST(h.quantile(0.5) <= 560);
+  BOOST_TEST(h.quantile(0.99) >= 960);
+  BOOST_TEST(h.quantile(0.99) <= 1000);
+  BOOST_TEST(h.max() == 1000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,182 @@
+#include "template.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace webhook;
+namespace json = boost::json;
+
+namespace {
+
+struct Rendered {
+  bool ok;
+  std::string text;
+  std::string error;
+};
+
+json::object record_from(std::string_view text) { return json::parse(text).as_object(); }
+
+Rendered render(const Template& t, const json::object& record, std::string_view api_key = "KEY-123") {
+  RenderInput input{&record, api_key, "my activation", "act-1"};
+  Rendered r;
+  r.ok = t.render(input, r.text, r.error);
+  return r;
+}
+
+Template compiled(std::string_view source, Context context) {
+  Template t;
+  std::vector<std::string> errors;
+  BOOST_REQUIRE_MESSAGE(t.compile(source, context, errors), source);
+  return t;
+}
+
+Template body(std::string_view source, BodyFormat format = BodyFormat::json) {
+  Template t;
+  std::vector<std::string> errors;
+  BOOST_REQUIRE_MESSAGE(t.compile_body(source, format, errors), source << ": " << (errors.empty() ? "" : errors[0]));
+  return t;
+}
+
+std::vector<std::string> body_errors(std::string_view source) {
+  Template t;
+  std::vector<std::string> errors;
+  BOOST_CHECK(!t.compile_body(source, BodyFormat::json, errors));
+  return errors;
+}
+
+const json::object kRecord = record_from(R"({
+  "event_id": "e-1",
+  "profile": {"id": "u1/../admin", "email": "Ann@Example.com", "age": 42, "vip": true, "tier": null,
+              "hostile": "\"}, \"admin\": true, \"x\": {\"", "crlf": "a\r\nX-Injected: 1",
+              "address": {"city": "Tokyo"}, "tags": ["a", "b"], "empty": ""},
+  "event": {"name": "purchase", "time": "2026-01-02T03:04:05Z", "amount": 12.5, "email": "event@example.com",
+            "sku": "S-1"},
+  "journey": {"name": "Welcome", "stage": "Day 1"}
+})");
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(template_engine)
+
+BOOST_AUTO_TEST_CASE(variables_resolve_in_documented_order) {
+  auto t = compiled("{{profile.email}}|{{event.name}}|{{journey.name}}|{{journey.stage}}|{{activation.name}}|"
+                    "{{activation.id}}|{{event_id}}|{{event_name}}|{{event_time}}|{{sku}}|{{email}}|"
+                    "{{profile.address.city}}|{{journey_name}}|{{journey_stage_name}}",
+                    Context::text);
+  auto r = render(t, kRecord);
+  BOOST_REQUIRE(r.ok);
+  // flat {{email}}: the profile attribute wins over the event field
+  BOOST_TEST(r.text == "Ann@Example.com|purchase|Welcome|Day 1|my activation|act-1|e-1|purchase|"
+                       "2026-01-02T03:04:05Z|S-1|Ann@Example.com|Tokyo|Welcome|Day 1");
+}
+
+BOOST_AUTO_TEST_CASE(api_key_in_every_context) {
+  BOOST_TEST(render(compiled("k={{auth.api_key}}", Context::url), kRecord, "a b/c").text == "k=a%20b%2Fc");
+  BOOST_TEST(render(compiled("Bearer {{auth.api_key}}", Context::header), kRecord).text == "Bearer KEY-123");
+  BOOST_TEST(render(body(R"({"key": "{{auth.api_key}}"})"), kRecord).text == R"({"key": "KEY-123"})");
+  BOOST_TEST(compiled("{{auth.api_key}}", Context::header).uses_api_key());
+}
+
+BOOST_AUTO_TEST_CASE(url_values_stay_one_segment) {
+  auto r = render(compiled("https://h/v1/users/{{profile.id}}?q={{profile.hostile}}", Context::url), kRecord);
+  BOOST_REQUIRE(r.ok);
+  BOOST_TEST(r.text == "https://h/v1/users/u1%2F..%2Fadmin?q=%22%7D%2C%20%22admin%22%3A%20true%2C%20%22x%22%3A%20%7B%22");
+}
+
+BOOST_AUTO_TEST_CASE(header_control_characters_fail_the_record) {
+  auto r = render(compiled("v={{profile.crlf}}", Context::header), kRecord);
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.error.find("control character") != std::string::npos);
+  BOOST_TEST(r.error.find("profile.crlf") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(hostile_value_cannot_change_json_structure) {
+  auto t = body(R"({"name": "{{profile.hostile}}", "raw": {{profile.hostile}}, "n": {{profile.age}}})");
+  auto r = render(t, kRecord);
+  BOOST_REQUIRE(r.ok);
+  json::value parsed = json::parse(r.text);
+  const auto& o = parsed.as_object();
+  BOOST_TEST(o.size() == 3u);
+  BOOST_TEST(!o.contains("admin"));
+  BOOST_TEST(o.at("name").as_string() == R"("}, "admin": true, "x": {")");
+  BOOST_TEST(o.at("raw").as_string() == R"("}, "admin": true, "x": {")");
+  BOOST_TEST(o.at("n").as_int64() == 42);
+}
+
+BOOST_AUTO_TEST_CASE(whole_value_placeholders_keep_json_types) {
+  auto r = render(body(R"({"age": {{profile.age}}, "vip": {{profile.vip}}, "tier": {{profile.tier}},
+                          "tags": {{profile.tags}}, "address": {{profile.address}}, "amount": {{event.amount}}})"),
+                  kRecord);
+  BOOST_REQUIRE(r.ok);
+  auto o = json::parse(r.text).as_object();
+  BOOST_TEST(o.at("age").as_int64() == 42);
+  BOOST_TEST(o.at("vip").as_bool());
+  BOOST_TEST(o.at("tier").is_null());
+  BOOST_TEST(o.at("tags").as_array().size() == 2u);
+  BOOST_TEST(o.at("address").as_object().at("city").as_string() == "Tokyo");
+  BOOST_TEST(o.at("amount").as_double() == 12.5);
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_in_json_strings_are_escaped) {
+  auto r = render(body(R"({"v": "{{profile.crlf}}"})"), kRecord);
+  BOOST_REQUIRE(r.ok);
+  BOOST_TEST(r.text == R"({"v": "a\r\nX-Injected: 1"})");
+  BOOST_TEST(json::parse(r.text).as_object().at("v").as_string() == "a\r\nX-Injected: 1");
+}
+
+BOOST_AUTO_TEST_CASE(form_bodies_are_form_encoded) {
+  auto r = render(body("email={{profile.email}}&h={{profile.hostile}}", BodyFormat::form), kRecord);
+  BOOST_REQUIRE(r.ok);
+  BOOST_TEST(r.text == "email=Ann%40Example.com&h=%22%7D%2C+%22admin%22%3A+true%2C+%22x%22%3A+%7B%22");
+}
+
+BOOST_AUTO_TEST_CASE(missing_variable_fails_unless_defaulted) {
+  auto r = render(compiled("{{profile.nope}}", Context::text), kRecord);
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.error.find("profile.nope") != std::string::npos);
+  BOOST_TEST(render(compiled(R"({{profile.nope | default: "basic"}})", Context::text), kRecord).text == "basic");
+  BOOST_TEST(render(compiled(R"({{profile.tier | default: "basic"}})", Context::text), kRecord).text == "basic");
+  BOOST_TEST(render(compiled(R"({{profile.empty | default: "x"}})", Context::text), kRecord).text == "x");
+  BOOST_TEST(render(compiled(R"({{profile.age | default: "x"}})", Context::text), kRecord).text == "42");
+  // a default inside a JSON whole value becomes a string
+  BOOST_TEST(render(body(R"({"t": {{profile.nope | default: "a\"b"}}})"), kRecord).text == R"({"t": "a\"b"})");
+}
+
+BOOST_AUTO_TEST_CASE(filters) {
+  BOOST_TEST(render(compiled("{{profile.email | lower}}", Context::text), kRecord).text == "ann@example.com");
+  BOOST_TEST(render(compiled("{{profile.email | upper}}", Context::text), kRecord).text == "ANN@EXAMPLE.COM");
+  BOOST_TEST(render(compiled("{{profile.email | lower | sha256}}", Context::text), kRecord).text ==
+             sha256_hex("ann@example.com"));
+  BOOST_TEST(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  BOOST_TEST(render(compiled("{{profile.email | urlencode}}", Context::text), kRecord).text == "Ann%40Example.com");
+  BOOST_TEST(render(compiled("{{profile.tags | json}}", Context::text), kRecord).text == R"(["a","b"])");
+  BOOST_TEST(render(body(R"({"s": "{{profile.tags | json}}"})"), kRecord).text == R"({"s": "[\"a\",\"b\"]"})");
+}
+
+BOOST_AUTO_TEST_CASE(syntax_errors_are_reported) {
+  std::vector<std::string> errors;
+  Template t;
+  BOOST_TEST(!t.compile("{{profile.email", Context::text, errors));
+  BOOST_TEST(errors.back().find("unclosed") != std::string::npos);
+  BOOST_TEST(!t.compile("{{ }}", Context::text, errors));
+  BOOST_TEST(!t.compile("{{profile.email | shout}}", Context::text, errors));
+  BOOST_TEST(errors.back().find("unknown filter 'shout'") != std::string::npos);
+  BOOST_TEST(!t.compile("{{auth.secret}}", Context::text, errors));
+  BOOST_TEST(errors.back().find("auth.api_key") != std::string::npos);
+  BOOST_TEST(!t.compile("{{foo.bar}}", Context::text, errors));
+  BOOST_TEST(errors.back().find("unknown variable 'foo.bar'") != std::string::npos);
+  BOOST_TEST(!t.compile("{{journey.nope}}", Context::text, errors));
+  BOOST_TEST(!t.compile("{{profile.a | default}}", Context::text, errors));
+}
+
+BOOST_AUTO_TEST_CASE(json_body_must_be_json_once_placeholders_are_values) {
+  BOOST_TEST(!body_errors(R"({"a": {{profile.age}})").empty());           // unclosed object
+  BOOST_TEST(!body_errors(R"({"a": {{profile.age}}{{profile.vip}}})").empty());  // two values
+  BOOST_TEST(!body_errors(R"({ {{profile.id}}: 1 })").empty());           // value as key
+  BOOST_TEST(!body_errors(R"({"a": {{profile.age}}.5})").empty());
+  BOOST_TEST(!body_errors("not json").empty());
+  body(R"({"key": "{{profile.id}}", "n": {{profile.age}}, "list": [{{profile.age}}, "{{event.name}}"]})");
+  body("");  // an empty body is allowed
+}
+
+BOOST_AUTO_TEST_SUITE_END()
