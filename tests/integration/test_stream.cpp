@@ -1,0 +1,156 @@
+// `journey-sim stream` as a user runs it: the real executable, the real
+// module, a real receiver on loopback; checks the summary line, the
+// outcomes file and the exit status.
+#define BOOST_TEST_MODULE integration_stream
+#include "webhook_mock/server.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace json = boost::json;
+namespace mock = webhook_mock;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+  std::string last_line() const {
+    std::string text = out;
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    auto pos = text.rfind('\n');
+    return pos == std::string::npos ? text : text.substr(pos + 1);
+  }
+};
+
+fs::path work_dir() {
+  auto dir = fs::temp_directory_path() / ("journey-sim-stream-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+Run run(const std::string& arguments) {
+  fs::path dir = work_dir();
+  std::string command = std::string(JOURNEY_SIM) + " " + arguments + " >" + (dir / "stdout").string() + " 2>" +
+                        (dir / "stderr").string();
+  Run r;
+  int raw = std::system(command.c_str());
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(dir / "stdout");
+  r.err = slurp(dir / "stderr");
+  return r;
+}
+
+std::string config_for(const mock::Server& server) {
+  return R"({"auth": {"type": "td_webhook_out", "url_prefix": ")" + server.base_url() +
+         R"(/", "api_key": "stream-secret"},
+             "activation": {"name": "stream", "url": ")" + server.base_url() +
+         R"(/in/{{profile.id}}", "headers": {"Authorization": "Bearer {{auth.api_key}}"},
+                            "body": "{\"e\": \"{{event.name}}\"}"},
+             "advanced": {"webhook_retry_count": 1},
+             "delivery": {"retry": {"initial_backoff_ms": 1, "max_backoff_ms": 5}}})";
+}
+
+std::string records(int n, int first = 0) {
+  std::string text;
+  for (int i = first; i < first + n; ++i) {
+    text += R"({"event_id": "s-)" + std::to_string(i) + R"(", "profile": {"id": "p)" + std::to_string(i) +
+            R"("}, "event": {"name": "signup"}})" + "\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_record_delivered_exit_0) {
+  mock::Server server;
+  fs::path dir = work_dir();
+  write(dir / "config.json", config_for(server));
+  write(dir / "in.ndjson", records(500) + "\n");  // a blank line is skipped
+  Run r = run(std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " + (dir / "config.json").string() +
+              " --input " + (dir / "in.ndjson").string() + " --outcomes " + (dir / "outcomes.ndjson").string());
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(r.last_line() == R"({"submitted":500,"delivered":500,"failed":0,"dead_lettered":0})");
+  BOOST_TEST(server.total_received() == 500u);
+  std::istringstream outcomes(slurp(dir / "outcomes.ndjson"));
+  int lines = 0;
+  for (std::string line; std::getline(outcomes, line); ++lines) {
+    auto o = json::parse(line).as_object();
+    BOOST_TEST(o.at("outcome").as_string() == "delivered");
+    BOOST_TEST(o.at("http_status").to_number<int>() == 200);
+    BOOST_TEST(o.at("event_id").as_string().starts_with("s-"));
+  }
+  BOOST_TEST(lines == 500);
+  BOOST_TEST(r.err.find("stream-secret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stdin_input_and_failures_exit_1) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest& request) {
+    mock::Response response;
+    if (request.path == "/in/p3") response.status = 404;
+    return response;
+  });
+  fs::path dir = work_dir();
+  write(dir / "config.json", config_for(server));
+  write(dir / "in.ndjson", records(5));
+  Run r = run(std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " + (dir / "config.json").string() +
+              " < " + (dir / "in.ndjson").string());
+  BOOST_TEST(r.status == 1, r.err);
+  BOOST_TEST(r.last_line() == R"({"submitted":5,"delivered":4,"failed":1,"dead_lettered":0})");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_config_exits_2_with_every_error) {
+  fs::path dir = work_dir();
+  write(dir / "bad.json", R"({"auth": {"url_prefix": "https://a.example/v1/"},
+                              "activation": {"method": "TRACE", "url": "https://b.example/v1/x"}})");
+  Run r = run(std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " + (dir / "bad.json").string() +
+              " --input /dev/null");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.err.find("activation.method") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("activation.url") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_input_line_exits_2_and_names_the_line) {
+  mock::Server server;
+  fs::path dir = work_dir();
+  write(dir / "config.json", config_for(server));
+  write(dir / "in.ndjson", records(2) + "{not json\n" + records(1, 2));
+  Run r = run(std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " + (dir / "config.json").string() +
+              " --input " + (dir / "in.ndjson").string());
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.err.find("input line 3") != std::string::npos, r.err);
+  BOOST_TEST(r.last_line() == R"({"submitted":3,"delivered":3,"failed":0,"dead_lettered":0})");
+}
+
+BOOST_AUTO_TEST_CASE(not_a_plugin_exits_2) {
+  fs::path dir = work_dir();
+  write(dir / "config.json", "{}");
+  Run r = run("stream --plugin /bin/true --config " + (dir / "config.json").string());
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(!r.err.empty());
+  Run missing = run("stream --config x");
+  BOOST_TEST(missing.status == 2);
+  BOOST_TEST(missing.err.find("--plugin") != std::string::npos, missing.err);
+  Run help = run("stream --help");
+  BOOST_TEST(help.status == 0);
+  BOOST_TEST(help.out.find("--outcomes") != std::string::npos);
+}
