@@ -8,7 +8,7 @@ BUILD  := build/$(PRESET)
 CCACHE := $(shell command -v ccache 2>/dev/null)
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all setup configure build demo test test-unit test-integration test-sanitize bench clean help
+.PHONY: all setup configure build demo test test-unit test-integration test-sanitize test-tsan bench clean help
 
 all: build
 
@@ -42,8 +42,18 @@ test-sanitize:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset sanitize -L 'unit|integration'
 
+# ThreadSanitizer build of the threaded parts: the delivery engine, the ABI, the receiver.
+test-tsan:
+	@$(MAKE) --no-print-directory PRESET=tsan build
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -L integration
+
 bench:
-	@echo "make bench: the benchmarks are not written yet; this target is reserved for them." >&2
+	@echo "make # ThreadSanitizer build of the threaded parts: the delivery engine, the ABI, the receiver.
+test-tsan:
+	@$(MAKE) --no-print-directory PRESET=tsan build
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -L integration
+
+bench: the benchmarks are not written yet; this target is reserved for them." >&2
 	@exit 2
 
 clean:

@@ -1,6 +1,12 @@
 #include "webhook_mock/server.hpp"
 
+#include "admin_api.hpp"
 #include "webhook_mock/certificates.hpp"
+#include "webhook_mock/journal.hpp"
+#include "webhook_mock/journal_json.hpp"
+#include "webhook_mock/stubs.hpp"
+
+#include <boost/json/serialize.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -18,9 +24,12 @@
 
 #include <openssl/rand.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -32,6 +41,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
 std::int64_t unix_ms() {
@@ -80,15 +90,25 @@ struct Server::Impl {
   std::uint16_t bound_port = 0;
   std::atomic<bool> stopped{false};
 
-  mutable std::mutex mutex;
-  mutable std::condition_variable arrived;
-  std::deque<RecordedRequest> journal;
-  std::uint64_t total = 0;
-  std::uint64_t evicted = 0;
+  Journal journal;
+  StubStore stubs;
+  std::string base;  // base URL, set once bound
+  std::mutex responder_mutex;
   std::shared_ptr<const Responder> responder;
   std::atomic<std::uint64_t> connections{0};
+  int record_fd = -1;
+  std::mutex record_mutex;
 
-  explicit Impl(ServerOptions o) : options(std::move(o)) {}
+  explicit Impl(ServerOptions o) : options(std::move(o)), journal(options.journal_limit) {}
+  ~Impl() {
+    if (record_fd >= 0) ::close(record_fd);
+  }
+
+  std::string base_url() const {
+    std::string host = options.bind_address;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return std::string(options.https ? "https://" : "http://") + host + ":" + std::to_string(bound_port);
+  }
 
   void start() {
     if (options.https) {
@@ -120,6 +140,11 @@ struct Server::Impl {
                                ec.message());
     }
     bound_port = acceptor.local_endpoint().port();
+    base = base_url();
+    if (!options.record_to.empty()) {
+      record_fd = ::open(options.record_to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (record_fd < 0) throw std::runtime_error("cannot open --record-to '" + options.record_to + "': " + std::strerror(errno));
+    }
     do_accept();
     unsigned n = std::max(1u, options.threads);
     for (unsigned i = 0; i < n; ++i) threads.emplace_back([this] { io.run(); });
@@ -149,31 +174,59 @@ struct Server::Impl {
 
   void start_session(tcp::socket socket);
 
+  // Decides the answer; journals the request unless it was for the admin API.
   Response answer(RecordedRequest& request) {
+    if (request.path.starts_with("/__admin/")) {
+      AdminTargets targets{journal, stubs, base};
+      return handle_admin(request, targets);
+    }
+    if (request.path.starts_with("/__webhooks/")) return handle_webhook_checks(request, journal);
+    request.id = random_uuid();
     std::shared_ptr<const Responder> current;
     {
-      std::lock_guard lock(mutex);
+      std::lock_guard lock(responder_mutex);
       current = responder;
     }
     Response response;
-    response.status = options.default_status;
-    if (current && *current) response = (*current)(request);
+    if (current && *current) {
+      response = (*current)(request);
+      request.was_matched = true;
+    } else {
+      StubAnswer stub = stubs.answer(request, options.default_status);
+      response = std::move(stub.response);
+      request.stub_id = std::move(stub.stub_id);
+      request.was_matched = !request.stub_id.empty();
+      if (request.was_matched) response.headers.emplace_back("Matched-Stub-Id", request.stub_id);
+    }
     request.answered_status = response.fault == Fault::none ? response.status : 0;
     request.fault = fault_name(response.fault);
+    if (record_fd >= 0) append_record(request);
+    journal.add(std::move(request));
     return response;
   }
 
-  void record(RecordedRequest request) {
-    {
-      std::lock_guard lock(mutex);
-      request.sequence = ++total;
-      journal.push_back(std::move(request));
-      while (journal.size() > options.journal_limit) {
-        journal.pop_front();
-        ++evicted;
-      }
+  // One line per entry with a single write(2) before the answer is sent:
+  // once a client has its answer, the line is in the kernel and survives a
+  // kill -9 of this process.
+  void append_record(const RecordedRequest& request) {
+    json::value stub = nullptr;
+    if (!request.stub_id.empty()) {
+      if (auto s = stubs.get(request.stub_id)) stub = std::move(*s);
     }
-    arrived.notify_all();
+    json::value definition = json::object{{"status", request.answered_status}};
+    if (const auto* o = stub.if_object(); o && o->contains("response")) definition = o->at("response");
+    std::string line = json::serialize(serve_event_json(request, base, std::move(definition), stub));
+    line += '\n';
+    std::lock_guard lock(record_mutex);
+    const char* data = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(record_fd, data, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      data += n;
+      left -= static_cast<std::size_t>(n);
+    }
   }
 };
 
@@ -237,7 +290,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.received_ms = unix_ms();
     keep_alive_ = message.keep_alive();
     response_ = server_->answer(request);
-    server_->record(std::move(request));
     if (response_.delay.count() > 0) {
       timer_.expires_after(response_.delay);
       timer_.async_wait([self = this->shared_from_this()](boost::system::error_code) { self->respond(); });
@@ -335,50 +387,28 @@ void Server::stop() { impl_->stop(); }
 
 std::uint16_t Server::port() const { return impl_->bound_port; }
 
-std::string Server::base_url() const {
-  std::string host = impl_->options.bind_address;
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return std::string(impl_->options.https ? "https://" : "http://") + host + ":" + std::to_string(port());
-}
+std::string Server::base_url() const { return impl_->base; }
 
 const std::string& Server::ca_certificate_pem() const { return impl_->ca_pem; }
 
 void Server::set_responder(Responder responder) {
-  auto shared = std::make_shared<const Responder>(std::move(responder));
-  std::lock_guard lock(impl_->mutex);
+  auto shared = responder ? std::make_shared<const Responder>(std::move(responder)) : nullptr;
+  std::lock_guard lock(impl_->responder_mutex);
   impl_->responder = std::move(shared);
 }
 
-std::vector<RecordedRequest> Server::requests() const {
-  std::lock_guard lock(impl_->mutex);
-  return {impl_->journal.begin(), impl_->journal.end()};
-}
+StubStore& Server::stubs() { return impl_->stubs; }
+const Journal& Server::journal() const { return impl_->journal; }
 
-std::size_t Server::count() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->journal.size();
-}
-
-std::uint64_t Server::total_received() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->total;
-}
-
-std::uint64_t Server::evicted() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->evicted;
-}
-
+std::vector<RecordedRequest> Server::requests() const { return impl_->journal.snapshot(); }
+std::size_t Server::count() const { return impl_->journal.size(); }
+std::uint64_t Server::total_received() const { return impl_->journal.total(); }
+std::uint64_t Server::evicted() const { return impl_->journal.evicted(); }
 std::uint64_t Server::connections_accepted() const { return impl_->connections.load(); }
-
-void Server::clear_journal() {
-  std::lock_guard lock(impl_->mutex);
-  impl_->journal.clear();
-}
+void Server::clear_journal() { impl_->journal.clear(); }
 
 bool Server::wait_for_total(std::uint64_t n, std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(impl_->mutex);
-  return impl_->arrived.wait_for(lock, timeout, [&] { return impl_->total >= n; });
+  return impl_->journal.wait([&] { return impl_->journal.total() >= n; }, timeout);
 }
 
 }  // namespace webhook_mock

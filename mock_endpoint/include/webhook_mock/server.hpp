@@ -18,6 +18,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;  // in order, 
 
 struct RecordedRequest {
   std::uint64_t sequence = 0;  // 1, 2, ... in order of arrival
+  std::string id;              // a UUID, as WireMock's journal ids
   std::string method;
   std::string target;  // as sent: path and query
   std::string path;
@@ -28,6 +29,8 @@ struct RecordedRequest {
   std::int64_t received_ms = 0;  // Unix ms
   int answered_status = 0;       // 0 for a fault
   std::string fault;             // the fault answered, if any
+  std::string stub_id;           // the stub that answered; empty when none matched
+  bool was_matched = false;      // a stub (or the C++ responder) answered
 
   // The first header named `name` (case-insensitive), or "" when none.
   std::string header(std::string_view name) const;
@@ -57,8 +60,12 @@ struct ServerOptions {
   std::size_t header_limit = 64 * 1024;  // bytes; 431 beyond
   std::size_t body_limit = 10 * 1024 * 1024;  // bytes; 413 beyond
   std::chrono::milliseconds idle_timeout{30'000};  // a connection silent this long is closed
-  int default_status = 200;
+  int default_status = 200;     // answered when no stub matches
+  std::string record_to;        // NDJSON file that also receives every journal entry
 };
+
+class Journal;
+class StubStore;
 
 class Server {
  public:
@@ -74,7 +81,10 @@ class Server {
   // The CA to trust when the certificate was generated; "" otherwise.
   const std::string& ca_certificate_pem() const;
 
-  void set_responder(Responder responder);  // replaces the current one
+  // Answers every request in place of the stubs (C++ tests); empty: stubs.
+  void set_responder(Responder responder);
+  StubStore& stubs();
+  const Journal& journal() const;
   void stop();                              // idempotent; also by the destructor
 
   std::vector<RecordedRequest> requests() const;  // oldest first

@@ -1,0 +1,22 @@
+// Journal entries in WireMock's JSON shapes: LoggedRequest (what find and
+// unmatched return) and ServeEvent (what GET /__admin/requests returns).
+#pragma once
+
+#include "webhook_mock/server.hpp"
+
+#include <boost/json/value.hpp>
+
+namespace webhook_mock {
+
+// `base_url` gives absoluteUrl, host, scheme and port ("http://127.0.0.1:8080").
+boost::json::object logged_request_json(const RecordedRequest& request, const std::string& base_url);
+// `response_definition` and `stub` (null when none) come from the stub store.
+boost::json::object serve_event_json(const RecordedRequest& request, const std::string& base_url,
+                                     boost::json::value response_definition, const boost::json::value& stub);
+
+// Whether `text` is valid UTF-8.
+bool is_utf8(std::string_view text);
+std::string base64_encode(std::string_view data);
+std::string iso8601(std::int64_t unix_ms);
+
+}  // namespace webhook_mock

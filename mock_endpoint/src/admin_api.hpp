@@ -1,0 +1,23 @@
+// The admin API's request handler (internal to the server).
+#pragma once
+
+#include "webhook_mock/journal.hpp"
+#include "webhook_mock/stubs.hpp"
+
+#include <string>
+
+namespace webhook_mock {
+
+struct AdminTargets {
+  Journal& journal;
+  StubStore& stubs;
+  std::string base_url;
+};
+
+// Answers a request under /__admin/.
+Response handle_admin(const RecordedRequest& request, AdminTargets& targets);
+
+// Answers a request under /__webhooks/ (duplicates, order, signatures, summary).
+Response handle_webhook_checks(const RecordedRequest& request, const Journal& journal);
+
+}  // namespace webhook_mock

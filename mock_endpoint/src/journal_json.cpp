@@ -1,0 +1,122 @@
+#include "webhook_mock/journal_json.hpp"
+
+#include "webhook_mock/request_pattern.hpp"
+
+#include <openssl/evp.h>
+
+#include <ctime>
+
+namespace webhook_mock {
+namespace {
+
+namespace json = boost::json;
+
+}  // namespace
+
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = 0;
+    if (c < 0x80) n = 0;
+    else if ((c >> 5) == 0x6) n = 1;
+    else if ((c >> 4) == 0xe) n = 2;
+    else if ((c >> 3) == 0x1e) n = 3;
+    else return false;
+    if (i + n >= text.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string base64_encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string iso8601(std::int64_t unix_ms) {
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  return text;
+}
+
+json::object logged_request_json(const RecordedRequest& r, const std::string& base_url) {
+  json::object o;
+  o["url"] = r.target;
+  o["absoluteUrl"] = base_url + r.target;
+  o["method"] = r.method;
+  std::string client = r.client_address;
+  if (auto colon = client.rfind(':'); colon != std::string::npos) client.resize(colon);
+  o["clientIp"] = client;
+  json::object headers;
+  for (const auto& [name, value] : r.headers) {
+    auto it = headers.find(name);
+    if (it == headers.end()) {
+      headers[name] = value;
+    } else if (it->value().is_array()) {
+      it->value().get_array().emplace_back(value);
+    } else {
+      json::array both{it->value(), json::value(value)};
+      it->value() = std::move(both);
+    }
+  }
+  o["headers"] = std::move(headers);
+  o["cookies"] = json::object{};
+  o["browserProxyRequest"] = false;
+  o["loggedDate"] = r.received_ms;
+  o["bodyAsBase64"] = base64_encode(r.body);
+  o["body"] = is_utf8(r.body) ? r.body : std::string();
+  o["protocol"] = "HTTP/1.1";
+  auto scheme_end = base_url.find("://");
+  o["scheme"] = base_url.substr(0, scheme_end);
+  std::string authority = base_url.substr(scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  auto port_colon = authority.rfind(':');
+  o["host"] = authority.substr(0, port_colon);
+  o["port"] = port_colon == std::string::npos ? 0 : std::stoi(authority.substr(port_colon + 1));
+  o["loggedDateString"] = iso8601(r.received_ms);
+  json::object query;
+  std::string_view q = r.query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    auto eq = part.find('=');
+    std::string key = decode_query_component(part.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1));
+    auto it = query.find(key);
+    if (it == query.end()) query[key] = json::object{{"key", key}, {"values", json::array{json::value(value)}}};
+    else it->value().get_object()["values"].get_array().emplace_back(value);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  o["queryParams"] = std::move(query);
+  o["formParams"] = json::object{};
+  return o;
+}
+
+json::object serve_event_json(const RecordedRequest& r, const std::string& base_url, json::value response_definition,
+                              const json::value& stub) {
+  json::object o;
+  o["id"] = r.id;
+  o["request"] = logged_request_json(r, base_url);
+  o["responseDefinition"] = std::move(response_definition);
+  json::object response{{"status", r.answered_status}};
+  if (!r.fault.empty()) response["fault"] = r.fault;
+  o["response"] = std::move(response);
+  o["wasMatched"] = r.was_matched;
+  o["timing"] = json::object{{"addedDelay", 0}, {"processTime", 0}, {"responseSendTime", 0}, {"serveTime", 0},
+                             {"totalTime", 0}};
+  if (!stub.is_null()) o["stubMapping"] = stub;
+  return o;
+}
+
+}  // namespace webhook_mock

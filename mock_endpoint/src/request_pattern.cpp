@@ -1,0 +1,458 @@
+#include "webhook_mock/request_pattern.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace webhook_mock {
+namespace {
+
+namespace json = boost::json;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string escape_pointer(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::string text_of(const json::value& v) {
+  if (const auto* s = v.if_string()) return std::string(*s);
+  return json::serialize(v);
+}
+
+bool numbers_equal(const json::value& a, const json::value& b) {
+  auto as_double = [](const json::value& v) {
+    if (v.is_int64()) return static_cast<double>(v.get_int64());
+    if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+    return v.get_double();
+  };
+  if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
+  return as_double(a) == as_double(b);
+}
+
+}  // namespace
+
+std::shared_ptr<const boost::regex> compile_regex(const std::string& pattern, bool case_insensitive,
+                                                  std::string& error) {
+  try {
+    auto flags = boost::regex::perl | boost::regex::no_mod_s;
+    if (case_insensitive) flags |= boost::regex::icase;
+    return std::make_shared<const boost::regex>(pattern, flags);
+  } catch (const boost::regex_error& e) {
+    error = "'" + pattern + "' is not a valid regular expression: " + e.what();
+    return nullptr;
+  }
+}
+
+bool regex_full_match(const boost::regex& regex, std::string_view text) {
+  try {
+    return boost::regex_match(text.begin(), text.end(), regex, boost::match_not_dot_newline);
+  } catch (const std::runtime_error&) {
+    return false;  // too complex for this input (Boost.Regex's own limit): no match, no crash
+  }
+}
+
+std::string decode_query_component(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 &&
+               hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+bool json_equal(const json::value& expected, const json::value& actual, bool ignore_array_order,
+                bool ignore_extra_elements) {
+  if (expected.is_number() && actual.is_number()) return numbers_equal(expected, actual);
+  if (expected.kind() != actual.kind()) return false;
+  if (const auto* eo = expected.if_object()) {
+    const auto& ao = actual.get_object();
+    if (!ignore_extra_elements && eo->size() != ao.size()) return false;
+    for (const auto& member : *eo) {
+      auto it = ao.find(member.key());
+      if (it == ao.end() || !json_equal(member.value(), it->value(), ignore_array_order, ignore_extra_elements)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (const auto* ea = expected.if_array()) {
+    const auto& aa = actual.get_array();
+    if (ignore_extra_elements ? ea->size() > aa.size() : ea->size() != aa.size()) return false;
+    if (!ignore_array_order) {
+      if (ignore_extra_elements) {
+        // expected elements appear in order, others may stand between them
+        std::size_t j = 0;
+        for (const auto& e : *ea) {
+          while (j < aa.size() && !json_equal(e, aa[j], false, true)) ++j;
+          if (j == aa.size()) return false;
+          ++j;
+        }
+        return true;
+      }
+      for (std::size_t i = 0; i < ea->size(); ++i) {
+        if (!json_equal((*ea)[i], aa[i], false, false)) return false;
+      }
+      return true;
+    }
+    std::vector<bool> used(aa.size(), false);
+    for (const auto& e : *ea) {
+      bool found = false;
+      for (std::size_t j = 0; j < aa.size() && !found; ++j) {
+        if (!used[j] && json_equal(e, aa[j], ignore_array_order, ignore_extra_elements)) used[j] = found = true;
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+  return expected == actual;
+}
+
+// ---- ValueMatcher -----------------------------------------------------------
+
+std::optional<ValueMatcher> ValueMatcher::parse(const json::value& spec, const std::string& pointer,
+                                                std::vector<PatternError>& errors) {
+  const auto* o = spec.if_object();
+  if (o == nullptr) {
+    errors.push_back({pointer, json::serialize(spec) + " is not a valid match operation"});
+    return std::nullopt;
+  }
+  ValueMatcher m;
+  int operators = 0;
+  for (const auto& member : *o) {
+    std::string_view key = member.key();
+    const json::value& v = member.value();
+    if (key == "caseInsensitive") {
+      if (!v.is_bool()) {
+        errors.push_back({pointer + "/caseInsensitive", "must be true or false"});
+        return std::nullopt;
+      }
+      m.case_insensitive_ = v.get_bool();
+      continue;
+    }
+    if (key == "absent") {
+      if (!v.is_bool()) {
+        errors.push_back({pointer + "/absent", "must be true or false"});
+        return std::nullopt;
+      }
+      m.kind_ = v.get_bool() ? Kind::absent : Kind::present;
+      ++operators;
+      continue;
+    }
+    if (key == "equalTo") m.kind_ = Kind::equal_to;
+    else if (key == "contains") m.kind_ = Kind::contains;
+    else if (key == "matches") m.kind_ = Kind::matches;
+    else if (key == "doesNotMatch") m.kind_ = Kind::does_not_match;
+    else {
+      errors.push_back({pointer, json::serialize(spec) + " is not a valid match operation"});
+      return std::nullopt;
+    }
+    ++operators;
+    if (v.is_string()) {
+      m.operand_ = std::string(v.get_string());
+    } else if (v.is_number() || v.is_bool()) {
+      m.operand_ = json::serialize(v);
+    } else {
+      errors.push_back({pointer + "/" + std::string(key), "must be a string"});
+      return std::nullopt;
+    }
+  }
+  if (operators != 1) {
+    errors.push_back({pointer, json::serialize(spec) + " is not a valid match operation"});
+    return std::nullopt;
+  }
+  if (m.kind_ == Kind::matches || m.kind_ == Kind::does_not_match) {
+    std::string error;
+    m.regex_ = compile_regex(m.operand_, m.case_insensitive_, error);
+    if (!m.regex_) {
+      errors.push_back({pointer, error});
+      return std::nullopt;
+    }
+  }
+  return m;
+}
+
+bool ValueMatcher::matches(const std::string* value) const {
+  switch (kind_) {
+    case Kind::absent: return value == nullptr;
+    case Kind::present: return value != nullptr;
+    default: break;
+  }
+  if (value == nullptr) return false;
+  switch (kind_) {
+    case Kind::equal_to:
+      return case_insensitive_ ? lower(*value) == lower(operand_) : *value == operand_;
+    case Kind::contains:
+      return case_insensitive_ ? lower(*value).find(lower(operand_)) != std::string::npos
+                               : value->find(operand_) != std::string::npos;
+    case Kind::matches: return regex_full_match(*regex_, *value);
+    case Kind::does_not_match: return !regex_full_match(*regex_, *value);
+    default: return false;
+  }
+}
+
+std::string ValueMatcher::describe() const {
+  switch (kind_) {
+    case Kind::equal_to: return std::string("equalTo '") + operand_ + "'" + (case_insensitive_ ? " (any case)" : "");
+    case Kind::contains: return "contains '" + operand_ + "'";
+    case Kind::matches: return "matches '" + operand_ + "'";
+    case Kind::does_not_match: return "doesNotMatch '" + operand_ + "'";
+    case Kind::absent: return "absent";
+    case Kind::present: return "present";
+  }
+  return {};
+}
+
+// ---- RequestPattern ---------------------------------------------------------
+
+RequestPattern RequestPattern::any() {
+  RequestPattern p;
+  p.source_ = json::object{{"method", "ANY"}};
+  return p;
+}
+
+std::optional<RequestPattern> RequestPattern::parse(const json::value& spec, const std::string& pointer,
+                                                    std::vector<PatternError>& errors) {
+  const auto* o = spec.if_object();
+  if (o == nullptr) {
+    errors.push_back({pointer, "a request pattern must be a JSON object"});
+    return std::nullopt;
+  }
+  std::size_t first_error = errors.size();
+  RequestPattern p;
+  p.source_ = spec;
+  int url_keys = 0;
+  for (const auto& member : *o) {
+    std::string_view key = member.key();
+    const json::value& v = member.value();
+    std::string at = pointer + "/" + escape_pointer(key);
+    if (key == "method") {
+      if (!v.is_string()) errors.push_back({at, "must be a string"});
+      else p.method_ = std::string(v.get_string());
+    } else if (key == "url" || key == "urlPath" || key == "urlPattern" || key == "urlPathPattern") {
+      ++url_keys;
+      if (!v.is_string()) {
+        errors.push_back({at, "must be a string"});
+        continue;
+      }
+      p.url_ = std::string(v.get_string());
+      p.url_kind_ = key == "url" ? UrlKind::url : key == "urlPath" ? UrlKind::url_path
+                  : key == "urlPattern" ? UrlKind::url_pattern : UrlKind::url_path_pattern;
+      if (p.url_kind_ == UrlKind::url_pattern || p.url_kind_ == UrlKind::url_path_pattern) {
+        std::string error;
+        p.url_regex_ = compile_regex(p.url_, false, error);
+        if (!p.url_regex_) errors.push_back({at, error});
+      }
+    } else if (key == "headers" || key == "queryParameters") {
+      const auto* entries = v.if_object();
+      if (entries == nullptr) {
+        errors.push_back({at, "must be an object of name: matcher"});
+        continue;
+      }
+      for (const auto& entry : *entries) {
+        auto matcher = ValueMatcher::parse(entry.value(), at + "/" + escape_pointer(entry.key()), errors);
+        if (matcher) (key == "headers" ? p.headers_ : p.query_).emplace_back(std::string(entry.key()), *matcher);
+      }
+    } else if (key == "bodyPatterns") {
+      const auto* list = v.if_array();
+      if (list == nullptr) {
+        errors.push_back({at, "must be an array of body matchers"});
+        continue;
+      }
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        std::string item_at = at + "/" + std::to_string(i);
+        const auto* bo = (*list)[i].if_object();
+        BodyPattern body;
+        body.description = json::serialize((*list)[i]);
+        if (bo != nullptr && bo->contains("equalToJson")) {
+          body.kind = BodyPattern::Kind::equal_to_json;
+          const json::value& expected = bo->at("equalToJson");
+          if (expected.is_string()) {
+            boost::system::error_code ec;
+            body.expected_json = json::parse(expected.get_string(), ec);
+            if (ec) {
+              errors.push_back({item_at + "/equalToJson", "is not valid JSON: " + ec.message()});
+              continue;
+            }
+          } else {
+            body.expected_json = expected;
+          }
+          for (const auto& flag : *bo) {
+            if (flag.key() == "equalToJson") continue;
+            if ((flag.key() == "ignoreArrayOrder" || flag.key() == "ignoreExtraElements") && flag.value().is_bool()) {
+              (flag.key() == "ignoreArrayOrder" ? body.ignore_array_order : body.ignore_extra_elements) =
+                  flag.value().get_bool();
+            } else {
+              errors.push_back({item_at + "/" + escape_pointer(flag.key()),
+                                "unknown or mistyped option; allowed: ignoreArrayOrder, ignoreExtraElements (booleans)"});
+            }
+          }
+        } else if (bo != nullptr && bo->contains("matchesJsonPath")) {
+          body.kind = BodyPattern::Kind::matches_json_path;
+          const json::value& jp = bo->at("matchesJsonPath");
+          std::string expression;
+          if (jp.is_string()) {
+            expression = std::string(jp.get_string());
+          } else if (const auto* jo = jp.if_object(); jo && jo->contains("expression") && jo->at("expression").is_string()) {
+            expression = std::string(jo->at("expression").get_string());
+            json::object rest = *jo;
+            rest.erase("expression");
+            body.value = ValueMatcher::parse(rest, item_at + "/matchesJsonPath", errors);
+            if (!body.value) continue;
+          } else {
+            errors.push_back({item_at + "/matchesJsonPath", "must be a string, or an object with \"expression\" and a matcher"});
+            continue;
+          }
+          std::string error;
+          body.path = JsonPath::compile(expression, error);
+          if (!body.path) {
+            errors.push_back({item_at + "/matchesJsonPath", error});
+            continue;
+          }
+        } else {
+          body.value = ValueMatcher::parse((*list)[i], item_at, errors);
+          if (!body.value) continue;
+        }
+        p.body_.push_back(std::move(body));
+      }
+    } else {
+      errors.push_back({at, "unknown request pattern key; allowed: method, url, urlPath, urlPattern, urlPathPattern, "
+                            "headers, queryParameters, bodyPatterns"});
+    }
+  }
+  if (url_keys > 1) errors.push_back({pointer, "give only one of url, urlPath, urlPattern, urlPathPattern"});
+  if (errors.size() != first_error) return std::nullopt;
+  return p;
+}
+
+std::size_t RequestPattern::parts() const {
+  return 1 + (url_kind_ != UrlKind::none ? 1 : 0) + headers_.size() + query_.size() + body_.size();
+}
+
+std::size_t RequestPattern::mismatches(const RecordedRequest& r, std::vector<std::string>* why) const {
+  std::size_t failed = 0;
+  auto miss = [&](std::string text) {
+    ++failed;
+    if (why) why->push_back(std::move(text));
+  };
+  if (method_ != "ANY" && method_ != r.method) miss("method: expected " + method_ + ", got " + r.method);
+  switch (url_kind_) {
+    case UrlKind::none: break;
+    case UrlKind::url:
+      if (r.target != url_) miss("url: expected '" + url_ + "', got '" + r.target + "'");
+      break;
+    case UrlKind::url_path:
+      if (r.path != url_) miss("urlPath: expected '" + url_ + "', got '" + r.path + "'");
+      break;
+    case UrlKind::url_pattern:
+      if (!regex_full_match(*url_regex_, r.target)) miss("urlPattern: '" + url_ + "' does not match '" + r.target + "'");
+      break;
+    case UrlKind::url_path_pattern:
+      if (!regex_full_match(*url_regex_, r.path)) miss("urlPathPattern: '" + url_ + "' does not match '" + r.path + "'");
+      break;
+  }
+  for (const auto& [name, matcher] : headers_) {
+    bool any = false, seen = false;
+    std::string first;
+    for (const auto& [key, value] : r.headers) {
+      if (lower(key) != lower(name)) continue;
+      if (!seen) first = value;
+      seen = true;
+      if (matcher.matches(&value)) any = true;
+    }
+    if (!seen) any = matcher.matches(nullptr);
+    if (!any) miss("header " + name + ": expected " + matcher.describe() + ", got " + (seen ? "'" + first + "'" : "absent"));
+  }
+  if (!query_.empty()) {
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string_view q = r.query;
+    while (!q.empty()) {
+      auto amp = q.find('&');
+      std::string_view part = q.substr(0, amp);
+      auto eq = part.find('=');
+      params.emplace_back(decode_query_component(part.substr(0, eq)),
+                          eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1)));
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
+    for (const auto& [name, matcher] : query_) {
+      bool any = false, seen = false;
+      for (const auto& [key, value] : params) {
+        if (key != name) continue;
+        seen = true;
+        if (matcher.matches(&value)) any = true;
+      }
+      if (!seen) any = matcher.matches(nullptr);
+      if (!any) miss("query parameter " + name + ": expected " + matcher.describe());
+    }
+  }
+  std::optional<json::value> body_json;
+  bool body_parsed = false;
+  auto parsed_body = [&]() -> const json::value* {
+    if (!body_parsed) {
+      body_parsed = true;
+      boost::system::error_code ec;
+      json::value v = json::parse(r.body, ec);
+      if (!ec) body_json = std::move(v);
+    }
+    return body_json ? &*body_json : nullptr;
+  };
+  for (const auto& body : body_) {
+    bool ok = false;
+    switch (body.kind) {
+      case BodyPattern::Kind::value: ok = body.value->matches(&r.body); break;
+      case BodyPattern::Kind::equal_to_json: {
+        const json::value* actual = parsed_body();
+        ok = actual && json_equal(body.expected_json, *actual, body.ignore_array_order, body.ignore_extra_elements);
+        break;
+      }
+      case BodyPattern::Kind::matches_json_path: {
+        const json::value* actual = parsed_body();
+        if (actual == nullptr) break;
+        auto selected = body.path->select(*actual);
+        if (!body.value) {
+          ok = std::any_of(selected.begin(), selected.end(), [](const json::value* v) {
+            return !v->is_null() && !(v->is_array() && v->get_array().empty());
+          });
+        } else if (selected.empty()) {
+          ok = body.value->matches(nullptr);
+        } else {
+          for (const json::value* v : selected) {
+            std::string text = text_of(*v);
+            if (body.value->matches(&text)) ok = true;
+          }
+        }
+        break;
+      }
+    }
+    if (!ok) miss("body: expected " + body.description);
+  }
+  return failed;
+}
+
+}  // namespace webhook_mock
