@@ -1,9 +1,15 @@
 // webhook-mock: a thin main over webhook_mock::Server.
 #include "webhook_mock/server.hpp"
+#include "webhook_mock/stubs.hpp"
+
+#include <boost/json/parse.hpp>
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -21,19 +27,70 @@ bool read_file(const std::string& path, std::string& content) {
   return true;
 }
 
+// Stubs from a JSON file (one stub, or {"mappings": [...]}) or from every
+// *.json file of a directory, as WireMock's mappings folder.
+bool load_mappings(const std::string& path, std::vector<webhook_mock::StubMapping>& out) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.emplace_back(path);
+  }
+  bool ok = true;
+  for (const auto& file : files) {
+    std::string text;
+    if (!read_file(file.string(), text)) {
+      std::cerr << "webhook-mock: --mappings: cannot read '" << file.string() << "'\n";
+      ok = false;
+      continue;
+    }
+    boost::system::error_code parse_ec;
+    boost::json::value v = boost::json::parse(text, parse_ec);
+    if (parse_ec) {
+      std::cerr << "webhook-mock: " << file.string() << ": not valid JSON: " << parse_ec.message() << "\n";
+      ok = false;
+      continue;
+    }
+    std::vector<boost::json::value> specs;
+    if (v.is_object() && v.get_object().contains("mappings") && v.get_object().at("mappings").is_array()) {
+      for (const auto& m : v.get_object().at("mappings").get_array()) specs.push_back(m);
+    } else {
+      specs.push_back(v);
+    }
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      std::vector<webhook_mock::PatternError> errors;
+      auto stub = webhook_mock::parse_stub(specs[i], errors);
+      for (const auto& e : errors) {
+        std::cerr << "webhook-mock: " << file.string() << (specs.size() > 1 ? " mapping " + std::to_string(i) : "")
+                  << ": " << (e.pointer.empty() ? "" : e.pointer + ": ") << e.detail << "\n";
+      }
+      if (stub) out.push_back(std::move(*stub));
+      else ok = false;
+    }
+  }
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   webhook_mock::ServerOptions options;
   int port = 8080;
-  std::string cert_file, key_file, write_ca;
+  std::string cert_file, key_file, write_ca, mappings;
   po::options_description described(
       "usage: webhook-mock [--port N] [--bind ADDR] [--https] [--cert FILE --key FILE] [--write-ca FILE]\n"
-      "                    [--threads N] [--journal-limit N] [--default-status CODE]\n"
+      "                    [--threads N] [--journal-limit N] [--record-to FILE] [--mappings FILE|DIR]\n"
+      "                    [--default-status CODE]\n"
       "\n"
-      "A webhook receiver for tests: records every request and answers it. The first line on\n"
-      "stdout is 'listening on http://ADDRESS:PORT' (https:// with --https). SIGINT or SIGTERM\n"
-      "stop it.\n"
+      "A webhook receiver for tests: records every request and answers it as its stubs say\n"
+      "(WireMock's admin API under /__admin/, webhook checks under /__webhooks/). The first\n"
+      "line on stdout is 'listening on http://ADDRESS:PORT' (https:// with --https).\n"
+      "SIGINT or SIGTERM stop it.\n"
       "\n"
       "Options");
   described.add_options()
@@ -48,8 +105,12 @@ int main(int argc, char** argv) {
       ("threads", po::value(&options.threads)->default_value(1), "server threads")
       ("journal-limit", po::value(&options.journal_limit)->default_value(100000),
        "requests kept in memory; the oldest are evicted beyond it")
+      ("record-to", po::value(&options.record_to), "also append every journal entry to FILE (NDJSON); an entry "
+                                                     "is written before its response is sent")
+      ("mappings", po::value(&mappings), "stubs to load at start: a JSON file (a stub, or {\"mappings\": [...]}) "
+                                         "or a directory of them")
       ("default-status", po::value(&options.default_status)->default_value(200),
-       "status answered to every request");
+       "status answered when no stub matches");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
@@ -89,6 +150,8 @@ int main(int argc, char** argv) {
     }
   }
   options.port = static_cast<std::uint16_t>(port);
+  std::vector<webhook_mock::StubMapping> initial;
+  if (!mappings.empty() && !load_mappings(mappings, initial)) return 2;
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -98,6 +161,7 @@ int main(int argc, char** argv) {
 
   try {
     webhook_mock::Server server(options);
+    server.stubs().set_initial(std::move(initial));
     if (!write_ca.empty()) {
       if (server.ca_certificate_pem().empty()) {
         std::cerr << "webhook-mock: --write-ca needs --https without --cert (a generated CA)\n";

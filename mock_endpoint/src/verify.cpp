@@ -1,0 +1,76 @@
+#include "webhook_mock/verify.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <stdexcept>
+
+namespace webhook_mock {
+
+RequestPattern pattern(std::string_view json_text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json_text, ec);
+  if (ec) throw std::invalid_argument("request pattern is not valid JSON: " + ec.message());
+  std::vector<PatternError> errors;
+  auto p = RequestPattern::parse(v, "", errors);
+  if (!p) {
+    std::string text = "invalid request pattern:";
+    for (const auto& e : errors) text += " " + (e.pointer.empty() ? std::string("/") : e.pointer) + ": " + e.detail + ";";
+    throw std::invalid_argument(text);
+  }
+  return std::move(*p);
+}
+
+std::size_t Verifier::count(const RequestPattern& p) const {
+  std::size_t n = 0;
+  journal_.for_each([&](const RecordedRequest& r) { n += p.matches(r) ? 1 : 0; });
+  return n;
+}
+
+std::vector<RecordedRequest> Verifier::find(const RequestPattern& p) const {
+  std::vector<RecordedRequest> out;
+  journal_.for_each([&](const RecordedRequest& r) {
+    if (p.matches(r)) out.push_back(r);
+  });
+  return out;
+}
+
+std::string Verifier::near_miss(const RequestPattern& p) const {
+  const RecordedRequest* best = nullptr;
+  std::size_t best_misses = 0;
+  std::string text;
+  journal_.for_each([&](const RecordedRequest& r) {
+    std::size_t misses = p.mismatches(r, nullptr);
+    if (misses == 0) return;
+    if (best == nullptr || misses < best_misses) {
+      best_misses = misses;
+      best = &r;
+      std::vector<std::string> why;
+      p.mismatches(r, &why);
+      text = "nearest request #" + std::to_string(r.sequence) + " " + r.method + " " + r.target + " differs in " +
+             std::to_string(misses) + " of " + std::to_string(p.parts()) + " parts:";
+      for (const auto& line : why) text += "\n    " + line;
+    }
+  });
+  return text;
+}
+
+Verdict Verifier::expect(const RequestPattern& p, CountRule rule, std::size_t n) const {
+  Verdict v;
+  v.count = count(p);
+  v.ok = rule == CountRule::exactly ? v.count == n : rule == CountRule::at_least ? v.count >= n : v.count <= n;
+  if (!v.ok) {
+    const char* words = rule == CountRule::exactly ? "exactly" : rule == CountRule::at_least ? "at least" : "at most";
+    v.message = "expected " + std::string(words) + " " + std::to_string(n) + " requests matching " +
+                boost::json::serialize(p.source()) + ", got " + std::to_string(v.count);
+    if (std::string miss = near_miss(p); !miss.empty()) v.message += "\n  " + miss;
+  }
+  return v;
+}
+
+Verdict Verifier::wait_for(const RequestPattern& p, std::size_t n, std::chrono::milliseconds timeout) const {
+  journal_.wait([&] { return count(p) >= n; }, timeout);
+  return expect(p, CountRule::at_least, n);
+}
+
+}  // namespace webhook_mock
