@@ -7,6 +7,8 @@ PRESET ?= $(if $(CI),ci,dev)
 BUILD  := build/$(PRESET)
 CCACHE := $(shell command -v ccache 2>/dev/null)
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+# Relative paths in ccache's hash, so that every clone shares one cache.
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all setup configure build demo test test-unit test-integration test-sanitize test-tsan bench clean help
 
@@ -28,6 +30,7 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)
 
 test: build
+	@bash scripts/setup-wiremock.sh build/tools
 	@ctest --preset $(PRESET)
 
 test-unit: build

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +154,13 @@ int main(int argc, char** argv) {
   options.port = static_cast<std::uint16_t>(port);
   std::vector<webhook_mock::StubMapping> initial;
   if (!mappings.empty() && !load_mappings(mappings, initial)) return 2;
+
+  // Many concurrent clients need many descriptors: take what the system allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -218,8 +218,14 @@ std::optional<json::object> StubStore::get(const std::string& id) const {
 
 json::array StubStore::list() const {
   std::lock_guard lock(mutex_);
+  std::vector<const StubMapping*> sorted;
+  for (const auto& s : stubs_) sorted.push_back(&s);
+  // As WireMock lists them: by priority, the newest first among equals.
+  std::sort(sorted.begin(), sorted.end(), [](const StubMapping* a, const StubMapping* b) {
+    return a->priority != b->priority ? a->priority < b->priority : a->order > b->order;
+  });
   json::array out;
-  for (auto it = stubs_.rbegin(); it != stubs_.rend(); ++it) out.push_back(it->source);
+  for (const StubMapping* s : sorted) out.push_back(s->source);
   return out;
 }
 

@@ -47,7 +47,7 @@ class StubStore {
   bool replace(const std::string& id, StubMapping stub);
   bool remove(const std::string& id);
   std::optional<boost::json::object> get(const std::string& id) const;
-  boost::json::array list() const;  // newest first, as WireMock lists them
+  boost::json::array list() const;  // by priority, newest first among equals (as WireMock)
   void clear();
   // Back to the stubs loaded at start (--mappings), scenarios reset.
   void reset();
