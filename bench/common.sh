@@ -1,0 +1,58 @@
+# Helpers shared by the benchmark scripts: loopback servers, bounded runs.
+# shellcheck shell=bash
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_nginx DIR PORT: one worker on 127.0.0.1:PORT answering 200 "ok" to
+# any method, no access log. Sets NGINX_PID.
+start_nginx() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/logs"
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_buffer_size 64k;
+  server {
+    listen 127.0.0.1:$port;
+    location / { return 200 'ok'; }
+  }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" &
+  NGINX_PID=$!
+  wait_port "$port"
+}
+
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "bench: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# start_mock BUILD DIR [ARGS...]: webhook-mock on a free port. Sets MOCK_PID, MOCK_URL.
+start_mock() {
+  local build=$1 dir=$2
+  shift 2
+  "$build/mock_endpoint/webhook-mock" --port 0 "$@" >"$dir/mock.out" 2>"$dir/mock.err" &
+  MOCK_PID=$!
+  for _ in $(seq 200); do grep -q '^listening on ' "$dir/mock.out" 2>/dev/null && break; sleep 0.05; done
+  MOCK_URL=$(sed -n 's/^listening on //p' "$dir/mock.out" | head -n1)
+  [[ -n "$MOCK_URL" ]] || { echo "bench: webhook-mock did not start" >&2; cat "$dir/mock.err" >&2; return 1; }
+}
+
+# wrk_rps URL SECONDS [CONNECTIONS]: requests/s of a 1-thread wrk run with the 85-byte POST.
+wrk_rps() {
+  local url=$1 seconds=$2 connections=${3:-64}
+  wrk -t1 -c"$connections" -d"${seconds}s" -s "$BENCH_DIR/post85.lua" "$url" | awk '/^Requests\/sec:/ {print $2}'
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

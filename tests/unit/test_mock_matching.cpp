@@ -1,0 +1,116 @@
+#include "webhook_mock/journal_json.hpp"
+#include "webhook_mock/json_path.hpp"
+#include "webhook_mock/request_pattern.hpp"
+#include "webhook_mock/stubs.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace json = boost::json;
+using namespace webhook_mock;
+
+namespace {
+
+std::vector<std::string> select_text(std::string_view path, std::string_view doc) {
+  std::string error;
+  auto p = JsonPath::compile(path, error);
+  BOOST_REQUIRE_MESSAGE(p, error);
+  json::value v = json::parse(doc);
+  std::vector<std::string> out;
+  for (const auto* x : p->select(v)) out.push_back(x->is_string() ? std::string(x->get_string()) : json::serialize(*x));
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(mock_matching)
+
+BOOST_AUTO_TEST_CASE(json_path_subset) {
+  const char* doc = R"({"a": {"b": [10, 20, {"c": "x"}], "d e": 1}, "list": [{"id": 1}, {"id": 2}]})";
+  BOOST_TEST(select_text("$.a.b[1]", doc) == std::vector<std::string>{"20"});
+  BOOST_TEST(select_text("$.a.b[-1].c", doc) == std::vector<std::string>{"x"});
+  BOOST_TEST(select_text("$['a']['d e']", doc) == std::vector<std::string>{"1"});
+  BOOST_TEST(select_text("$.list[*].id", doc) == (std::vector<std::string>{"1", "2"}));
+  BOOST_TEST(select_text("$..id", doc) == (std::vector<std::string>{"1", "2"}));
+  BOOST_TEST(select_text("$.a.*", doc).size() == 2u);
+  BOOST_TEST(select_text("$.missing.x", doc).empty());
+  std::string error;
+  BOOST_TEST(!JsonPath::compile("$.a[?(@.x)]", error));
+  BOOST_TEST(error.find("supported") != std::string::npos);
+  BOOST_TEST(!JsonPath::compile("$.a[", error));
+}
+
+BOOST_AUTO_TEST_CASE(equal_to_json_options) {
+  auto v = [](const char* t) { return json::parse(t); };
+  BOOST_TEST(json_equal(v(R"({"a": 1, "b": [1, 2]})"), v(R"({"b": [1, 2], "a": 1.0})"), false, false));
+  BOOST_TEST(!json_equal(v(R"({"a": 1})"), v(R"({"a": 1, "b": 2})"), false, false));
+  BOOST_TEST(json_equal(v(R"({"a": 1})"), v(R"({"a": 1, "b": 2})"), false, true));
+  BOOST_TEST(!json_equal(v("[1, 2]"), v("[2, 1]"), false, false));
+  BOOST_TEST(json_equal(v("[1, 2]"), v("[2, 1]"), true, false));
+  BOOST_TEST(!json_equal(v("[1, 1]"), v("[1, 2]"), true, false));
+  BOOST_TEST(json_equal(v(R"([{"x": 1}])"), v(R"([{"x": 1, "y": 2}, 5])"), false, true));
+  BOOST_TEST(!json_equal(v("null"), v("0"), false, false));
+}
+
+BOOST_AUTO_TEST_CASE(regex_is_java_like_and_safe_on_large_input) {
+  std::string error;
+  auto dot = compile_regex("a.b", false, error);
+  BOOST_TEST(regex_full_match(*dot, "axb"));
+  BOOST_TEST(!regex_full_match(*dot, "a\nb"));   // '.' does not cross lines
+  BOOST_TEST(!regex_full_match(*dot, "xaxbx"));  // the whole input must match
+  auto nested = compile_regex("(a|aa)*b", false, error);
+  std::string big(100000, 'a');
+  BOOST_TEST(!regex_full_match(*nested, big));  // no stack overflow, just no match
+  BOOST_TEST(!compile_regex("(", false, error));
+  BOOST_TEST(error.find("not a valid regular expression") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(query_decoding_and_utf8) {
+  BOOST_TEST(decode_query_component("a%20b+c%2F") == "a b c/");
+  BOOST_TEST(decode_query_component("100%") == "100%");
+  BOOST_TEST(is_utf8("plain"));
+  BOOST_TEST(is_utf8("caf\xc3\xa9"));
+  BOOST_TEST(!is_utf8("\xff\xfe"));
+  BOOST_TEST(!is_utf8("\xc3"));
+  BOOST_TEST(base64_encode("hi") == "aGk=");
+}
+
+BOOST_AUTO_TEST_CASE(stub_parsing_reports_every_error) {
+  std::vector<PatternError> errors;
+  auto stub = parse_stub(json::parse(R"({"request": {"url": 1, "headers": {"A": {"equalTo": "x", "contains": "y"}}},
+                                         "response": {"status": 99, "fault": "BAD", "nope": 1}, "priority": 0})"),
+                         errors);
+  BOOST_TEST(!stub);
+  BOOST_TEST(errors.size() == 6u);
+  auto ok = parse_stub(json::parse(R"({"response": {"status": 204}})"), errors);
+  BOOST_REQUIRE(ok);
+  BOOST_TEST(ok->id.size() == 36u);
+  BOOST_TEST(ok->priority == 5);
+}
+
+BOOST_AUTO_TEST_CASE(store_picks_by_priority_then_newest_and_steps_scenarios) {
+  StubStore store;
+  std::vector<PatternError> errors;
+  auto add = [&](const char* text) { store.add(*parse_stub(json::parse(text), errors)); };
+  add(R"({"request": {"urlPath": "/p"}, "response": {"status": 201}, "priority": 3})");
+  add(R"({"request": {"urlPath": "/p"}, "response": {"status": 202}, "priority": 1})");
+  add(R"({"request": {"urlPath": "/p"}, "response": {"status": 203}, "priority": 1})");
+  add(R"({"scenarioName": "s", "requiredScenarioState": "Started", "newScenarioState": "two", "request": {"urlPath": "/s"}, "response": {"status": 500}})");
+  add(R"({"scenarioName": "s", "requiredScenarioState": "two", "request": {"urlPath": "/s"}, "response": {"status": 200}})");
+  RecordedRequest r;
+  r.method = "GET";
+  r.path = r.target = "/p";
+  BOOST_TEST(store.answer(r, 404).response.status == 203);
+  r.path = r.target = "/s";
+  BOOST_TEST(store.answer(r, 404).response.status == 500);
+  BOOST_TEST(store.answer(r, 404).response.status == 200);
+  store.reset_scenarios();
+  BOOST_TEST(store.answer(r, 404).response.status == 500);
+  r.path = r.target = "/none";
+  auto none = store.answer(r, 404);
+  BOOST_TEST(none.response.status == 404);
+  BOOST_TEST(none.stub_id.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
