@@ -20,7 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <openssl/rand.h>
 
@@ -234,21 +234,30 @@ struct Server::Impl {
 
 namespace {
 
+// Plain sockets, not beast::tcp_stream: its per-operation timer cost a
+// tenth of a request. Idle connections are closed by a watchdog that fires
+// once per idle period instead.
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Server::Impl* server, Stream stream)
-      : server_(server), stream_(std::move(stream)), timer_(stream_.get_executor()) {}
+      : server_(server), stream_(std::move(stream)), timer_(stream_.get_executor()), idle_timer_(stream_.get_executor()) {}
 
   void run() {
     boost::system::error_code ec;
-    auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    auto remote = socket().remote_endpoint(ec);
     if (!ec) client_ = remote.address().to_string() + ":" + std::to_string(remote.port());
-    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
-      beast::get_lowest_layer(stream_).expires_after(server_->options.idle_timeout);
+    last_activity_ = std::chrono::steady_clock::now();
+    watch();
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      busy_ = true;
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](boost::system::error_code handshake_ec) {
-                                if (!handshake_ec) self->do_read();
+                                self->busy_ = false;
+                                if (handshake_ec) return self->close();
+                                self->do_read();
                               });
     } else {
       do_read();
@@ -256,11 +265,30 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
+  tcp::socket& socket() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) return stream_.next_layer();
+    else return stream_;
+  }
+
+  // Closes the connection once it has been idle (waiting for a request, or a
+  // handshake that does not come) for idle_timeout.
+  void watch() {
+    idle_timer_.expires_at(last_activity_ + server_->options.idle_timeout);
+    idle_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      auto idle_since = self->busy_ ? std::chrono::steady_clock::now() : self->last_activity_;
+      if (std::chrono::steady_clock::now() - idle_since >= self->server_->options.idle_timeout) return self->close();
+      if (self->busy_) self->last_activity_ = std::chrono::steady_clock::now();
+      self->watch();
+    });
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit));
     parser_->body_limit(server_->options.body_limit);
-    beast::get_lowest_layer(stream_).expires_after(server_->options.idle_timeout);
+    last_activity_ = std::chrono::steady_clock::now();
+    busy_ = false;
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                        self->on_read(ec);
@@ -268,9 +296,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_read(boost::system::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
-      return close();
-    }
+    busy_ = true;
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return close();
     if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "headers too large");
     if (ec == http::error::body_limit) return reject(http::status::payload_too_large, "body too large");
     if (ec) {
@@ -305,9 +332,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       case Fault::none: break;
       case Fault::connection_reset_by_peer: {
         boost::system::error_code ignored;
-        auto& socket = beast::get_lowest_layer(stream_).socket();
-        socket.set_option(asio::socket_base::linger(true, 0), ignored);
-        socket.close(ignored);
+        closed_ = true;
+        idle_timer_.cancel();
+        socket().set_option(asio::socket_base::linger(true, 0), ignored);
+        socket().close(ignored);
         return;
       }
       case Fault::empty_response: return close();
@@ -354,15 +382,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void close() {
+    if (closed_) return;
+    closed_ = true;
+    idle_timer_.cancel();
     boost::system::error_code ignored;
-    auto& socket = beast::get_lowest_layer(stream_).socket();
-    socket.shutdown(tcp::socket::shutdown_send, ignored);
-    socket.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket().close(ignored);
   }
 
   Server::Impl* server_;  // outlives every session: sessions die with its io_context
   Stream stream_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;       // a response's fixed delay
+  asio::steady_timer idle_timer_;  // the idle watchdog
+  std::chrono::steady_clock::time_point last_activity_;
+  bool busy_ = false;    // between a request and the end of its answer
+  bool closed_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> out_;
@@ -376,11 +410,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 void Server::Impl::start_session(tcp::socket socket) {
   if (tls) {
-    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-    std::make_shared<Session<TlsStream>>(this, TlsStream(beast::tcp_stream(std::move(socket)), *tls))
-        ->run();
+    std::make_shared<Session<TlsStream>>(this, TlsStream(std::move(socket), *tls))->run();
   } else {
-    std::make_shared<Session<beast::tcp_stream>>(this, beast::tcp_stream(std::move(socket)))->run();
+    std::make_shared<Session<tcp::socket>>(this, std::move(socket))->run();
   }
 }
 

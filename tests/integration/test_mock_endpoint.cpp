@@ -326,6 +326,22 @@ BOOST_AUTO_TEST_CASE(malformed_http_oversized_headers_and_bodies) {
   BOOST_TEST(ts::get(server.base_url(), "/fine").status == 200);  // still serving
 }
 
+BOOST_AUTO_TEST_CASE(slow_clients_time_out_others_are_served) {
+  mock::ServerOptions options;
+  options.idle_timeout = 300ms;
+  mock::Server server(options);
+  auto started = std::chrono::steady_clock::now();
+  // Half a request, then silence: closed after the idle timeout.
+  auto slow = ts::raw_exchange(server.port(), "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Le", 5s);
+  auto waited = std::chrono::steady_clock::now() - started;
+  BOOST_TEST((slow.closed || slow.reset));
+  BOOST_TEST((waited >= 250ms));
+  BOOST_TEST((waited < 3s));
+  // A response delayed beyond the idle timeout is still delivered.
+  add_stub(server, R"({"request": {"urlPath": "/late"}, "response": {"fixedDelayMilliseconds": 600}})");
+  BOOST_TEST(ts::get(server.base_url(), "/late").status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(https_with_a_generated_ca) {
   mock::ServerOptions options;
   options.https = true;
