@@ -1,6 +1,7 @@
 # The two commands of the README, and the rest.
 #   make demo   set up, build, run the end-to-end demo
 #   make test   set up, build, run the whole test suite (ctest)
+#   make bench  Release build and the benchmarks (figures in the README)
 # PRESET picks the CMake preset (dev by default; ci when CI is set).
 
 PRESET ?= $(if $(CI),ci,dev)

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make ninja-build ccache pkg-config openssl libssl-dev
+  cmake g++ make ninja-build ccache pkg-config openssl libssl-dev python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-program-options1.81-dev libboost-test1.81-dev libboost-regex1.81-dev
   "$@"
