@@ -51,14 +51,12 @@ test-tsan:
 	@$(MAKE) --no-print-directory PRESET=tsan build
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -L integration
 
+# Release build, then every benchmark written so far (loopback only, bounded).
 bench:
-	@echo "make # ThreadSanitizer build of the threaded parts: the delivery engine, the ABI, the receiver.
-test-tsan:
-	@$(MAKE) --no-print-directory PRESET=tsan build
-	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -L integration
-
-bench: the benchmarks are not written yet; this target is reserved for them." >&2
-	@exit 2
+	@bash scripts/setup.sh wrk nginx-light curl
+	@bash scripts/setup-wiremock.sh build/tools
+	@$(MAKE) --no-print-directory PRESET=release build
+	@bash bench/mock_endpoint.sh build/release
 
 clean:
 	rm -rf build
