@@ -11,7 +11,7 @@ LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPIL
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all setup configure build demo test test-unit test-integration test-sanitize test-tsan bench clean help
+.PHONY: all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench clean help
 
 all: build
 
@@ -29,6 +29,10 @@ build: configure
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
+
+# The streaming demo: webhook-mock as a process, records through `journey-sim stream`.
+demo-stream: build
+	@bash scripts/demo-stream.sh $(BUILD)
 
 test: build
 	@bash scripts/setup-wiremock.sh build/tools

@@ -1,8 +1,14 @@
 // journey-sim: a thin main over the simulator's commands.
+#include "generator.hpp"
+#include "runner.hpp"
 #include "stream.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -13,7 +19,10 @@ constexpr const char* kUsage =
     "usage: journey-sim COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  stream   submit NDJSON records to any output-step plugin and report the outcomes\n"
+    "  run       play scenarios through their journeys and the plugin; check expectations\n"
+    "  validate  check scenario files (and, with --plugin, each activation)\n"
+    "  generate  write a synthetic load of profile events as NDJSON\n"
+    "  stream    submit NDJSON records to any output-step plugin and report the outcomes\n"
     "\n"
     "Run 'journey-sim COMMAND --help' for the options of a command.\n";
 
@@ -56,6 +65,174 @@ int stream_command(int argc, char** argv) {
   return journey_sim::run_stream(options, std::cout, std::cerr);
 }
 
+int run_cli(int argc, char** argv) {
+  journey_sim::RunOptions options;
+  std::string speed = "max";
+  po::options_description described(
+      "usage: journey-sim run SCENARIO... --plugin PATH [--endpoint embedded] [--speed max|N] [--seed N]\n"
+      "                   [--junit FILE] [--json FILE] [--show-secrets]\n"
+      "\n"
+      "Plays each scenario's events through its real-time journey on simulated time, delivers\n"
+      "the activations through the plugin (loaded with dlopen, as any runner would) to the\n"
+      "embedded mock endpoint, and checks the scenario's expectations.\n"
+      "Exit status: 0 every expectation holds, 1 one fails, 2 a scenario file is invalid.\n"
+      "\n"
+      "Options");
+  described.add_options()
+      ("help,h", "show this help")
+      ("scenario", po::value(&options.scenarios)->composing(), "scenario files (positional)")
+      ("plugin", po::value(&options.plugin)->required(), "the output-step module (.so)")
+      ("endpoint", po::value(&options.endpoint)->default_value("embedded"), "where deliveries go: embedded")
+      ("speed", po::value(&speed)->default_value("max"), "max: simulated time jumps; N: N simulated seconds per real second")
+      ("seed", po::value(&options.seed)->default_value(1), "seed for anything random in the run")
+      ("junit", po::value(&options.junit), "write a JUnit XML report to FILE")
+      ("json", po::value(&options.json), "write a JSON report to FILE")
+      ("show-secrets", po::bool_switch(&options.show_secrets), "do not mask API keys and signing secrets in reports");
+  po::positional_options_description positional;
+  positional.add("scenario", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << described << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "journey-sim run: " << e.what() << "\n\n" << described << "\n";
+    return 2;
+  }
+  if (options.scenarios.empty()) {
+    std::cerr << "journey-sim run: give at least one scenario file\n";
+    return 2;
+  }
+  if (speed != "max") {
+    try {
+      options.speed = std::stod(speed);
+    } catch (const std::exception&) {
+      options.speed = -1;
+    }
+    if (!(options.speed > 0)) {
+      std::cerr << "journey-sim run: --speed is 'max' or a positive number, not '" << speed << "'\n";
+      return 2;
+    }
+  }
+  options.progress = ::isatty(STDOUT_FILENO) != 0;
+  return journey_sim::run_command(options, std::cout, std::cerr);
+}
+
+int generate_cli(int argc, char** argv) {
+  journey_sim::GenerateSpec spec;
+  std::string span = "1d", mix = "signup=1,purchase=3,page_view=4", start = "2026-01-01T00:00:00Z", out_file;
+  po::options_description described(
+      "usage: journey-sim generate [--profiles N] [--events N] [--span DURATION] [--mix NAME=W,...]\n"
+      "                        [--seed N] [--start TIME] [--out FILE]\n"
+      "\n"
+      "Writes synthetic profile events as NDJSON ({\"profile\", \"name\", \"at\", \"id\", \"fields\"}),\n"
+      "the same for the same seed; every profile's first event is a signup. A scenario reads\n"
+      "them with \"events\": {\"file\": ...}, or generates in place with \"events\": {\"generate\": ...}.\n"
+      "\n"
+      "Options");
+  described.add_options()
+      ("help,h", "show this help")
+      ("profiles", po::value(&spec.profiles)->default_value(1000), "number of profiles")
+      ("events", po::value(&spec.events)->default_value(10000), "number of events")
+      ("span", po::value(&span)->default_value("1d"), "events spread over this duration")
+      ("mix", po::value(&mix)->default_value(mix), "event names with weights")
+      ("seed", po::value(&spec.seed)->default_value(1), "random seed")
+      ("start", po::value(&start)->default_value(start), "time of the first possible event (ISO 8601 UTC)")
+      ("out", po::value(&out_file), "write to FILE instead of stdout");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
+    if (vm.count("help")) {
+      std::cout << described << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "journey-sim generate: " << e.what() << "\n\n" << described << "\n";
+    return 2;
+  }
+  auto span_ms = journey_sim::parse_duration(span);
+  auto start_ms = journey_sim::parse_timestamp(start);
+  if (!span_ms || !start_ms || spec.profiles == 0) {
+    std::cerr << "journey-sim generate: " << (!span_ms ? "--span is a duration such as 90s, 2h, 3d" : !start_ms ? "--start is an ISO 8601 UTC time" : "--profiles must be at least 1") << "\n";
+    return 2;
+  }
+  spec.span_ms = *span_ms;
+  spec.mix.clear();
+  std::string_view rest = mix;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    auto eq = item.find('=');
+    try {
+      spec.mix.emplace_back(std::string(item.substr(0, eq)), eq == std::string_view::npos ? 1.0 : std::stod(std::string(item.substr(eq + 1))));
+    } catch (const std::exception&) {
+      std::cerr << "journey-sim generate: --mix is NAME=WEIGHT,..., not '" << mix << "'\n";
+      return 2;
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  std::vector<journey_sim::Profile> profiles;
+  std::vector<journey_sim::Event> events;
+  journey_sim::generate(spec, *start_ms, profiles, events);
+  std::ofstream file;
+  if (!out_file.empty()) {
+    file.open(out_file, std::ios::trunc);
+    if (!file) {
+      std::cerr << "journey-sim generate: cannot write '" << out_file << "'\n";
+      return 2;
+    }
+  }
+  std::ostream& out = out_file.empty() ? std::cout : file;
+  for (const auto& e : events) {
+    boost::json::object line{{"profile", e.profile}, {"name", e.name}, {"at", journey_sim::format_timestamp(e.at_ms)},
+                             {"id", e.id}};
+    if (!e.fields.empty()) line["fields"] = e.fields;
+    out << boost::json::serialize(line) << '\n';
+  }
+  return out ? 0 : 1;
+}
+
+int validate_cli(int argc, char** argv) {
+  std::vector<std::string> files;
+  std::string plugin;
+  po::options_description described(
+      "usage: journey-sim validate SCENARIO... [--plugin PATH]\n"
+      "\n"
+      "Checks scenario files and reports every problem with the file and a JSON pointer (line and\n"
+      "column for syntax errors). With --plugin, also asks the plugin, through its ABI, to\n"
+      "validate each activation. Exit status: 0 valid, 2 invalid.\n"
+      "\n"
+      "Options");
+  described.add_options()
+      ("help,h", "show this help")
+      ("scenario", po::value(&files)->composing(), "scenario files (positional)")
+      ("plugin", po::value(&plugin), "also validate each activation with this output-step module");
+  po::positional_options_description positional;
+  positional.add("scenario", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << described << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "journey-sim validate: " << e.what() << "\n\n" << described << "\n";
+    return 2;
+  }
+  if (files.empty()) {
+    std::cerr << "journey-sim validate: give at least one scenario file\n";
+    return 2;
+  }
+  return journey_sim::validate_command(files, plugin, std::cout, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +246,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "stream") return stream_command(argc - 1, argv + 1);
+  if (command == "run") return run_cli(argc - 1, argv + 1);
+  if (command == "validate") return validate_cli(argc - 1, argv + 1);
+  if (command == "generate") return generate_cli(argc - 1, argv + 1);
   std::cerr << "journey-sim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

@@ -1,0 +1,238 @@
+#include "journey_engine.hpp"
+
+#include <boost/json/serialize.hpp>
+
+
+namespace journey_sim {
+namespace {
+
+namespace json = boost::json;
+
+const json::value* lookup(const Condition& c, const Event& e, const json::object& profile, json::value& scratch) {
+  std::string_view field = c.field;
+  if (field.starts_with("event.")) {
+    std::string_view name = field.substr(6);
+    if (name == "name") {
+      scratch = json::string(e.name);
+      return &scratch;
+    }
+    auto it = e.fields.find(name);
+    return it == e.fields.end() ? nullptr : &it->value();
+  }
+  std::string_view name = field.substr(8);  // "profile."
+  auto it = profile.find(name);
+  return it == profile.end() ? nullptr : &it->value();
+}
+
+bool equal(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
+  return a == b;
+}
+
+// -1, 0, 1; or 2 when the two cannot be ordered.
+int compare(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) {
+    double x = a.to_number<double>(), y = b.to_number<double>();
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (a.is_string() && b.is_string()) {
+    int c = a.get_string().compare(b.get_string());
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  return 2;
+}
+
+}  // namespace
+
+JourneyEngine::JourneyEngine(const Scenario& scenario) : scenario_(scenario) {
+  for (const auto& p : scenario.profiles) {
+    ProfileState& state = profiles_[p.id];
+    state.id = p.id;
+    state.attributes = p.attributes;
+    state.attributes["id"] = p.id;
+  }
+}
+
+JourneyEngine::ProfileState& JourneyEngine::profile(const std::string& id) {
+  auto [it, inserted] = profiles_.try_emplace(id);
+  if (inserted) {
+    it->second.id = id;
+    it->second.attributes["id"] = id;
+  }
+  return it->second;
+}
+
+bool JourneyEngine::holds(const Condition& c, const Event& e, const json::object& profile) {
+  json::value scratch;
+  const json::value* v = lookup(c, e, profile, scratch);
+  using Op = Condition::Op;
+  switch (c.op) {
+    case Op::exists: return v != nullptr && !v->is_null();
+    case Op::not_exists: return v == nullptr || v->is_null();
+    default: break;
+  }
+  if (v == nullptr) return c.op == Op::ne;
+  switch (c.op) {
+    case Op::eq: return equal(*v, c.value);
+    case Op::ne: return !equal(*v, c.value);
+    case Op::lt: return compare(*v, c.value) == -1;
+    case Op::gt: return compare(*v, c.value) == 1;
+    case Op::lte: { int r = compare(*v, c.value); return r == -1 || r == 0; }
+    case Op::gte: { int r = compare(*v, c.value); return r == 1 || r == 0; }
+    case Op::in:
+      if (const auto* list = c.value.if_array()) {
+        for (const auto& x : *list) {
+          if (equal(*v, x)) return true;
+        }
+      }
+      return false;
+    case Op::contains:
+      if (v->is_string() && c.value.is_string()) {
+        return v->get_string().subview().find(c.value.get_string().subview()) != std::string_view::npos;
+      }
+      if (const auto* list = v->if_array()) {
+        for (const auto& x : *list) {
+          if (equal(x, c.value)) return true;
+        }
+      }
+      return false;
+    default: return false;
+  }
+}
+
+void JourneyEngine::update_realtime(ProfileState& p, const Event& e) {
+  for (const auto& a : scenario_.realtime) {
+    if (a.event != e.name) continue;
+    if (a.kind == RealtimeAttribute::Kind::last) {
+      if (auto it = e.fields.find(a.field); it != e.fields.end()) p.attributes[a.name] = it->value();
+    } else {
+      p.windows[a.name].push_back(e.at_ms);
+    }
+  }
+  // Counters over sliding windows, as of this event's time.
+  for (const auto& a : scenario_.realtime) {
+    if (a.kind != RealtimeAttribute::Kind::count) continue;
+    auto& window = p.windows[a.name];
+    while (!window.empty() && window.front() <= e.at_ms - a.window_ms) window.pop_front();
+    p.attributes[a.name] = static_cast<std::int64_t>(window.size());
+  }
+}
+
+bool JourneyEngine::matches(const Criteria& c, const Event& e, ProfileState& p) {
+  if (!c.event.empty() && c.event != e.name) return false;
+  for (const auto& condition : c.conditions) {
+    if (!holds(condition, e, p.attributes)) return false;
+  }
+  return true;
+}
+
+void JourneyEngine::on_event(const Event& e, const Emit& emit) {
+  ++stats_.events;
+  ProfileState& p = profile(e.profile);
+  update_realtime(p, e);
+  const Journey& journey = scenario_.journey;
+  if (p.in_journey) {
+    const Stage& stage = journey.stages[p.stage];
+    if ((journey.exit && matches(*journey.exit, e, p)) || (stage.exit && matches(*stage.exit, e, p))) {
+      ++stats_.exited;
+      leave(p);
+      return;
+    }
+    if (p.waiting_for_entry && matches(stage.entry, e, p)) enter_stage(p, p.stage, e, e.at_ms, emit);
+    return;
+  }
+  if (journey.stages.empty()) return;
+  bool may_enter = !p.ever_entered || journey.reentry == Journey::Reentry::after_exit;
+  if (may_enter && matches(journey.stages[0].entry, e, p)) {
+    ++stats_.entered;
+    p.in_journey = true;
+    p.ever_entered = true;
+    enter_stage(p, 0, e, e.at_ms, emit);
+  }
+}
+
+void JourneyEngine::enter_stage(ProfileState& p, std::size_t stage, const Event& e, std::int64_t now, const Emit& emit) {
+  p.stage = stage;
+  p.step = 0;
+  p.waiting_for_entry = false;
+  p.trigger = e;
+  run_steps(p, now, emit);
+}
+
+void JourneyEngine::run_steps(ProfileState& p, std::int64_t now, const Emit& emit) {
+  const Journey& journey = scenario_.journey;
+  for (;;) {
+    const Stage& stage = journey.stages[p.stage];
+    while (p.step < stage.steps.size()) {
+      const Step& step = stage.steps[p.step++];
+      if (step.kind == Step::Kind::wait) {
+        waits_.push({now + step.wait_ms, ++wait_sequence_, &p, ++p.wait_token});
+        return;
+      }
+      if (journey.cap_count > 0) {
+        while (!p.activation_times.empty() && p.activation_times.front() <= now - journey.cap_window_ms) {
+          p.activation_times.pop_front();
+        }
+        if (p.activation_times.size() >= journey.cap_count) {
+          ++stats_.capped;
+          continue;
+        }
+        p.activation_times.push_back(now);
+      }
+      ++stats_.activations;
+      Trigger t;
+      t.activation = step.activation;
+      t.profile = p.id;
+      t.stage = stage.name;
+      t.at_ms = now;
+      t.record = record_for(p, p.trigger, stage.name);
+      emit(std::move(t));
+    }
+    if (p.stage + 1 >= journey.stages.size()) {
+      ++stats_.completed;
+      leave(p);
+      return;
+    }
+    ++p.stage;
+    p.step = 0;
+    if (!journey.stages[p.stage].entry.empty()) {
+      p.waiting_for_entry = true;
+      return;
+    }
+  }
+}
+
+void JourneyEngine::leave(ProfileState& p) {
+  p.in_journey = false;
+  p.waiting_for_entry = false;
+  ++p.wait_token;  // cancels a pending wait
+}
+
+void JourneyEngine::run_due(std::int64_t now_ms, const Emit& emit) {
+  while (!waits_.empty() && waits_.top().due_ms <= now_ms) {
+    Wait w = waits_.top();
+    waits_.pop();
+    if (w.token != w.profile->wait_token || !w.profile->in_journey) continue;  // cancelled by an exit
+    run_steps(*w.profile, w.due_ms, emit);
+  }
+}
+
+std::int64_t JourneyEngine::next_wait_ms() const {
+  // Cancelled waits stay queued until due; they cost a wake-up, nothing else.
+  return waits_.empty() ? -1 : waits_.top().due_ms;
+}
+
+std::string JourneyEngine::record_for(const ProfileState& p, const Event& e, const std::string& stage) const {
+  json::object event;
+  event["name"] = e.name;
+  event["time"] = format_timestamp(e.at_ms);
+  for (const auto& f : e.fields) event[f.key()] = f.value();
+  json::object record;
+  record["event_id"] = e.id;
+  record["profile"] = p.attributes;
+  record["event"] = std::move(event);
+  record["journey"] = json::object{{"name", scenario_.journey.name}, {"stage", stage}};
+  return json::serialize(record);
+}
+
+}  // namespace journey_sim

@@ -1,0 +1,172 @@
+#include "report.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+namespace journey_sim {
+namespace {
+
+namespace json = boost::json;
+
+std::size_t failures(const ScenarioResult& r) {
+  return static_cast<std::size_t>(std::count_if(r.expectations.begin(), r.expectations.end(),
+                                                [](const ExpectationResult& e) { return !e.passed; }));
+}
+
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out += prefix + line + "\n";
+  return out;
+}
+
+}  // namespace
+
+Masker::Masker(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {
+  std::erase_if(secrets_, [](const std::string& s) { return s.size() < 4; });  // too short to mask safely
+  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+}
+
+std::string Masker::operator()(std::string text) const {
+  for (const auto& secret : secrets_) {
+    for (std::size_t pos; (pos = text.find(secret)) != std::string::npos;) text.replace(pos, secret.size(), "***");
+  }
+  return text;
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters, even escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+void write_text_report(const std::vector<ScenarioResult>& results, const Masker& mask, std::ostream& out) {
+  std::size_t passed = 0;
+  for (const auto& r : results) {
+    out << (r.invalid ? "INVALID" : r.passed() ? "PASS" : "FAIL") << "  " << r.name << "  (" << r.file << ")\n";
+    if (!r.purpose.empty()) out << "      " << mask(r.purpose) << "\n";
+    for (const auto& e : r.errors) out << "      error: " << mask(e) << "\n";
+    if (!r.invalid || !r.expectations.empty()) {
+      for (const auto& e : r.expectations) {
+        out << "      " << (e.passed ? "ok  " : "FAIL") << " " << e.kind << " '" << mask(e.name) << "': expected "
+            << mask(e.expected) << "; got " << mask(e.actual) << "\n";
+        if (!e.passed && !e.detail.empty()) out << indent(mask(e.detail), "             ");
+      }
+    }
+    if (!r.invalid) {
+      out << "      journey: " << r.journey.events << " events, " << r.journey.entered << " entered, "
+          << r.journey.exited << " exited, " << r.journey.completed << " completed, " << r.journey.activations
+          << " activations (" << r.journey.capped << " capped); deliveries: " << r.submitted << " submitted, "
+          << r.delivered << " delivered, " << r.dead_lettered << " dead-lettered, " << r.failed << " failed; "
+          << std::fixed << std::setprecision(2) << r.wall_seconds << " s wall for "
+          << std::setprecision(1) << static_cast<double>(r.simulated_ms) / 1000.0 << " s simulated\n";
+    }
+    if (r.passed()) ++passed;
+  }
+  out << passed << " passed, " << results.size() - passed << " failed\n";
+}
+
+bool write_json_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
+                       std::ostream& err) {
+  json::array scenarios;
+  bool all = true;
+  for (const auto& r : results) {
+    json::array expectations;
+    for (const auto& e : r.expectations) {
+      expectations.push_back(json::object{{"kind", e.kind}, {"name", mask(e.name)}, {"passed", e.passed},
+                                          {"expected", mask(e.expected)}, {"actual", mask(e.actual)},
+                                          {"detail", mask(e.detail)}});
+    }
+    json::array errors;
+    for (const auto& e : r.errors) errors.emplace_back(mask(e));
+    all = all && r.passed();
+    scenarios.push_back(json::object{
+        {"file", r.file},
+        {"name", r.name},
+        {"purpose", mask(r.purpose)},
+        {"status", r.invalid ? "invalid" : r.passed() ? "passed" : "failed"},
+        {"errors", std::move(errors)},
+        {"expectations", std::move(expectations)},
+        {"journey", json::object{{"events", r.journey.events}, {"entered", r.journey.entered},
+                                 {"exited", r.journey.exited}, {"completed", r.journey.completed},
+                                 {"activations", r.journey.activations}, {"capped", r.journey.capped}}},
+        {"deliveries", json::object{{"submitted", r.submitted}, {"delivered", r.delivered},
+                                    {"dead_lettered", r.dead_lettered}, {"failed", r.failed},
+                                    {"requests_received", r.requests_received}}},
+        {"wall_seconds", r.wall_seconds},
+        {"simulated_ms", r.simulated_ms}});
+  }
+  std::ofstream file(path, std::ios::trunc);
+  if (!file) {
+    err << "journey-sim: cannot write --json '" << path << "': " << std::strerror(errno) << "\n";
+    return false;
+  }
+  file << json::serialize(json::object{{"passed", all}, {"scenarios", std::move(scenarios)}}) << "\n";
+  return static_cast<bool>(file);
+}
+
+bool write_junit_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
+                        std::ostream& err) {
+  std::ofstream file(path, std::ios::trunc);
+  if (!file) {
+    err << "journey-sim: cannot write --junit '" << path << "': " << std::strerror(errno) << "\n";
+    return false;
+  }
+  std::size_t tests = 0, failed = 0, errors = 0;
+  double total_time = 0;
+  for (const auto& r : results) {
+    tests += r.invalid ? 1 : r.expectations.size();
+    failed += r.invalid ? 0 : failures(r);
+    errors += r.invalid ? 1 : 0;
+    total_time += r.wall_seconds;
+  }
+  file << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  file << "<testsuites name=\"journey-sim\" tests=\"" << tests << "\" failures=\"" << failed << "\" errors=\"" << errors
+       << "\" time=\"" << std::fixed << std::setprecision(3) << total_time << "\">\n";
+  for (const auto& r : results) {
+    file << "  <testsuite name=\"" << xml_escape(r.name) << "\" tests=\""
+         << (r.invalid ? 1 : r.expectations.size()) << "\" failures=\"" << (r.invalid ? 0 : failures(r))
+         << "\" errors=\"" << (r.invalid ? 1 : 0) << "\" time=\"" << r.wall_seconds << "\" file=\""
+         << xml_escape(r.file) << "\">\n";
+    if (r.invalid) {
+      std::string all;
+      for (const auto& e : r.errors) all += mask(e) + "\n";
+      file << "    <testcase name=\"scenario is valid\" classname=\"" << xml_escape(r.name) << "\">\n"
+           << "      <error message=\"invalid scenario\">" << xml_escape(all) << "</error>\n    </testcase>\n";
+    }
+    for (const auto& e : r.expectations) {
+      file << "    <testcase name=\"" << xml_escape(e.kind + " " + mask(e.name)) << "\" classname=\""
+           << xml_escape(r.name) << "\"";
+      if (e.passed) {
+        file << "/>\n";
+        continue;
+      }
+      file << ">\n      <failure message=\"" << xml_escape("expected " + mask(e.expected) + "; got " + mask(e.actual))
+           << "\">" << xml_escape(mask(e.detail)) << "</failure>\n    </testcase>\n";
+    }
+    file << "  </testsuite>\n";
+  }
+  file << "</testsuites>\n";
+  return static_cast<bool>(file);
+}
+
+}  // namespace journey_sim

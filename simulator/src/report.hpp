@@ -1,0 +1,31 @@
+// Reports of a run: a readable summary, JSON, and JUnit XML for CI. Every
+// text goes through a Masker so that a scenario's secrets (API keys,
+// signing secrets) never reach a report unless --show-secrets is given.
+#pragma once
+
+#include "runner.hpp"
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace journey_sim {
+
+class Masker {
+ public:
+  explicit Masker(std::vector<std::string> secrets);
+  std::string operator()(std::string text) const;
+
+ private:
+  std::vector<std::string> secrets_;
+};
+
+void write_text_report(const std::vector<ScenarioResult>& results, const Masker& mask, std::ostream& out);
+bool write_json_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
+                       std::ostream& err);
+bool write_junit_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
+                        std::ostream& err);
+// XML text and attribute escaping (exposed for tests).
+std::string xml_escape(std::string_view text);
+
+}  // namespace journey_sim

@@ -1,0 +1,59 @@
+// `journey-sim run` and `journey-sim validate`: play scenarios through the
+// journey engine, deliver through the plugin (loaded by dlopen, on the
+// simulated clock) to the embedded mock endpoint, and check expectations.
+#pragma once
+
+#include "journey_engine.hpp"
+#include "output_step/output_step.h"
+#include "scenario.hpp"
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace journey_sim {
+
+struct RunOptions {
+  std::vector<std::string> scenarios;
+  std::string plugin;
+  std::string endpoint = "embedded";
+  double speed = 0;  // 0: as fast as possible; N: N simulated seconds per real second
+  std::uint64_t seed = 1;
+  std::string junit;
+  std::string json;
+  bool show_secrets = false;
+  bool progress = false;  // a progress line (only when stdout is a terminal)
+};
+
+struct ExpectationResult {
+  std::string kind;  // requests, outcomes, order, validation
+  std::string name;
+  bool passed = false;
+  std::string expected;
+  std::string actual;
+  std::string detail;  // for a failure: the nearest near-miss, the errors seen
+};
+
+struct ScenarioResult {
+  std::string file;
+  std::string name;
+  std::string purpose;
+  bool invalid = false;
+  std::vector<std::string> errors;  // why it is invalid
+  std::vector<ExpectationResult> expectations;
+  JourneyStats journey;
+  std::uint64_t submitted = 0, delivered = 0, dead_lettered = 0, failed = 0, requests_received = 0;
+  double wall_seconds = 0;
+  std::int64_t simulated_ms = 0;
+  bool passed() const;
+};
+
+ScenarioResult run_scenario(const Scenario& scenario, const output_step_entry_t& plugin, const RunOptions& options,
+                            std::ostream& progress);
+
+int run_command(const RunOptions& options, std::ostream& out, std::ostream& err);
+// Checks scenario files (and, with a plugin, each activation through the ABI).
+int validate_command(const std::vector<std::string>& files, const std::string& plugin, std::ostream& out,
+                     std::ostream& err);
+
+}  // namespace journey_sim

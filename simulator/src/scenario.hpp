@@ -1,0 +1,134 @@
+// A scenario file: authentications and activations (in the plugin's shape),
+// a real-time journey, profiles, events, the endpoint's behaviour (WireMock
+// mappings) and the expectations. Parsed and checked in one pass that
+// reports every problem with the file and a JSON pointer.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace journey_sim {
+
+struct ScenarioError {
+  std::string file;
+  std::string pointer;  // "/journey/stages/1/entry/event"; "" for the whole file
+  int line = 0;         // for syntax errors, 1-based; 0 otherwise
+  int column = 0;
+  std::string message;
+  std::string to_string() const;
+};
+
+struct Condition {
+  enum class Op { eq, ne, lt, gt, lte, gte, exists, not_exists, in, contains } op = Op::eq;
+  std::string field;  // "event.amount", "profile.country"
+  boost::json::value value;
+};
+
+struct Criteria {
+  std::string event;  // event name that triggers; "" matches any event
+  std::vector<Condition> conditions;
+  bool empty() const { return event.empty() && conditions.empty(); }
+};
+
+struct Step {
+  enum class Kind { activate, wait } kind = Kind::activate;
+  std::string activation;  // for activate
+  std::int64_t wait_ms = 0;
+};
+
+struct Stage {
+  std::string name;
+  Criteria entry;  // for the first stage: how a profile enters the journey
+  std::optional<Criteria> exit;
+  std::vector<Step> steps;
+};
+
+struct Journey {
+  std::string name;
+  enum class Reentry { none, after_exit } reentry = Reentry::none;
+  std::optional<Criteria> exit;  // leaves the journey from any stage
+  std::uint32_t cap_count = 0;   // activations per profile per window; 0: no cap
+  std::int64_t cap_window_ms = 0;
+  std::vector<Stage> stages;
+};
+
+struct RealtimeAttribute {
+  std::string name;
+  enum class Kind { last, count } kind = Kind::last;
+  std::string event;  // event name it follows
+  std::string field;  // for last: the event field whose last value it keeps
+  std::int64_t window_ms = 0;  // for count: the sliding window
+};
+
+struct Profile {
+  std::string id;
+  boost::json::object attributes;
+};
+
+struct Event {
+  std::string profile;
+  std::string name;
+  std::int64_t at_ms = 0;  // simulated Unix ms
+  std::string id;          // event_id; generated when absent
+  boost::json::object fields;
+};
+
+struct ActivationSpec {
+  std::string name;
+  boost::json::object config;  // the plugin configuration, ${endpoint} not yet substituted
+};
+
+struct RequestExpectation {
+  std::string name;
+  boost::json::value pattern;  // WireMock request pattern
+  enum class Rule { exactly, at_least, at_most } rule = Rule::exactly;
+  std::size_t count = 0;
+};
+
+struct OrderExpectation {
+  std::string name;
+  boost::json::value pattern;  // which requests (WireMock pattern); any when null
+  std::string key;             // JSON path into the body: the ordering key
+  std::string sequence;        // JSON path: the sequence or time that must not go back
+};
+
+struct ValidationExpectation {
+  std::string activation;
+  std::string field;
+  std::string message_contains;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string purpose;  // the first comment line
+  std::int64_t start_ms = 0;
+  std::vector<ActivationSpec> activations;
+  Journey journey;
+  std::vector<RealtimeAttribute> realtime;
+  std::vector<Profile> profiles;
+  std::vector<Event> events;  // sorted by time (stable)
+  boost::json::array mappings;
+  std::vector<RequestExpectation> requests;
+  std::vector<OrderExpectation> order;
+  std::optional<std::uint64_t> expect_delivered, expect_dead_lettered, expect_failed;
+  std::vector<ValidationExpectation> validation_errors;
+  std::vector<std::string> secrets;  // values to mask in reports
+};
+
+// Reads and checks a scenario file. On failure returns nullopt with every
+// error appended.
+std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors);
+
+// "90s", "5m", "2h", "3d", "1w", "500ms", "1h30m" -> milliseconds.
+std::optional<std::int64_t> parse_duration(std::string_view text);
+// "2026-01-02T03:04:05Z" (fraction allowed) -> Unix ms.
+std::optional<std::int64_t> parse_timestamp(std::string_view text);
+// Unix ms -> "2026-01-02T03:04:05.000Z".
+std::string format_timestamp(std::int64_t unix_ms);
+
+}  // namespace journey_sim
