@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <iomanip>
@@ -29,8 +30,23 @@ std::string indent(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
-Masker::Masker(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {
-  std::erase_if(secrets_, [](const std::string& s) { return s.size() < 4; });  // too short to mask safely
+Masker::Masker(std::vector<std::string> secrets) {
+  // Each secret as written, and as it appears once percent-encoded in a URL
+  // or escaped in JSON.
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (auto& secret : secrets) {
+    if (secret.size() < 4) continue;  // too short to mask without hiding other text
+    std::string encoded, escaped;
+    for (unsigned char c : secret) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') encoded += static_cast<char>(c);
+      else encoded.append({'%', hex[c >> 4], hex[c & 15]});
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += static_cast<char>(c);
+    }
+    secrets_.push_back(secret);
+    if (encoded != secret) secrets_.push_back(encoded);
+    if (escaped != secret) secrets_.push_back(escaped);
+  }
   std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 

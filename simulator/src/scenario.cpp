@@ -381,6 +381,8 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
       }
     }
   }
+  std::sort(s.secrets.begin(), s.secrets.end());
+  s.secrets.erase(std::unique(s.secrets.begin(), s.secrets.end()), s.secrets.end());
   auto has_activation = [&](const std::string& name) {
     return std::any_of(s.activations.begin(), s.activations.end(), [&](const ActivationSpec& a) { return a.name == name; });
   };

@@ -1,0 +1,266 @@
+#include "generator.hpp"
+#include "journey_engine.hpp"
+#include "report.hpp"
+#include "scenario.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace journey_sim;
+namespace json = boost::json;
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("sim-unit-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+Scenario load(const std::string& text) {
+  std::vector<ScenarioError> errors;
+  auto s = load_scenario(write_temp("s.json", text), errors);
+  std::string all;
+  for (const auto& e : errors) all += e.to_string() + "\n";
+  BOOST_REQUIRE_MESSAGE(s, all);
+  return std::move(*s);
+}
+
+std::vector<ScenarioError> errors_of(const std::string& text) {
+  std::vector<ScenarioError> errors;
+  BOOST_CHECK(!load_scenario(write_temp("e.json", text), errors));
+  return errors;
+}
+
+bool has(const std::vector<ScenarioError>& errors, std::string_view pointer) {
+  for (const auto& e : errors) {
+    if (e.pointer == pointer) return true;
+  }
+  return false;
+}
+
+struct Collected {
+  std::vector<Trigger> triggers;
+  JourneyEngine::Emit emit() {
+    return [this](Trigger t) { triggers.push_back(std::move(t)); };
+  }
+};
+
+// Plays every event, and the waits between them, to the end.
+void play(JourneyEngine& engine, const Scenario& s, Collected& out) {
+  for (const auto& e : s.events) {
+    engine.run_due(e.at_ms, out.emit());
+    engine.on_event(e, out.emit());
+  }
+  while (engine.next_wait_ms() >= 0) engine.run_due(engine.next_wait_ms(), out.emit());
+}
+
+const char* kBase = R"({
+  "authentications": {"a": {"url_prefix": "http://h/", "api_key": "secret-key-1"}},
+  "activations": {"x": {"authentication": "a", "url": "http://h/x"}, "y": {"authentication": "a", "url": "http://h/y"}},
+)";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(simulator)
+
+BOOST_AUTO_TEST_CASE(durations_and_times) {
+  BOOST_TEST(parse_duration("90s").value() == 90'000);
+  BOOST_TEST(parse_duration("1h30m").value() == 5'400'000);
+  BOOST_TEST(parse_duration("3d").value() == 259'200'000);
+  BOOST_TEST(parse_duration("500ms").value() == 500);
+  BOOST_TEST(parse_duration("1w").value() == 604'800'000);
+  BOOST_TEST(!parse_duration("3 days"));
+  BOOST_TEST(!parse_duration("h"));
+  BOOST_TEST(!parse_duration(""));
+  BOOST_TEST(parse_timestamp("2026-01-01T00:00:00Z").value() == 1'767'225'600'000);
+  BOOST_TEST(parse_timestamp("2026-01-01T00:00:00.25Z").value() == 1'767'225'600'250);
+  BOOST_TEST(!parse_timestamp("2026-01-01 00:00:00"));
+  BOOST_TEST(format_timestamp(1'767'225'600'250) == "2026-01-01T00:00:00.250Z");
+}
+
+BOOST_AUTO_TEST_CASE(conditions) {
+  Event e;
+  e.name = "purchase";
+  e.fields = json::parse(R"({"amount": 120, "sku": "A-1", "tags": ["x", "y"]})").as_object();
+  json::object profile = json::parse(R"({"country": "JP", "age": 30})").as_object();
+  auto holds = [&](const char* field, Condition::Op op, json::value v = nullptr) {
+    Condition c;
+    c.field = field;
+    c.op = op;
+    c.value = std::move(v);
+    return JourneyEngine::holds(c, e, profile);
+  };
+  using Op = Condition::Op;
+  BOOST_TEST(holds("event.name", Op::eq, "purchase"));
+  BOOST_TEST(holds("event.amount", Op::gt, 100));
+  BOOST_TEST(holds("event.amount", Op::gte, 120.0));
+  BOOST_TEST(!holds("event.amount", Op::lt, 100));
+  BOOST_TEST(holds("event.amount", Op::lte, 120));
+  BOOST_TEST(holds("event.sku", Op::ne, "B-2"));
+  BOOST_TEST(holds("profile.country", Op::in, json::array{"US", "JP"}));
+  BOOST_TEST(!holds("profile.country", Op::in, json::array{"US"}));
+  BOOST_TEST(holds("event.sku", Op::contains, "-1"));
+  BOOST_TEST(holds("event.tags", Op::contains, "y"));
+  BOOST_TEST(holds("profile.age", Op::exists));
+  BOOST_TEST(holds("profile.email", Op::not_exists));
+  BOOST_TEST(!holds("profile.email", Op::eq, "x"));
+  BOOST_TEST(holds("profile.email", Op::ne, "x"));  // a missing value differs from any
+  BOOST_TEST(!holds("event.sku", Op::gt, 5));        // no order between text and number
+}
+
+BOOST_AUTO_TEST_CASE(waits_exits_and_stage_entry) {
+  auto s = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "exit": {"event": "stop"}, "stages": [
+      {"name": "One", "entry": {"event": "start"}, "steps": [{"activate": "x"}, {"wait": "2d"}, {"activate": "x"}]},
+      {"name": "Two", "entry": {"event": "buy"}, "steps": [{"activate": "y"}]}]},
+    "events": [
+      {"profile": "a", "name": "start", "at": "+0s"}, {"profile": "a", "name": "buy", "at": "+1d"},
+      {"profile": "a", "name": "buy", "at": "+3d"},
+      {"profile": "b", "name": "start", "at": "+0s"}, {"profile": "b", "name": "stop", "at": "+1d"},
+      {"profile": "b", "name": "start", "at": "+2d"}]})");
+  JourneyEngine engine(s);
+  Collected out;
+  play(engine, s, out);
+  // a: x at 0, x at +2d, y at +3d (the buy at +1d came before stage Two opened); b: x at 0, then exits, no re-entry
+  BOOST_REQUIRE_EQUAL(out.triggers.size(), 4u);
+  BOOST_TEST(out.triggers[0].profile == "a");
+  BOOST_TEST(out.triggers[1].profile == "b");
+  BOOST_TEST(out.triggers[2].at_ms - s.start_ms == 2 * 86'400'000);
+  BOOST_TEST(out.triggers[3].activation == "y");
+  BOOST_TEST(out.triggers[3].stage == "Two");
+  BOOST_TEST(engine.stats().entered == 2u);
+  BOOST_TEST(engine.stats().exited == 1u);
+  BOOST_TEST(engine.stats().completed == 1u);
+  auto record = json::parse(out.triggers[3].record).as_object();
+  BOOST_TEST(record.at("journey").as_object().at("stage").as_string() == "Two");
+  BOOST_TEST(record.at("event").as_object().at("name").as_string() == "buy");
+  BOOST_TEST(record.at("profile").as_object().at("id").as_string() == "a");
+}
+
+BOOST_AUTO_TEST_CASE(reentry_and_frequency_cap) {
+  auto s = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "reentry": "after_exit", "frequency_cap": {"count": 2, "window": "1h"},
+                "stages": [{"name": "S", "entry": {"event": "e"}, "steps": [{"activate": "x"}]}]},
+    "events": [{"profile": "p", "name": "e", "at": "+0m"}, {"profile": "p", "name": "e", "at": "+10m"},
+               {"profile": "p", "name": "e", "at": "+20m"}, {"profile": "p", "name": "e", "at": "+61m"}]})");
+  JourneyEngine engine(s);
+  Collected out;
+  play(engine, s, out);
+  BOOST_TEST(out.triggers.size() == 3u);  // the third within the hour is capped
+  BOOST_TEST(engine.stats().capped == 1u);
+  BOOST_TEST(engine.stats().entered == 4u);
+
+  auto once = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "e"}, "steps": [{"activate": "x"}]}]},
+    "events": [{"profile": "p", "name": "e"}, {"profile": "p", "name": "e", "at": "+1d"}]})");
+  JourneyEngine engine2(once);
+  Collected out2;
+  play(engine2, once, out2);
+  BOOST_TEST(out2.triggers.size() == 1u);  // reentry "none" by default
+}
+
+BOOST_AUTO_TEST_CASE(realtime_attributes) {
+  auto s = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "reentry": "after_exit", "stages": [{"name": "S",
+      "entry": {"event": "buy", "conditions": [{"field": "profile.buys_1h", "op": "gte", "value": 2}]}, "steps": [{"activate": "x"}]}]},
+    "realtime_attributes": [{"name": "buys_1h", "type": "count", "event": "buy", "window": "1h"},
+                            {"name": "last_sku", "type": "last", "event": "buy", "field": "sku"}],
+    "events": [{"profile": "p", "name": "buy", "at": "+0m", "fields": {"sku": "A"}},
+               {"profile": "p", "name": "buy", "at": "+90m", "fields": {"sku": "B"}},
+               {"profile": "p", "name": "buy", "at": "+100m", "fields": {"sku": "C"}}]})");
+  JourneyEngine engine(s);
+  Collected out;
+  play(engine, s, out);
+  BOOST_REQUIRE_EQUAL(out.triggers.size(), 1u);
+  auto profile = json::parse(out.triggers[0].record).as_object().at("profile").as_object();
+  BOOST_TEST(profile.at("buys_1h").as_int64() == 2);
+  BOOST_TEST(profile.at("last_sku").as_string() == "C");
+}
+
+BOOST_AUTO_TEST_CASE(parser_reports_every_error_kind_with_pointers) {
+  auto errors = errors_of(R"({
+    "activations": {"a": {"authentication": "none", "bogus": 1}},
+    "journey": {"stages": [{"name": "S", "steps": [{"jump": 1}]}]},
+    "realtime_attributes": [{"name": "r", "type": "median", "event": "e"}],
+    "profiles": "everyone",
+    "events": [{"name": "e"}],
+    "endpoint": {"mappings": {}},
+    "expect": {"outcomes": {"delivered": -1}, "order": [{}], "validation_errors": [{"activation": "zzz", "field": "f"}]}
+  })");
+  for (const char* pointer : {"/activations/a/bogus", "/activations/a/authentication", "/journey/name",
+                              "/journey/stages/0/entry", "/journey/stages/0/steps/0/jump", "/realtime_attributes/0/type",
+                              "/profiles", "/events/0/profile", "/endpoint/mappings", "/expect/outcomes/delivered",
+                              "/expect/order/0/key", "/expect/validation_errors/0/activation"}) {
+    BOOST_TEST(has(errors, pointer), pointer);
+  }
+  auto syntax = errors_of("{\n  \"name\": \"x\"\n  \"oops\": 1\n}");
+  BOOST_REQUIRE_EQUAL(syntax.size(), 1u);
+  BOOST_TEST(syntax[0].line == 3);
+  BOOST_TEST(syntax[0].to_string().find(":3:") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(comments_trailing_commas_and_purpose) {
+  auto s = load(std::string("// Purpose: checks things.\n") + kBase + R"(
+    // a comment inside
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "e"},},],},
+    "events": [],
+  })");
+  BOOST_TEST(s.purpose == "Purpose: checks things.");
+  BOOST_TEST(s.secrets.size() == 1u);
+  BOOST_TEST(s.secrets[0] == "secret-key-1");
+}
+
+BOOST_AUTO_TEST_CASE(generator_is_reproducible) {
+  GenerateSpec spec;
+  spec.profiles = 50;
+  spec.events = 500;
+  spec.seed = 9;
+  std::vector<Profile> p1, p2;
+  std::vector<Event> e1, e2;
+  generate(spec, 0, p1, e1);
+  generate(spec, 0, p2, e2);
+  BOOST_REQUIRE_EQUAL(e1.size(), 500u);
+  BOOST_TEST(p1.size() == 50u);
+  for (std::size_t i = 0; i < e1.size(); ++i) {
+    BOOST_TEST(e1[i].profile == e2[i].profile);
+    BOOST_TEST(e1[i].at_ms == e2[i].at_ms);
+    if (i > 0) BOOST_TEST(e1[i - 1].at_ms <= e1[i].at_ms);
+  }
+  spec.seed = 10;
+  std::vector<Profile> p3;
+  std::vector<Event> e3;
+  generate(spec, 0, p3, e3);
+  BOOST_TEST(e3[100].at_ms != e1[100].at_ms);
+}
+
+BOOST_AUTO_TEST_CASE(reports_mask_secrets_and_escape_xml) {
+  Masker mask({"key with/slash", "abc"});
+  BOOST_TEST(mask("a key with/slash b") == "a *** b");
+  BOOST_TEST(mask("url?k=key%20with%2Fslash") == "url?k=***");
+  BOOST_TEST(mask("abc stays") == "abc stays");  // too short to mask safely
+  BOOST_TEST(xml_escape("<a href=\"x\">&'</a>\x01") == "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt; ");
+  ScenarioResult r;
+  r.file = "f.json";
+  r.name = "n<&>";
+  ExpectationResult e;
+  e.kind = "requests";
+  e.name = "with key with/slash";
+  e.expected = "1";
+  e.actual = "0";
+  e.detail = "nearest: key with/slash";
+  r.expectations.push_back(e);
+  std::string path = write_temp("junit.xml", "");
+  std::ostringstream err;
+  BOOST_REQUIRE(write_junit_report({r}, mask, path, err));
+  std::ifstream in(path);
+  std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(xml.find("key with/slash") == std::string::npos);
+  BOOST_TEST(xml.find("<testsuite name=\"n&lt;&amp;&gt;\" tests=\"1\" failures=\"1\"") != std::string::npos);
+  BOOST_TEST(xml.find("<failure message=\"expected 1; got 0\">nearest: ***</failure>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
