@@ -61,6 +61,7 @@ bench:
 	@bash scripts/setup-wiremock.sh build/tools
 	@$(MAKE) --no-print-directory PRESET=release build
 	@bash bench/mock_endpoint.sh build/release
+	@bash bench/simulator.sh build/release
 
 clean:
 	rm -rf build
