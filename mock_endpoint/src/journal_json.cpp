@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <ctime>
 
 namespace webhook_mock {
@@ -117,6 +118,61 @@ json::object serve_event_json(const RecordedRequest& r, const std::string& base_
                              {"totalTime", 0}};
   if (!stub.is_null()) o["stubMapping"] = stub;
   return o;
+}
+
+std::optional<RecordedRequest> recorded_from_serve_event(const json::value& event) {
+  const auto* e = event.if_object();
+  if (e == nullptr || !e->contains("request") || !e->at("request").is_object()) return std::nullopt;
+  const auto& q = e->at("request").get_object();
+  auto text = [](const json::object& o, std::string_view key) -> std::string {
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  };
+  RecordedRequest r;
+  r.id = text(*e, "id");
+  r.method = text(q, "method");
+  r.target = text(q, "url");
+  auto question = r.target.find('?');
+  r.path = r.target.substr(0, question);
+  if (question != std::string::npos) r.query = r.target.substr(question + 1);
+  if (auto it = q.find("headers"); it != q.end() && it->value().is_object()) {
+    for (const auto& h : it->value().get_object()) {
+      if (h.value().is_string()) {
+        r.headers.emplace_back(std::string(h.key()), std::string(h.value().get_string()));
+      } else if (const auto* values = h.value().if_array()) {
+        for (const auto& v : *values) {
+          if (v.is_string()) r.headers.emplace_back(std::string(h.key()), std::string(v.get_string()));
+        }
+      }
+    }
+  }
+  std::string base64 = text(q, "bodyAsBase64");
+  if (!base64.empty()) {
+    std::string decoded(3 * ((base64.size() + 3) / 4), '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                            reinterpret_cast<const unsigned char*>(base64.data()), static_cast<int>(base64.size()));
+    if (n >= 0) {
+      std::size_t padding = 0;
+      for (auto it = base64.rbegin(); it != base64.rend() && *it == '='; ++it) ++padding;
+      decoded.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
+      r.body = std::move(decoded);
+    }
+  } else {
+    r.body = text(q, "body");
+  }
+  r.client_address = text(q, "clientIp");
+  if (auto it = q.find("loggedDate"); it != q.end() && it->value().is_number()) {
+    r.received_ms = it->value().to_number<std::int64_t>();
+  }
+  if (auto it = e->find("wasMatched"); it != e->end() && it->value().is_bool()) r.was_matched = it->value().get_bool();
+  if (auto it = e->find("response"); it != e->end() && it->value().is_object()) {
+    const auto& response = it->value().get_object();
+    if (auto s = response.find("status"); s != response.end() && s->value().is_number()) {
+      r.answered_status = s->value().to_number<int>();
+    }
+    r.fault = text(response, "fault");
+  }
+  return r;
 }
 
 }  // namespace webhook_mock

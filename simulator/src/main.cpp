@@ -69,7 +69,7 @@ int run_cli(int argc, char** argv) {
   journey_sim::RunOptions options;
   std::string speed = "max";
   po::options_description described(
-      "usage: journey-sim run SCENARIO... --plugin PATH [--endpoint embedded] [--speed max|N] [--seed N]\n"
+      "usage: journey-sim run SCENARIO... --plugin PATH [--endpoint embedded|URL] [--speed max|N] [--seed N]\n"
       "                   [--junit FILE] [--json FILE] [--show-secrets]\n"
       "\n"
       "Plays each scenario's events through its real-time journey on simulated time, delivers\n"
@@ -82,7 +82,9 @@ int run_cli(int argc, char** argv) {
       ("help,h", "show this help")
       ("scenario", po::value(&options.scenarios)->composing(), "scenario files (positional)")
       ("plugin", po::value(&options.plugin)->required(), "the output-step module (.so)")
-      ("endpoint", po::value(&options.endpoint)->default_value("embedded"), "where deliveries go: embedded")
+      ("endpoint", po::value(&options.endpoint)->default_value("embedded"),
+       "where deliveries go: embedded (a mock endpoint in the process, on a free port), or the http:// "
+       "base URL of a running webhook-mock or WireMock (reset, given the scenario's mappings, then read back)")
       ("speed", po::value(&speed)->default_value("max"), "max: simulated time jumps; N: N simulated seconds per real second")
       ("seed", po::value(&options.seed)->default_value(1), "seed for anything random in the run")
       ("junit", po::value(&options.junit), "write a JUnit XML report to FILE")

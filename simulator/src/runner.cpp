@@ -2,6 +2,9 @@
 
 #include "plugin_loader.hpp"
 #include "report.hpp"
+#include "webhook_mock/http_client.hpp"
+#include "webhook_mock/journal.hpp"
+#include "webhook_mock/journal_json.hpp"
 #include "webhook_mock/json_path.hpp"
 #include "webhook_mock/server.hpp"
 #include "webhook_mock/stubs.hpp"
@@ -240,8 +243,9 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
   result.purpose = s.purpose;
   auto started = Clock::now();
 
-  // The endpoint: the embedded mock with the scenario's mappings.
-  mock::Server server;
+  // The endpoint: the embedded mock with the scenario's mappings, or an
+  // external one (webhook-mock or WireMock) reset and given them over its
+  // admin API.
   std::vector<mock::StubMapping> stubs;
   for (std::size_t i = 0; i < s.mappings.size(); ++i) {
     std::vector<mock::PatternError> errors;
@@ -263,8 +267,35 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
     result.invalid = true;
     return result;
   }
-  server.stubs().set_initial(std::move(stubs));
-  const std::string endpoint = server.base_url();
+  const bool external = options.endpoint != "embedded";
+  std::unique_ptr<mock::Server> server;
+  std::string endpoint = options.endpoint;
+  if (external) {
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    auto reset = mock::client::post(endpoint, "/__admin/reset", "");
+    if (reset.status != 200) {
+      result.errors.push_back("--endpoint " + endpoint + ": POST /__admin/reset answered " +
+                              (reset.error.empty() ? std::to_string(reset.status) : reset.error) +
+                              "; is it webhook-mock or WireMock?");
+      result.invalid = true;
+      return result;
+    }
+    for (std::size_t i = 0; i < s.mappings.size(); ++i) {
+      auto added = mock::client::post(endpoint, "/__admin/mappings", json::serialize(s.mappings[i]));
+      if (added.status != 201) {
+        result.errors.push_back("--endpoint " + endpoint + ": /endpoint/mappings/" + std::to_string(i) +
+                                " was refused (" + std::to_string(added.status) + "): " + added.body);
+      }
+    }
+    if (!result.errors.empty()) {
+      result.invalid = true;
+      return result;
+    }
+  } else {
+    server = std::make_unique<mock::Server>();
+    server->stubs().set_initial(std::move(stubs));
+    endpoint = server->base_url();
+  }
 
   // Validation through the ABI; activations with errors are not run.
   auto seen = validate_activations(s, plugin, endpoint);
@@ -412,12 +443,31 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
     result.dead_lettered = host.dead_lettered;
     result.failed = host.failed;
   }
-  result.requests_received = server.total_received();
   result.simulated_ms = host.now.load() - s.start_ms;
   (void)skipped;
 
+  // What the endpoint received: the embedded journal, or the external one's.
+  std::unique_ptr<mock::Journal> fetched;
+  const mock::Journal* journal = server ? &server->journal() : nullptr;
+  if (!server) {
+    fetched = std::make_unique<mock::Journal>(std::numeric_limits<std::size_t>::max());
+    auto listing = mock::client::get(endpoint, "/__admin/requests");
+    boost::system::error_code ec;
+    json::value doc = json::parse(listing.body, ec);
+    if (listing.status != 200 || ec || !doc.is_object() || !doc.get_object().contains("requests")) {
+      result.errors.push_back("--endpoint " + endpoint + ": GET /__admin/requests failed (" +
+                              (listing.error.empty() ? std::to_string(listing.status) : listing.error) + ")");
+    } else if (const auto* events = doc.get_object().at("requests").if_array()) {
+      for (auto it = events->rbegin(); it != events->rend(); ++it) {  // newest first there
+        if (auto recorded = mock::recorded_from_serve_event(*it)) fetched->add(std::move(*recorded));
+      }
+    }
+    journal = fetched.get();
+  }
+  result.requests_received = journal->total();
+
   // Expectations.
-  mock::Verifier verify(server.journal());
+  mock::Verifier verify(*journal);
   for (std::size_t i = 0; i < s.requests.size(); ++i) {
     const auto& x = s.requests[i];
     auto rule = x.rule == RequestExpectation::Rule::exactly    ? mock::CountRule::exactly
@@ -432,7 +482,7 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
     r.actual = std::to_string(verdict.count);
     if (!verdict.ok) {
       r.detail = verify.near_miss(*patterns[i]);
-      if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(server.total_received()) + " received)";
+      if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal->total()) + " received)";
     }
     result.expectations.push_back(std::move(r));
   }
@@ -449,7 +499,7 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
   outcome("delivered", s.expect_delivered, result.delivered);
   outcome("dead_lettered", s.expect_dead_lettered, result.dead_lettered);
   outcome("failed", s.expect_failed, result.failed);
-  for (const auto& x : s.order) check_order(x, server.journal(), result);
+  for (const auto& x : s.order) check_order(x, *journal, result);
   if (!result.errors.empty()) result.invalid = true;
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return result;
@@ -462,9 +512,9 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& err)
     err << "journey-sim run: " << error << "\n";
     return 2;
   }
-  if (options.endpoint != "embedded") {
-    err << "journey-sim run: --endpoint " << options.endpoint
-        << ": only the embedded endpoint is available in this version\n";
+  if (options.endpoint != "embedded" && !options.endpoint.starts_with("http://")) {
+    err << "journey-sim run: --endpoint is 'embedded' or the http:// base URL of a webhook-mock or WireMock, not '"
+        << options.endpoint << "'\n";
     return 2;
   }
   std::vector<ScenarioResult> results;

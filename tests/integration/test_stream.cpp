@@ -3,6 +3,7 @@
 // outcomes file and the exit status.
 #define BOOST_TEST_MODULE integration_stream
 #include "webhook_mock/server.hpp"
+#include "webhook_mock/stubs.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -153,4 +154,21 @@ BOOST_AUTO_TEST_CASE(not_a_plugin_exits_2) {
   Run help = run("stream --help");
   BOOST_TEST(help.status == 0);
   BOOST_TEST(help.out.find("--outcomes") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(run_against_an_external_endpoint) {
+  // The scenario's mappings go to the endpoint over its admin API, and the
+  // expectations are checked on what its journal returns.
+  mock::Server external;
+  std::string scenario = std::string(SCENARIOS_DIR) + "/recovery.json";
+  Run r = run("run " + scenario + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --endpoint " + external.base_url());
+  BOOST_TEST(r.status == 0, r.out << r.err);
+  BOOST_TEST(external.total_received() == 7u);  // 3 + 2 + 2 attempts
+  BOOST_TEST(external.stubs().size() == 7u);
+
+  Run refused = run("run " + scenario + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --endpoint http://127.0.0.1:1");
+  BOOST_TEST(refused.status == 2);
+  BOOST_TEST(refused.out.find("POST /__admin/reset") != std::string::npos, refused.out);
+  Run bad = run("run " + scenario + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --endpoint ftp://x");
+  BOOST_TEST(bad.status == 2);
 }

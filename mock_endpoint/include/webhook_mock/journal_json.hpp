@@ -6,6 +6,8 @@
 
 #include <boost/json/value.hpp>
 
+#include <optional>
+
 namespace webhook_mock {
 
 // `base_url` gives absoluteUrl, host, scheme and port ("http://127.0.0.1:8080").
@@ -13,6 +15,11 @@ boost::json::object logged_request_json(const RecordedRequest& request, const st
 // `response_definition` and `stub` (null when none) come from the stub store.
 boost::json::object serve_event_json(const RecordedRequest& request, const std::string& base_url,
                                      boost::json::value response_definition, const boost::json::value& stub);
+
+// The other way: a serve event from GET /__admin/requests (webhook-mock's or
+// WireMock's) back into a recorded request, so that patterns and checks run
+// on an external endpoint's journal as on the embedded one.
+std::optional<RecordedRequest> recorded_from_serve_event(const boost::json::value& event);
 
 // Whether `text` is valid UTF-8.
 bool is_utf8(std::string_view text);
