@@ -166,6 +166,29 @@ BOOST_AUTO_TEST_CASE(https_with_generated_ca_and_a_verification_failure) {
   BOOST_TEST((std::chrono::steady_clock::now() - started < 3s));
 }
 
+BOOST_AUTO_TEST_CASE(tls_verify_false_delivers_to_an_untrusted_server_and_warns) {
+  mock::ServerOptions options;
+  options.https = true;  // a certificate from a CA nobody trusts
+  mock::Server server(options);
+  std::vector<std::string> warnings;
+  std::mutex mutex;
+  test_support::Completions completions;
+  EngineHooks hooks;
+  hooks.on_completion = completions.callback();
+  hooks.log = [&](LogLevel level, const std::string& message) {
+    std::lock_guard lock(mutex);
+    if (level == LogLevel::warning) warnings.push_back(message);
+  };
+  Engine engine(parse(config_for(server, {{"tls", {{"verify", false}}}})), std::move(hooks));
+  std::string error;
+  BOOST_REQUIRE((engine.submit(record(1), 1, error) == SubmitStatus::accepted));
+  BOOST_REQUIRE(completions.wait_for(1));
+  BOOST_TEST((completions.all().front().outcome == Outcome::delivered), completions.all().front().error);
+  std::lock_guard lock(mutex);
+  BOOST_REQUIRE(!warnings.empty());
+  BOOST_TEST(warnings.front().find("delivery.tls.verify is false") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(retry_on_503_keeps_the_webhook_id) {
   mock::Server server;
   std::atomic<int> calls{0};

@@ -165,3 +165,17 @@ BOOST_AUTO_TEST_CASE(a_thousand_concurrent_keep_alive_connections) {
   auto count = ts::post(mock.base_url, "/__admin/requests/count", R"({"url": "/c"})");
   BOOST_TEST(json::parse(count.body).as_object().at("count").as_int64() == n);
 }
+
+BOOST_AUTO_TEST_CASE(https_with_a_generated_ca_written_for_the_client) {
+  fs::path ca = work_dir() / "ca.pem";
+  fs::remove(ca);
+  MockProcess mock({"--port", "0", "--https", "--write-ca", ca.string()});
+  BOOST_TEST(mock.first_line.starts_with("listening on https://127.0.0.1:"), mock.first_line);
+  std::ifstream in(ca);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_REQUIRE(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+  auto r = ts::send(mock.base_url, {"POST", "/secure", "{}", {}}, pem);
+  BOOST_TEST(r.status == 200, r.error);
+  MockProcess plain({"--port", "0", "--write-ca", ca.string()});  // --write-ca needs a generated CA
+  BOOST_TEST(WEXITSTATUS(plain.signal_and_wait(0)) == 2);
+}
