@@ -14,14 +14,6 @@ namespace {
 
 namespace json = boost::json;
 
-Response json_response(int status, const json::value& body) {
-  Response r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = json::serialize(body);
-  return r;
-}
-
 Response empty_response(int status) {
   Response r;
   r.status = status;
@@ -48,20 +40,6 @@ std::optional<json::value> parse_body(const RecordedRequest& request, std::vecto
     return std::nullopt;
   }
   return v;
-}
-
-std::string query_value(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    auto eq = part.find('=');
-    if (decode_query_component(part.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
 }
 
 // "2026-01-02T03:04:05Z" or with ".123" milliseconds, as Unix ms.
@@ -100,6 +78,28 @@ json::value response_definition(const RecordedRequest& r, const json::value& stu
 }
 
 }  // namespace
+
+Response json_response(int status, const json::value& body) {
+  Response r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json"}};
+  r.body = json::serialize(body);
+  return r;
+}
+
+std::string query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    auto eq = part.find('=');
+    if (decode_query_component(part.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
 
 Response handle_admin(const RecordedRequest& request, AdminTargets& t) {
   std::string_view path = request.path;

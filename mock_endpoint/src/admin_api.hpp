@@ -14,6 +14,11 @@ struct AdminTargets {
   std::string base_url;
 };
 
+// A JSON answer with its Content-Type.
+Response json_response(int status, const boost::json::value& body);
+// The first value of query parameter `name`, decoded; "" when absent.
+std::string query_value(std::string_view query, std::string_view name);
+
 // Answers a request under /__admin/.
 Response handle_admin(const RecordedRequest& request, AdminTargets& targets);
 

@@ -41,6 +41,17 @@ std::string base64_encode(std::string_view data) {
   return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out(3 * ((text.size() + 3) / 4), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t padding = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
+  out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
+  return out;
+}
+
 std::string iso8601(std::int64_t unix_ms) {
   std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
@@ -148,15 +159,7 @@ std::optional<RecordedRequest> recorded_from_serve_event(const json::value& even
   }
   std::string base64 = text(q, "bodyAsBase64");
   if (!base64.empty()) {
-    std::string decoded(3 * ((base64.size() + 3) / 4), '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                            reinterpret_cast<const unsigned char*>(base64.data()), static_cast<int>(base64.size()));
-    if (n >= 0) {
-      std::size_t padding = 0;
-      for (auto it = base64.rbegin(); it != base64.rend() && *it == '='; ++it) ++padding;
-      decoded.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
-      r.body = std::move(decoded);
-    }
+    r.body = base64_decode(base64).value_or(std::string());
   } else {
     r.body = text(q, "body");
   }

@@ -16,16 +16,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string escape_pointer(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 std::string text_of(const json::value& v) {
   if (const auto* s = v.if_string()) return std::string(*s);
   return json::serialize(v);
@@ -42,6 +32,16 @@ bool numbers_equal(const json::value& a, const json::value& b) {
 }
 
 }  // namespace
+
+std::string escape_json_pointer(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
 
 std::shared_ptr<const boost::regex> compile_regex(const std::string& pattern, bool case_insensitive,
                                                   std::string& error) {
@@ -250,7 +250,7 @@ std::optional<RequestPattern> RequestPattern::parse(const json::value& spec, con
   for (const auto& member : *o) {
     std::string_view key = member.key();
     const json::value& v = member.value();
-    std::string at = pointer + "/" + escape_pointer(key);
+    std::string at = pointer + "/" + escape_json_pointer(key);
     if (key == "method") {
       if (!v.is_string()) errors.push_back({at, "must be a string"});
       else p.method_ = std::string(v.get_string());
@@ -275,7 +275,7 @@ std::optional<RequestPattern> RequestPattern::parse(const json::value& spec, con
         continue;
       }
       for (const auto& entry : *entries) {
-        auto matcher = ValueMatcher::parse(entry.value(), at + "/" + escape_pointer(entry.key()), errors);
+        auto matcher = ValueMatcher::parse(entry.value(), at + "/" + escape_json_pointer(entry.key()), errors);
         if (matcher) (key == "headers" ? p.headers_ : p.query_).emplace_back(std::string(entry.key()), *matcher);
       }
     } else if (key == "bodyPatterns") {
@@ -308,7 +308,7 @@ std::optional<RequestPattern> RequestPattern::parse(const json::value& spec, con
               (flag.key() == "ignoreArrayOrder" ? body.ignore_array_order : body.ignore_extra_elements) =
                   flag.value().get_bool();
             } else {
-              errors.push_back({item_at + "/" + escape_pointer(flag.key()),
+              errors.push_back({item_at + "/" + escape_json_pointer(flag.key()),
                                 "unknown or mistyped option; allowed: ignoreArrayOrder, ignoreExtraElements (booleans)"});
             }
           }

@@ -1,5 +1,7 @@
 #include "webhook_mock/stubs.hpp"
 
+#include "webhook_mock/journal_json.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <openssl/evp.h>
@@ -73,18 +75,12 @@ void parse_response(const json::value& spec, Response& out, std::vector<PatternE
         errors.push_back({at, "must be a base64 string"});
         continue;
       }
-      std::string_view text = v.get_string();
-      std::string decoded(3 * ((text.size() + 3) / 4), '\0');
-      int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                              reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-      if (n < 0) {
+      auto decoded = base64_decode(v.get_string());
+      if (!decoded) {
         errors.push_back({at, "is not valid base64"});
         continue;
       }
-      std::size_t padding = 0;
-      for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
-      decoded.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
-      out.body = std::move(decoded);
+      out.body = std::move(*decoded);
     } else if (key == "fixedDelayMilliseconds") {
       if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > 600'000) {
         errors.push_back({at, "must be a whole number of milliseconds from 0 to 600000"});

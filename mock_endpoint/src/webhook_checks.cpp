@@ -21,42 +21,9 @@ namespace {
 
 namespace json = boost::json;
 
-Response json_response(int status, const json::value& body) {
-  Response r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = json::serialize(body);
-  return r;
-}
-
 Response bad_request(const std::string& detail) {
   return json_response(422, json::object{{"errors", json::array{json::object{
                                                         {"code", 10}, {"title", "Bad request"}, {"detail", detail}}}}});
-}
-
-std::string query_value(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    auto eq = part.find('=');
-    if (decode_query_component(part.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
-std::string decode_base64(std::string_view text) {
-  std::string out(3 * ((text.size() + 3) / 4), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return {};
-  std::size_t padding = 0;
-  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
-  out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
-  return out;
 }
 
 // Parses the optional "request" pattern of a check; `any` when absent.
@@ -93,7 +60,7 @@ bool verify_signature(std::string_view key, const RecordedRequest& r, std::strin
     auto space = list.find(' ');
     std::string_view entry = list.substr(0, space);
     if (entry.starts_with("v1,")) {
-      std::string given = decode_base64(entry.substr(3));
+      std::string given = base64_decode(entry.substr(3)).value_or(std::string());
       if (given.size() == length && CRYPTO_memcmp(given.data(), mac, length) == 0) return true;
     }
     if (space == std::string_view::npos) break;
@@ -216,7 +183,7 @@ Response handle_webhook_checks(const RecordedRequest& request, const Journal& jo
     if (!o.contains("secret") || !o.at("secret").is_string()) return bad_request("\"secret\" is required");
     std::string_view secret = o.at("secret").get_string();
     if (!secret.starts_with("whsec_")) return bad_request("\"secret\" must be a Standard Webhooks secret 'whsec_...'");
-    std::string key = decode_base64(secret.substr(6));
+    std::string key = base64_decode(secret.substr(6)).value_or(std::string());
     if (key.empty()) return bad_request("\"secret\" is not valid base64 after 'whsec_'");
     std::int64_t tolerance = 300;
     if (auto it = o.find("toleranceSeconds"); it != o.end()) {

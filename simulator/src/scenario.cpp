@@ -1,6 +1,8 @@
 #include "scenario.hpp"
 
 #include "generator.hpp"
+#include "webhook_mock/journal_json.hpp"
+#include "webhook_mock/request_pattern.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -19,16 +21,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string escape_pointer(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 class Reader {
  public:
   Reader(std::string file, std::vector<ScenarioError>& errors) : file_(std::move(file)), errors_(errors) {}
@@ -44,7 +36,7 @@ class Reader {
       if (std::find(allowed.begin(), allowed.end(), m.key()) != allowed.end()) continue;
       std::string list;
       for (auto k : allowed) list += (list.empty() ? "" : ", ") + std::string(k);
-      error(at + "/" + escape_pointer(m.key()), "unknown key '" + std::string(m.key()) + "'; allowed here: " + list);
+      error(at + "/" + webhook_mock::escape_json_pointer(m.key()), "unknown key '" + std::string(m.key()) + "'; allowed here: " + list);
     }
   }
   const json::object* object(const json::value& v, const std::string& at) {
@@ -283,15 +275,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
   return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
 }
 
-std::string format_timestamp(std::int64_t unix_ms) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
-  return text;
-}
+std::string format_timestamp(std::int64_t unix_ms) { return webhook_mock::iso8601(unix_ms); }
 
 std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors) {
   std::size_t first_error = errors.size();
@@ -344,7 +328,7 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
   if (auto it = top->find("activations"); it != top->end()) {
     if (const auto* o = r.object(it->value(), "/activations")) {
       for (const auto& [name, spec] : *o) {
-        std::string at = "/activations/" + escape_pointer(name);
+        std::string at = "/activations/" + webhook_mock::escape_json_pointer(name);
         const auto* a = r.object(spec, at);
         if (!a) continue;
         r.only_keys(*a, at, {"authentication", "name", "id", "method", "url", "headers", "body", "body_format",
@@ -534,7 +518,7 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
           spec.mix.clear();
           for (const auto& m : *mix) {
             if (!m.value().is_number() || m.value().to_number<double>() < 0) {
-              r.error(at + "/mix/" + escape_pointer(m.key()), "must be a weight, a number 0 or more");
+              r.error(at + "/mix/" + webhook_mock::escape_json_pointer(m.key()), "must be a weight, a number 0 or more");
               continue;
             }
             spec.mix.emplace_back(std::string(m.key()), m.value().to_number<double>());

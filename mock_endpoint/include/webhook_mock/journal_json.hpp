@@ -24,6 +24,8 @@ std::optional<RecordedRequest> recorded_from_serve_event(const boost::json::valu
 // Whether `text` is valid UTF-8.
 bool is_utf8(std::string_view text);
 std::string base64_encode(std::string_view data);
+// nullopt when `text` is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
 std::string iso8601(std::int64_t unix_ms);
 
 }  // namespace webhook_mock

@@ -81,6 +81,9 @@ class RequestPattern {
 bool regex_full_match(const boost::regex& regex, std::string_view text);
 std::shared_ptr<const boost::regex> compile_regex(const std::string& pattern, bool case_insensitive, std::string& error);
 
+// A key as one JSON-pointer token ("a/b" -> "a~1b").
+std::string escape_json_pointer(std::string_view key);
+
 // Percent-decodes a query component ('+' as space).
 std::string decode_query_component(std::string_view text);
 
