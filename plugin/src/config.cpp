@@ -270,6 +270,7 @@ void parse_url(Checker& check, const std::string& text, const std::string& field
     return;
   }
   config.endpoint = *url;
+  config.url_origin_length = authority_end == std::string::npos ? text.size() : authority_end;
   if (prefix_ok && !is_under_prefix(*url, config.url_prefix)) {
     check.error(field, "'" + config.url.source() + "' is not under the authentication's URL prefix '" +
                            config.url_prefix_text + "' (same scheme, host and port; path below the prefix's)");

@@ -45,6 +45,7 @@ struct Config {
   Template body;
   std::string content_type;  // set unless a custom header sets it
   NormalizedUrl endpoint;    // the URL's scheme, host and port (fixed)
+  std::size_t url_origin_length = 0;  // "scheme://authority" in the URL's source: literal text
 
   // advanced (the original's names and defaults, seconds)
   std::uint32_t retry_count = 3;

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -80,7 +81,6 @@ std::string decode_base64(std::string_view text) {
 // has an event id, so that a resubmitted record keeps its id; random when not.
 std::string make_webhook_id(std::string_view activation, std::string_view event_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
   if (event_id.empty()) {
     RAND_bytes(digest, 16);
     return "msg_" + hex(digest, 16);
@@ -88,7 +88,7 @@ std::string make_webhook_id(std::string_view activation, std::string_view event_
   std::string input;
   input.reserve(activation.size() + event_id.size() + 1);
   input.append(activation).append(1, '\n').append(event_id);
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+  sha256(input, digest);
   return "msg_" + hex(digest, 16);
 }
 
@@ -104,6 +104,8 @@ void replace_all(std::string& text, std::string_view what, std::string_view with
     text.replace(pos, what.size(), with);
   }
 }
+
+constexpr std::size_t kArenaBytes = 64 * 1024;
 
 struct DueLater {
   bool operator()(const Job* a, const Job* b) const { return a->due_ms > b->due_ms; }
@@ -241,8 +243,12 @@ struct Engine::Impl final : ConnectionOwner {
       }
     } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
 
+    // The parsed record lives only for this call: a per-thread arena instead
+    // of a heap allocation per JSON node.
+    thread_local std::unique_ptr<unsigned char[]> arena(new unsigned char[kArenaBytes]);
+    json::monotonic_resource memory(arena.get(), kArenaBytes);
     boost::system::error_code ec;
-    json::value record = json::parse(text, ec);
+    json::value record = json::parse(text, ec, json::storage_ptr(&memory));
     if (ec || !record.is_object()) {
       error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
       release_slot();
@@ -290,10 +296,11 @@ struct Engine::Impl final : ConnectionOwner {
       job.render_error = "activation.url: " + error;
       return;
     }
-    std::string url_error;
-    auto normalized = normalize_url(url, url_error);
-    if (!normalized || !is_under_prefix(*normalized, config.url_prefix) ||
-        normalized->host != config.endpoint.host || normalized->port != config.endpoint.port) {
+    // The origin is literal (checked at validation); the path and query are
+    // checked again as rendered, and what is sent is what was checked.
+    auto normalized = std::optional<NormalizedUrl>(
+        with_target(config.endpoint, std::string_view(url).substr(config.url_origin_length)));
+    if (!is_under_prefix(*normalized, config.url_prefix)) {
       job.render_error = "activation.url: the rendered URL is not under the URL prefix '" + config.url_prefix_text +
                          "'; not sent";
       return;

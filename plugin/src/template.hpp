@@ -63,7 +63,8 @@ class Template {
   std::unique_ptr<Impl> impl_;
 };
 
-// The lower-case hex SHA-256 of `data`.
+// SHA-256 of `data` into `digest` (32 bytes), and as lower-case hex.
+void sha256(std::string_view data, unsigned char* digest);
 std::string sha256_hex(std::string_view data);
 
 }  // namespace webhook

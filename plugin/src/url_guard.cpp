@@ -142,6 +142,21 @@ std::optional<NormalizedUrl> normalize_url(std::string_view text, std::string& e
   return out;
 }
 
+NormalizedUrl with_target(const NormalizedUrl& origin, std::string_view path_and_query) {
+  NormalizedUrl out;
+  out.scheme = origin.scheme;
+  out.host = origin.host;
+  out.port = origin.port;
+  path_and_query = path_and_query.substr(0, path_and_query.find('#'));
+  auto question = path_and_query.find('?');
+  out.path = normalize_path(path_and_query.substr(0, question));
+  if (question != std::string_view::npos) {
+    out.has_query = true;
+    out.query = std::string(path_and_query.substr(question + 1));
+  }
+  return out;
+}
+
 bool is_under_prefix(const NormalizedUrl& url, const NormalizedUrl& prefix) {
   if (url.scheme != prefix.scheme || url.host != prefix.host || url.port != prefix.port) {
     return false;

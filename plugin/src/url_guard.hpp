@@ -28,6 +28,11 @@ struct NormalizedUrl {
 // and sets `error` to a sentence saying what is wrong.
 std::optional<NormalizedUrl> normalize_url(std::string_view url, std::string& error);
 
+// `origin` (scheme, host, port) with a path-and-query ("/a/../b?x=1",
+// fragment dropped) normalised as normalize_url would: for URLs whose origin
+// is known literal text, without parsing the whole URL again.
+NormalizedUrl with_target(const NormalizedUrl& origin, std::string_view path_and_query);
+
 // Whether `url` lies under `prefix`: scheme, host and port equal, and the
 // path below the prefix's on a segment boundary (a prefix path without a
 // trailing slash also admits itself).

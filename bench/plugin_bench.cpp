@@ -1,0 +1,180 @@
+// plugin-bench: records/s through the output-step ABI, as a runner drives it.
+// Loads the module with dlopen, creates a webhook step for URL (a body
+// template with ten variables, 64 connections), submits RECORDS records as
+// fast as back-pressure allows, and prints one JSON line of figures.
+//
+//   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]
+#include "output_step/output_step.h"
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+long peak_rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+struct Host {
+  output_step_host_t abi{};
+  std::mutex mutex;
+  std::condition_variable completed;
+  std::atomic<std::uint64_t> done{0}, delivered{0};
+  std::string first_error;
+
+  Host() {
+    abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
+    abi.host_data = this;
+    abi.name = "plugin-bench";
+    abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
+      auto* self = static_cast<Host*>(h->host_data);
+      if (c->outcome == OUTPUT_STEP_DELIVERED) {
+        self->delivered.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        std::lock_guard lock(self->mutex);
+        if (self->first_error.empty()) self->first_error = c->error ? c->error : "failed";
+      }
+      self->done.fetch_add(1, std::memory_order_release);
+      self->completed.notify_one();
+    };
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]\n");
+    return 2;
+  }
+  std::string plugin = argv[1], url = argv[2], ca;
+  std::uint64_t records = std::strtoull(argv[3], nullptr, 10);
+  double rate = 0;
+  int concurrency = 64;
+  for (int i = 4; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--ca") ca = argv[i + 1];
+    else if (flag == "--rate") rate = std::strtod(argv[i + 1], nullptr);
+    else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
+  }
+  void* module = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!module) {
+    std::fprintf(stderr, "plugin-bench: %s\n", dlerror());
+    return 2;
+  }
+  auto* entry = static_cast<const output_step_entry_t*>(dlsym(module, OUTPUT_STEP_ENTRY_SYMBOL));
+  std::string base = url.substr(0, url.find('/', url.find("://") + 3));
+  std::string config = R"({"auth": {"type": "td_webhook_out", "url_prefix": ")" + base + R"(/", "api_key": "bench-key"},
+    "activation": {"name": "bench", "method": "POST", "url": ")" + url + R"(",
+      "headers": {"Authorization": "Bearer {{auth.api_key}}"},
+      "body": "{\"id\": \"{{profile.id}}\", \"email\": \"{{profile.email}}\", \"tier\": \"{{profile.tier}}\", \"event\": \"{{event.name}}\", \"sku\": \"{{event.sku}}\", \"amount\": {{event.amount}}, \"n\": {{event.n}}, \"time\": \"{{event.time}}\", \"journey\": \"{{journey.name}}\", \"stage\": \"{{journey.stage}}\"}"},
+    "advanced": {"webhook_retry_count": 0},
+    "delivery": {"concurrency": )" + std::to_string(concurrency) + R"(, "max_in_flight": 4096)" +
+                       (ca.empty() ? std::string() : R"(, "tls": {"ca_file": ")" + ca + "\"}") +
+                       "}}";
+  Host host;
+  const output_step_t* step = entry->create(
+      &host.abi, config.data(), config.size(),
+      [](void*, const char* field, const char* message) { std::fprintf(stderr, "config: %s: %s\n", field, message); },
+      nullptr);
+  if (!step) return 2;
+
+  auto make_record = [](std::uint64_t i, std::string& out) {
+    char text[512];
+    int n = std::snprintf(text, sizeof text,
+                          R"({"event_id":"e-%llu","profile":{"id":"user-%llu","email":"user%llu@example.com","tier":"gold"},)"
+                          R"("event":{"name":"purchase","sku":"SKU-%llu","amount":%llu.5,"n":%llu,"time":"2026-11-26T10:00:00Z"},)"
+                          R"("journey":{"name":"Bench","stage":"Stage 1"}})",
+                          static_cast<unsigned long long>(i), static_cast<unsigned long long>(i % 100000),
+                          static_cast<unsigned long long>(i % 100000), static_cast<unsigned long long>(i % 997),
+                          static_cast<unsigned long long>(i % 500), static_cast<unsigned long long>(i));
+    out.assign(text, static_cast<std::size_t>(n));
+  };
+
+  // Warm-up: connections open, allocator settled.
+  std::string text;
+  const std::uint64_t warmup = std::min<std::uint64_t>(2000, records / 10);
+  std::uint64_t submitted = 0;
+  // With --rate, submissions are paced at that rate (latency at a given
+  // load); without, as fast as back-pressure allows (throughput).
+  auto paced_start = std::chrono::steady_clock::now();
+  std::uint64_t paced_from = 0;
+  auto submit_until = [&](std::uint64_t target) {
+    const std::size_t kBatch = rate > 0 ? 4 : 64;
+    std::vector<std::string> texts(kBatch);
+    std::vector<output_step_record_t> batch(kBatch);
+    while (submitted < target) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, target - submitted));
+      if (rate > 0) {
+        std::this_thread::sleep_until(paced_start + std::chrono::duration<double>(
+                                                        static_cast<double>(submitted - paced_from) / rate));
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        make_record(submitted + k, texts[k]);
+        batch[k] = {texts[k].data(), texts[k].size(), submitted + k};
+      }
+      std::size_t offset = 0;
+      while (offset < n) {
+        size_t accepted = 0;
+        output_step_status_t status = step->submit(step, batch.data() + offset, n - offset, &accepted);
+        offset += accepted;
+        if (status == OUTPUT_STEP_BUSY) {
+          std::unique_lock lock(host.mutex);
+          host.completed.wait_for(lock, std::chrono::microseconds(200));
+        } else if (status != OUTPUT_STEP_OK) {
+          std::fprintf(stderr, "plugin-bench: submit failed (%d)\n", status);
+          std::exit(1);
+        }
+      }
+      submitted += n;
+    }
+  };
+  submit_until(warmup);
+  step->flush(step, 60000);
+
+  long rss_at_100k = 0;
+  auto started = std::chrono::steady_clock::now();
+  paced_start = started;
+  paced_from = submitted;
+  const std::uint64_t total = warmup + records;
+  while (submitted < total) {
+    submit_until(std::min(total, submitted + 10000));
+    if (rss_at_100k == 0 && submitted - warmup >= 100000) rss_at_100k = rss_kib();
+  }
+  step->flush(step, 600000);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  long rss_end = rss_kib();
+
+  char stats[2048];
+  step->stats(step, stats, sizeof stats);
+  step->destroy(step, 1000, nullptr);
+  std::printf(R"({"records": %llu, "delivered": %llu, "seconds": %.3f, "records_per_second": %.0f, "rss_100k_kib": %ld, "rss_end_kib": %ld, "peak_rss_kib": %ld, "first_error": "%s", "stats": %s})"
+              "\n",
+              static_cast<unsigned long long>(records), static_cast<unsigned long long>(host.delivered.load() - warmup),
+              seconds, static_cast<double>(records) / seconds, rss_at_100k, rss_end, peak_rss_kib(),
+              host.first_error.c_str(), stats);
+  return host.delivered.load() == total ? 0 : 1;
+}
