@@ -96,7 +96,9 @@ GeneratedCertificates generate_certificates(const std::vector<std::string>& name
   CertPtr cert = make_certificate(key.get(), names.empty() ? "localhost" : names.front(), ca.get());
   std::string alt_names;
   for (const auto& n : names) {
-    alt_names += (alt_names.empty() ? "" : ",") + std::string(is_ip_address(n) ? "IP:" : "DNS:") + n;
+    if (!alt_names.empty()) alt_names += ',';
+    alt_names += is_ip_address(n) ? "IP:" : "DNS:";
+    alt_names += n;
   }
   add_extension(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
