@@ -62,6 +62,7 @@ bench:
 	@$(MAKE) --no-print-directory PRESET=release build
 	@bash bench/mock_endpoint.sh build/release
 	@bash bench/simulator.sh build/release
+	@bash bench/plugin.sh build/release
 
 clean:
 	rm -rf build
