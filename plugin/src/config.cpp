@@ -396,7 +396,8 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
     const std::string d = "delivery";
     check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
                                    "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
-                                   "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent"});
+                                   "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
+                                   "spool"});
     check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
     check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
     check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
@@ -440,6 +441,21 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
                                                    : v.is_uint64() ? static_cast<double>(v.get_uint64()) : -1;
       if (!(rate > 0 && rate <= 1e7)) check.error("delivery.rate_limit_per_second", "must be a number above 0 and at most 10000000");
       else config.rate_limit_per_second = rate;
+    }
+    if (const auto* spool = check.object(*delivery, d, "spool")) {
+      const std::string s = "delivery.spool";
+      check.only_keys(*spool, s, {"dir", "fsync", "max_bytes"});
+      SpoolOptions spool_options;
+      spool_options.dir = check.string(*spool, s, "dir", true).value_or("");
+      if (auto fsync = check.string(*spool, s, "fsync")) {
+        if (*fsync == "always") spool_options.fsync = FsyncPolicy::always;
+        else if (*fsync == "batch") spool_options.fsync = FsyncPolicy::batch;
+        else if (*fsync == "off") spool_options.fsync = FsyncPolicy::off;
+        else check.error("delivery.spool.fsync", "is '" + *fsync + "'; allowed: always, batch, off");
+      }
+      check.integer(*spool, s, "max_bytes", spool_options.max_bytes, 1 << 20, std::int64_t{1} << 50);
+      spool_options.segment_bytes = std::min<std::uint64_t>(spool_options.segment_bytes, std::max<std::uint64_t>(spool_options.max_bytes / 8, 1 << 16));
+      config.spool = std::move(spool_options);
     }
     config.signing_secret = secret_from(check, *delivery, d, "signing_secret");
     if (!config.signing_secret.empty() && config.signing_secret.rfind("whsec_", 0) != 0) {

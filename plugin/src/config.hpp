@@ -3,6 +3,7 @@
 // that reports every error at once, each naming its field.
 #pragma once
 
+#include "spool.hpp"
 #include "template.hpp"
 #include "url_guard.hpp"
 
@@ -65,6 +66,7 @@ struct Config {
   double rate_limit_per_second = 0;  // 0: no limit
   std::string signing_secret;        // Standard Webhooks "whsec_..." (secret)
   std::string user_agent = "webhook-output-step/0.1";
+  std::optional<SpoolOptions> spool;  // delivery.spool
   struct Tls {
     std::string ca_file;
     bool verify = true;

@@ -161,6 +161,11 @@ struct Engine::Impl final : ConnectionOwner {
   std::mt19937_64 random{std::random_device{}()};
   NdjsonFile dead_letters;
   NdjsonFile delivery_log;
+  std::unique_ptr<Spool> spool;
+  std::thread flusher;  // the batch policy's group commit
+  std::mutex flusher_mutex;
+  std::condition_variable flusher_wake;
+  bool flusher_stop = false;
 
   Impl(Config c, EngineHooks h) : config(std::move(c)), hooks(std::move(h)) {
     backoff.initial_ms = config.initial_backoff_ms;
@@ -203,17 +208,84 @@ struct Engine::Impl final : ConnectionOwner {
     }
     tokens = config.rate_limit_per_second > 0 ? std::max(1.0, config.rate_limit_per_second / 10) : 0;
     tokens_at_ms = now_ms();
+    RecoveryReport recovery;
+    if (config.spool) {
+      spool = std::make_unique<Spool>(*config.spool, recovery);
+      if (recovery.corrupt_entries > 0) {
+        log(LogLevel::warning, "spool: skipped " + std::to_string(recovery.corrupt_entries) + " torn or corrupt entries (" +
+                                   std::to_string(recovery.skipped_bytes) + " bytes); every intact entry was read");
+      }
+      if (!recovery.unacknowledged.empty()) {
+        log(LogLevel::info, "spool: recovered " + std::to_string(recovery.unacknowledged.size()) +
+                                " accepted records not yet delivered; delivering them first");
+      }
+      if (config.spool->fsync == FsyncPolicy::batch) {
+        flusher = std::thread([this] {
+          std::unique_lock lock(flusher_mutex);
+          while (!flusher_stop) {
+            flusher_wake.wait_for(lock, std::chrono::milliseconds(5));
+            lock.unlock();
+            spool->sync();
+            lock.lock();
+          }
+        });
+      }
+    }
     work.emplace(io.get_executor());
     thread = std::thread([this] { io.run(); });
+    for (auto& recovered : recovery.unacknowledged) resubmit(recovered);
+  }
+
+  // A record from the spool: rendered again from its text, under the
+  // webhook-id it was first sent with, so that receivers can deduplicate.
+  void resubmit(const RecoveredRecord& recovered) {
+    auto newline = recovered.payload.find('\n');
+    if (newline == std::string::npos) return;
+    std::string_view text = std::string_view(recovered.payload).substr(newline + 1);
+    boost::system::error_code ec;
+    json::value record = json::parse(text, ec);
+    auto job = std::make_unique<Job>();
+    job->token = kRecoveredToken;
+    job->accepted_ns = steady_ns();
+    job->record.assign(text);
+    if (ec || !record.is_object()) job->render_error = "spool: the recovered record is not a JSON object";
+    else prepare(record.get_object(), *job);
+    std::string webhook_id = recovered.payload.substr(0, newline);
+    if (job->webhook_id != webhook_id) {
+      // prepare() wrote the id into the head; the first one must stand.
+      if (auto at = job->head.find("webhook-id: " + job->webhook_id); at != std::string::npos) {
+        job->head.replace(at + 12, job->webhook_id.size(), webhook_id);
+      }
+      job->webhook_id = webhook_id;
+    }
+    job->spool_seq = recovered.seq;
+    in_flight.fetch_add(1, std::memory_order_acq_rel);
+    submitted.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(inbox_mutex);
+      inbox.push_back(job.release());
+    }
+    asio::post(io, [this] { drain(); });
   }
 
   ~Impl() {
+    stop_flusher();
     if (thread.joinable()) {
       work.reset();
       io.stop();
       thread.join();
     }
     for (Job* job : inbox) delete job;
+  }
+
+  void stop_flusher() {
+    if (!flusher.joinable()) return;
+    {
+      std::lock_guard lock(flusher_mutex);
+      flusher_stop = true;
+    }
+    flusher_wake.notify_all();
+    flusher.join();
   }
 
   void log(LogLevel level, const std::string& message) const {
@@ -260,6 +332,23 @@ struct Engine::Impl final : ConnectionOwner {
     job->accepted_ns = steady_ns();
     job->record.assign(text);
     prepare(record.get_object(), *job);
+    if (spool) {
+      // Accepted only once in the spool (on disk with fsync=always).
+      std::string payload;
+      payload.reserve(job->webhook_id.size() + 1 + text.size());
+      payload.append(job->webhook_id).append(1, '\n').append(text);
+      switch (spool->append(payload, job->spool_seq, error)) {
+        case Spool::Append::ok: break;
+        case Spool::Append::full:
+          release_slot();
+          rejected_busy.fetch_add(1, std::memory_order_relaxed);
+          return SubmitStatus::busy;
+        case Spool::Append::failed:
+          release_slot();
+          log(LogLevel::error, error + "; the record was not accepted");
+          return SubmitStatus::failed;
+      }
+    }
     submitted.fetch_add(1, std::memory_order_relaxed);
     bool was_empty = false;
     {
@@ -528,7 +617,8 @@ struct Engine::Impl final : ConnectionOwner {
     std::int64_t now = now_ms();
     redact(error);
     int status = job->history.empty() ? 0 : job->history.back().status;
-    if (outcome == Outcome::failed && dead_letters.is_open()) {
+    const bool kept_in_spool = job->cut_short && spool;
+    if (outcome == Outcome::failed && dead_letters.is_open() && !kept_in_spool) {
       json::object letter;
       letter["time"] = iso8601_utc(now);
       letter["activation"] = config.activation_name;
@@ -596,6 +686,9 @@ struct Engine::Impl final : ConnectionOwner {
     completion.error = std::move(error);
     completion.delivery_id = job->webhook_id;
     if (job->has_ordering_key) release_key(job->ordering_key);
+    // A verdict was reached (delivered, dead-lettered, finally failed): the
+    // spool lets go. A record cut short by shutdown stays for the next start.
+    if (spool && job->spool_seq != 0 && !kept_in_spool) spool->acknowledge(job->spool_seq);
     delete job;
     if (hooks.on_completion) hooks.on_completion(completion);
     release_slot();
@@ -624,9 +717,10 @@ struct Engine::Impl final : ConnectionOwner {
 
   void cut_short(Job* job) {
     ++cut_count;
+    job->cut_short = true;
     finish(job, Outcome::failed,
            "not delivered: the step was destroyed before delivery finished (" + std::to_string(job->attempts) +
-               " attempts)");
+               " attempts)" + (spool ? "; kept in the spool for the next start" : ""));
   }
 
   // Runs on the I/O thread at shutdown: ends every unfinished record.
@@ -713,6 +807,7 @@ std::string Engine::stats_json() const {
   o["rejected_invalid"] = i.rejected_invalid.load();
   o["attempts"] = i.attempts_total.load();
   o["connections_opened"] = i.connections_opened.load();
+  if (i.spool) o["spool_bytes"] = i.spool->bytes();
   json::object latency;
   {
     std::lock_guard lock(i.latency_mutex);
@@ -737,6 +832,8 @@ std::uint64_t Engine::shutdown(std::chrono::milliseconds timeout) {
   i.work.reset();
   i.io.stop();
   i.thread.join();
+  i.stop_flusher();
+  if (i.spool) i.spool->sync();
   return count;
 }
 

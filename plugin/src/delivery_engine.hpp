@@ -45,12 +45,18 @@ struct EngineHooks {
   HostClock* clock = nullptr;                              // borrowed; may be null
 };
 
-enum class SubmitStatus { accepted, busy, invalid, closed };
+enum class SubmitStatus { accepted, busy, invalid, closed, failed };
+
+// The token of records recovered from the spool (accepted by an earlier
+// instance): their completions carry it.
+inline constexpr std::uint64_t kRecoveredToken = ~std::uint64_t{0};
 
 class Engine {
  public:
-  // Starts the I/O thread. Throws std::runtime_error when the transport
-  // cannot be set up (unreadable CA file, unwritable dead-letter file).
+  // Starts the I/O thread, and with a spool resubmits every record an
+  // earlier instance left unacknowledged. Throws std::runtime_error when the
+  // transport or the spool cannot be set up (unreadable CA file, unwritable
+  // dead-letter file, spool locked by another instance).
   Engine(Config config, EngineHooks hooks);
   ~Engine();
   Engine(const Engine&) = delete;

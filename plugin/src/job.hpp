@@ -39,6 +39,8 @@ struct Job {
   std::int64_t accepted_ns = 0;  // steady clock, for latency
   std::int64_t due_ms = 0;       // host time a waiting retry is due
   std::string last_response;     // first bytes of the last response body
+  std::uint64_t spool_seq = 0;   // its entry in the spool; 0 without one
+  bool cut_short = false;        // ended by shutdown, not by a verdict
 };
 
 }  // namespace webhook

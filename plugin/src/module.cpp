@@ -70,6 +70,7 @@ output_step_status_t submit(const output_step_t* step, const output_step_record_
         case SubmitStatus::accepted: ++*accepted; break;
         case SubmitStatus::busy: return OUTPUT_STEP_BUSY;
         case SubmitStatus::closed: return OUTPUT_STEP_CLOSED;
+        case SubmitStatus::failed: return OUTPUT_STEP_ERROR;  // logged: the spool could not take it
         case SubmitStatus::invalid:
           host_log(self->host, OUTPUT_STEP_LOG_ERROR, "submit: record refused: " + error);
           return OUTPUT_STEP_INVALID;

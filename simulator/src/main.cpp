@@ -29,7 +29,7 @@ constexpr const char* kUsage =
 int stream_command(int argc, char** argv) {
   journey_sim::StreamOptions options;
   po::options_description described(
-      "usage: journey-sim stream --plugin PATH --config FILE [--input FILE] [--outcomes FILE]\n"
+      "usage: journey-sim stream --plugin PATH --config FILE [--input FILE] [--outcomes FILE] [--accepted FILE]\n"
       "\n"
       "Loads an output-step plugin (dlopen, ABI check), creates it from the JSON configuration,\n"
       "submits each line of the NDJSON input (default: stdin) as a record, waits for every\n"
@@ -44,6 +44,8 @@ int stream_command(int argc, char** argv) {
       ("config", po::value(&options.config)->required(), "the plugin's JSON configuration file")
       ("input", po::value(&options.input), "NDJSON records, one per line (default: stdin; '-' too)")
       ("outcomes", po::value(&options.outcomes), "write one NDJSON outcome per record to FILE")
+      ("accepted", po::value(&options.accepted), "append each record's event_id to FILE, flushed, once the plugin "
+                                                 "accepted it (with a spool: once it counts as durable)")
       ("deadline", po::value(&options.deadline_s), "after the input ends, wait at most SECONDS for completions "
                                                    "(default: until all complete); SIGINT/SIGTERM stop at once");
   po::variables_map vm;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -49,7 +50,7 @@ struct Host {
   std::mutex mutex;
   std::condition_variable completed;
   std::unordered_map<std::uint64_t, RecordInfo> pending;
-  std::uint64_t delivered = 0, failed = 0, dead_lettered = 0, done = 0;
+  std::uint64_t delivered = 0, failed = 0, dead_lettered = 0, done = 0, recovered = 0;
 
   Host() {
     abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
@@ -70,6 +71,7 @@ struct Host {
   void complete(const output_step_completion_t& c) {
     std::lock_guard lock(mutex);
     RecordInfo info;
+    if (c.token == ~std::uint64_t{0}) ++recovered;  // accepted by an earlier run, from the spool
     if (auto it = pending.find(c.token); it != pending.end()) {
       info = std::move(it->second);
       pending.erase(it);
@@ -84,6 +86,7 @@ struct Host {
     if (outcomes != nullptr) {
       json::object row;
       row["line"] = info.line;
+      if (c.token == ~std::uint64_t{0}) row["recovered"] = true;
       row["event_id"] = info.event_id;
       row["outcome"] = outcome;
       row["http_status"] = c.http_status;
@@ -157,6 +160,15 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
     return 2;
   }
 
+  std::FILE* accepted_file = nullptr;
+  if (!options.accepted.empty()) {
+    accepted_file = std::fopen(options.accepted.c_str(), "a");
+    if (accepted_file == nullptr) {
+      err << "journey-sim stream: cannot write --accepted '" << options.accepted << "': " << std::strerror(errno) << "\n";
+      step->destroy(step, 0, nullptr);
+      return 2;
+    }
+  }
   install_signal_handlers();
   std::uint64_t submitted = 0, line_number = 0, invalid_lines = 0;
   std::string line;
@@ -186,6 +198,15 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
       output_step_status_t status = step->submit(step, &r, 1, &accepted);
       if (status == OUTPUT_STEP_OK) {
         ++submitted;
+        if (accepted_file != nullptr) {
+          std::string event_id;
+          {
+            std::lock_guard lock(host.mutex);
+            if (auto it = host.pending.find(line_number); it != host.pending.end()) event_id = it->second.event_id;
+          }
+          std::fprintf(accepted_file, "%s\n", event_id.c_str());
+          std::fflush(accepted_file);  // in the kernel: survives a kill of this process
+        }
         break;
       }
       if (status == OUTPUT_STEP_BUSY && !g_stop.load()) {
@@ -205,21 +226,22 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
     }
   }
 
-  // Wait for every completion (or the deadline, or a signal), then destroy.
+  // Wait for every completion, those of records recovered from a spool too
+  // (or the deadline, or a signal), then destroy.
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<std::int64_t>(options.deadline_s * 1000));
-  {
-    std::unique_lock lock(host.mutex);
-    while (host.done < submitted && !g_stop.load()) {
-      if (options.deadline_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
-      host.completed.wait_for(lock, std::chrono::milliseconds(100));
-    }
+  while (!g_stop.load()) {
+    if (options.deadline_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    if (step->flush(step, 100) == OUTPUT_STEP_OK) break;
   }
+  if (accepted_file != nullptr) std::fclose(accepted_file);
   uint64_t unfinished = 0;
   step->destroy(step, g_stop.load() ? 5000 : 0, &unfinished);
   if (unfinished > 0) err << "journey-sim stream: " << unfinished << " records were cut short at shutdown\n";
 
   std::lock_guard lock(host.mutex);
+  if (host.recovered > 0) err << "journey-sim stream: " << host.recovered << " records recovered from the spool\n";
+  submitted += host.recovered;
   out << "{\"submitted\":" << submitted << ",\"delivered\":" << host.delivered << ",\"failed\":" << host.failed
       << ",\"dead_lettered\":" << host.dead_lettered << "}" << std::endl;
   if (invalid_lines > 0) return 2;

@@ -13,6 +13,7 @@ struct StreamOptions {
   std::string config;    // path of its JSON configuration
   std::string input;     // NDJSON file; "" or "-" for stdin
   std::string outcomes;  // NDJSON file of per-record outcomes; "" for none
+  std::string accepted;  // each record's event_id, flushed once the step accepted it; "" for none
   double deadline_s = 0; // after the input ends, wait at most this long (0: no limit)
 };
 

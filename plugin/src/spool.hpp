@@ -1,0 +1,93 @@
+// The durable spool: every accepted record is appended to a segment file
+// before submit returns, acknowledged once delivered or dead-lettered, and
+// recovered by the next instance over the same directory. Append-only
+// segments of checksummed, length-prefixed entries; no external service.
+//
+// Entry: magic u32 | length u32 (payload bytes) | crc32c u32 (of type, seq
+// and payload) | type u8 (1 record, 2 ack) | seq u64 | payload. A torn or
+// corrupt entry is skipped by scanning to the next magic whose checksum
+// holds, so one bad entry never hides the intact ones after it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace webhook {
+
+enum class FsyncPolicy { always, batch, off };
+
+struct SpoolOptions {
+  std::string dir;
+  FsyncPolicy fsync = FsyncPolicy::batch;
+  std::uint64_t max_bytes = 1ULL << 30;     // disk use bound; beyond it submit answers busy
+  std::uint64_t segment_bytes = 64ULL << 20;  // a new segment past this size
+};
+
+struct RecoveredRecord {
+  std::uint64_t seq = 0;
+  std::string payload;
+};
+
+struct RecoveryReport {
+  std::vector<RecoveredRecord> unacknowledged;  // in append order
+  std::uint64_t segments = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t corrupt_entries = 0;  // torn or failing their checksum, skipped
+  std::uint64_t skipped_bytes = 0;
+};
+
+class Spool {
+ public:
+  // Opens (creating) the directory, takes its lock, reads every segment.
+  // Throws std::runtime_error naming the problem (locked by another
+  // instance, unreadable, not a directory).
+  Spool(SpoolOptions options, RecoveryReport& report);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  enum class Append { ok, full, failed };
+  // Appends a record; `seq` receives its number. `full` when max_bytes
+  // would be passed (back-pressure); `failed` with `error` on a write
+  // failure (the record is not in the spool). With fsync=always the entry is
+  // on disk when this returns ok. Thread-safe.
+  Append append(std::string_view payload, std::uint64_t& seq, std::string& error);
+  // Marks a record delivered or dead-lettered; deletes segments whose
+  // records are all acknowledged (oldest first). Thread-safe.
+  void acknowledge(std::uint64_t seq);
+  // fsync now (the batch policy's group commit calls this every few ms).
+  void sync();
+  std::uint64_t bytes() const;
+
+  // For tests: crc32c of `data`.
+  static std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size);
+
+ private:
+  struct Segment {
+    std::uint64_t number = 0;
+    std::string path;
+    std::uint64_t bytes = 0;
+    std::uint64_t last_seq = 0;  // highest record seq it holds
+  };
+  bool write_entry(std::uint8_t type, std::uint64_t seq, std::string_view payload, std::string& error);
+  bool open_segment(std::uint64_t number, std::string& error);
+  void delete_acknowledged_segments();
+
+  SpoolOptions options_;
+  mutable std::mutex mutex_;
+  int lock_fd_ = -1;
+  int fd_ = -1;  // the active segment
+  std::deque<Segment> segments_;
+  std::uint64_t total_bytes_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::map<std::uint64_t, bool> pending_;  // seq -> unacknowledged records
+  bool dirty_ = false;                      // written since the last fsync
+};
+
+}  // namespace webhook
