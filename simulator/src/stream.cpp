@@ -170,7 +170,7 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
     }
   }
   install_signal_handlers();
-  std::uint64_t submitted = 0, line_number = 0, invalid_lines = 0;
+  std::uint64_t submitted = 0, line_number = 0, invalid_lines = 0, not_accepted = 0;
   std::string line;
   while (!g_stop.load() && std::getline(*input, line)) {
     ++line_number;
@@ -221,6 +221,9 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
       if (status == OUTPUT_STEP_INVALID) {
         err << "input line " << line_number << ": refused by the plugin\n";
         ++invalid_lines;
+      } else if (status == OUTPUT_STEP_ERROR) {
+        err << "input line " << line_number << ": not accepted by the plugin (its log says why)\n";
+        ++not_accepted;
       }
       break;
     }
@@ -245,7 +248,7 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
   out << "{\"submitted\":" << submitted << ",\"delivered\":" << host.delivered << ",\"failed\":" << host.failed
       << ",\"dead_lettered\":" << host.dead_lettered << "}" << std::endl;
   if (invalid_lines > 0) return 2;
-  return host.delivered == submitted ? 0 : 1;
+  return host.delivered == submitted && not_accepted == 0 ? 0 : 1;
 }
 
 }  // namespace journey_sim

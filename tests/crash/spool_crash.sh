@@ -4,6 +4,8 @@
 # (--record-to survives kills too), restarted over the same spool with no
 # input, and must then deliver every record it had reported accepted.
 #   spool_crash.sh BUILD_DIR RECORDS SEED... (loopback only, bounded)
+# A seed written tN stops the stream with SIGTERM instead (a clean shutdown:
+# what was not delivered must stay in the spool for the restart).
 set -euo pipefail
 build=$1 records=$2
 shift 2
@@ -32,9 +34,11 @@ JSON
     --accepted "$work/accepted" >/dev/null 2>&1 &
   pid=$!
   # A random moment within the stream (20 ms .. ~1.2 s), from the seed.
-  delay=$(awk -v s="$seed" 'BEGIN { srand(s); printf "%.3f", 0.02 + rand() * 1.2 }')
+  signal=KILL
+  [[ $seed == t* ]] && signal=TERM
+  delay=$(awk -v s="${seed#t}" 'BEGIN { srand(s); printf "%.3f", 0.02 + rand() * 1.2 }')
   sleep "$delay"
-  kill -9 "$pid" 2>/dev/null || true
+  kill -s "$signal" "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   accepted=$(wc -l <"$work/accepted")
   before=$(wc -l <"$work/journal.ndjson")
@@ -51,7 +55,7 @@ for line in open(journal_path):
     seen[body["event_id"]] = seen.get(body["event_id"], 0) + 1
 missing = [e for e in accepted if e not in seen]
 dups = sum(1 for c in seen.values() if c > 1)
-print(f"seed {seed}: killed after {delay} s with {len(accepted)} accepted, {before} requests received before the kill; "
+print(f"seed {seed}: stopped after {delay} s with {len(accepted)} accepted, {before} requests received before the kill; "
       f"after the restart {len(seen)} distinct records received, {dups} received more than once, {len(missing)} missing")
 if missing:
     print("MISSING (accepted but never delivered):", missing[:10])
