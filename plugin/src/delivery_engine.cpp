@@ -376,8 +376,19 @@ struct Engine::Impl final : ConnectionOwner {
       if (auto n = journey.find("name"); n != journey.end()) job.journey_name = text_of(n->value());
       if (auto s = journey.find("stage"); s != journey.end()) job.journey_stage = text_of(s->value());
     }
-    job.webhook_id = make_webhook_id(config.activation_id.empty() ? config.activation_name : config.activation_id,
-                                     job.event_id);
+    // A record may carry the id it was first delivered under (a replayed
+    // dead letter); otherwise the id derives from the activation and event.
+    if (auto it = record.find("webhook_id"); it != record.end() && it->value().is_string() &&
+                                              !it->value().get_string().empty()) {
+      job.webhook_id = std::string(it->value().get_string());
+      if (job.webhook_id.find_first_of("\r\n") != std::string::npos) {
+        job.render_error = "webhook_id: must not contain CR or LF";
+        return;
+      }
+    } else {
+      job.webhook_id = make_webhook_id(config.activation_id.empty() ? config.activation_name : config.activation_id,
+                                       job.event_id);
+    }
     RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
     std::string error;
     std::string url;

@@ -1,5 +1,6 @@
 // journey-sim: a thin main over the simulator's commands.
 #include "generator.hpp"
+#include "replay.hpp"
 #include "runner.hpp"
 #include "stream.hpp"
 
@@ -23,6 +24,7 @@ constexpr const char* kUsage =
     "  validate  check scenario files (and, with --plugin, each activation)\n"
     "  generate  write a synthetic load of profile events as NDJSON\n"
     "  stream    submit NDJSON records to any output-step plugin and report the outcomes\n"
+    "  replay    resubmit dead letters under their original webhook-id\n"
     "\n"
     "Run 'journey-sim COMMAND --help' for the options of a command.\n";
 
@@ -201,6 +203,60 @@ int generate_cli(int argc, char** argv) {
   return out ? 0 : 1;
 }
 
+int replay_cli(int argc, char** argv) {
+  journey_sim::ReplayOptions options;
+  int status = 0;
+  std::string since, until;
+  po::options_description described(
+      "usage: journey-sim replay DEAD_LETTER_FILE --plugin PATH --config FILE [--activation NAME]\n"
+      "                      [--status CODE] [--since TIME] [--until TIME]\n"
+      "\n"
+      "Resubmits dead letters (all, or those of an activation, a last HTTP status, a time range)\n"
+      "through the plugin, each under the webhook-id it was first sent with. A letter leaves the\n"
+      "file only once delivered; the others stay. The last line of stdout is\n"
+      "{\"submitted\":N,\"delivered\":N,\"failed\":N,\"dead_lettered\":N}.\n"
+      "Exit status: 0 every selected letter delivered, 1 some were not, 2 invalid input.\n"
+      "\n"
+      "Options");
+  described.add_options()
+      ("help,h", "show this help")
+      ("file", po::value(&options.dead_letters), "the dead-letter file (positional)")
+      ("plugin", po::value(&options.plugin)->required(), "the output-step module (.so)")
+      ("config", po::value(&options.config)->required(), "the plugin's configuration (its dead_letter_file is ignored)")
+      ("activation", po::value(&options.activation), "only letters of this activation")
+      ("status", po::value(&status), "only letters whose last attempt got this HTTP status")
+      ("since", po::value(&since), "only letters written at or after this ISO 8601 UTC time")
+      ("until", po::value(&until), "only letters written before this ISO 8601 UTC time");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << described << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "journey-sim replay: " << e.what() << "\n\n" << described << "\n";
+    return 2;
+  }
+  if (options.dead_letters.empty()) {
+    std::cerr << "journey-sim replay: give the dead-letter file\n";
+    return 2;
+  }
+  if (vm.count("status")) options.status = status;
+  for (auto [text, target] : {std::pair{&since, &options.since_ms}, std::pair{&until, &options.until_ms}}) {
+    if (text->empty()) continue;
+    *target = journey_sim::parse_timestamp(*text);
+    if (!*target) {
+      std::cerr << "journey-sim replay: '" << *text << "' is not an ISO 8601 UTC time such as 2026-01-02T03:04:05Z\n";
+      return 2;
+    }
+  }
+  return journey_sim::run_replay(options, std::cout, std::cerr);
+}
+
 int validate_cli(int argc, char** argv) {
   std::vector<std::string> files;
   std::string plugin;
@@ -253,6 +309,7 @@ int main(int argc, char** argv) {
   if (command == "run") return run_cli(argc - 1, argv + 1);
   if (command == "validate") return validate_cli(argc - 1, argv + 1);
   if (command == "generate") return generate_cli(argc - 1, argv + 1);
+  if (command == "replay") return replay_cli(argc - 1, argv + 1);
   std::cerr << "journey-sim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

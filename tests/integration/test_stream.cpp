@@ -11,7 +11,9 @@
 
 #include <sys/wait.h>
 
+#include <atomic>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -171,4 +173,44 @@ BOOST_AUTO_TEST_CASE(run_against_an_external_endpoint) {
   BOOST_TEST(refused.out.find("POST /__admin/reset") != std::string::npos, refused.out);
   Run bad = run("run " + scenario + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --endpoint ftp://x");
   BOOST_TEST(bad.status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(replay_dead_letters_under_their_first_webhook_id) {
+  mock::Server server;
+  std::atomic<bool> broken{true};
+  server.set_responder([&](const mock::RecordedRequest& request) {
+    mock::Response response;
+    if (broken && request.path != "/in/p0") response.status = 400;  // p0 always works
+    return response;
+  });
+  fs::path dir = work_dir();
+  std::string letters = (dir / "dead.ndjson").string();
+  fs::remove(letters);
+  std::string config = config_for(server);
+  config.replace(config.rfind("}}"), 2, R"(, "dead_letter_file": ")" + letters + "\"}}");
+  write(dir / "replay-config.json", config);
+  write(dir / "in.ndjson", records(4) + R"({"profile": {"id": "p9"}, "event": {"name": "no-id"}})" + "\n");
+  Run first = run(std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " +
+                  (dir / "replay-config.json").string() + " --input " + (dir / "in.ndjson").string());
+  BOOST_TEST(first.last_line() == R"({"submitted":5,"delivered":1,"failed":0,"dead_lettered":4})");
+  std::map<std::string, std::string> first_ids;  // path -> webhook-id
+  for (const auto& r : server.requests()) first_ids[r.path] = r.header("webhook-id");
+
+  // The endpoint is fixed; replay the letters whose last answer was a 400.
+  broken = false;
+  server.clear_journal();
+  Run replay = run("replay " + letters + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --config " +
+                   (dir / "replay-config.json").string() + " --status 400");
+  BOOST_TEST(replay.status == 0, replay.out << replay.err);
+  BOOST_TEST(replay.last_line() == R"({"submitted":4,"delivered":4,"failed":0,"dead_lettered":0})");
+  for (const auto& r : server.requests()) {
+    BOOST_TEST(r.header("webhook-id") == first_ids[r.path], r.path);  // the same id, random ones too
+  }
+  std::ifstream left(letters);
+  std::string rest((std::istreambuf_iterator<char>(left)), std::istreambuf_iterator<char>());
+  BOOST_TEST(rest.empty(), rest);  // delivered letters leave the file
+
+  Run none = run("replay " + letters + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --config " +
+                 (dir / "replay-config.json").string() + " --since yesterday");
+  BOOST_TEST(none.status == 2);
 }

@@ -97,6 +97,10 @@ typedef struct output_step_record {
   uint64_t token;
 } output_step_record_t;
 
+/* The token of a record recovered from a durable store: accepted by an
+ * earlier instance, delivered by this one. */
+#define OUTPUT_STEP_TOKEN_RECOVERED UINT64_MAX
+
 /* The final report on one accepted record; exactly one per accepted record,
  * whatever happens (destroy included). */
 typedef struct output_step_completion {
@@ -155,12 +159,27 @@ typedef struct output_step {
   /* Hands `count` records to the step. Accepts a prefix of them and stores
    * its length in `*accepted` (which must not be NULL). Returns
    *   OUTPUT_STEP_OK       when all `count` were accepted;
-   *   OUTPUT_STEP_BUSY     when back-pressure stopped it after *accepted;
+   *   OUTPUT_STEP_BUSY     when back-pressure stopped it after *accepted
+   *                        (records in flight, or a full spool);
    *   OUTPUT_STEP_INVALID  when records[*accepted] is not a JSON object (the
    *                        rest are not accepted; the reason is logged);
-   *   OUTPUT_STEP_CLOSED   after destroy has begun.
+   *   OUTPUT_STEP_CLOSED   after destroy has begun;
+   *   OUTPUT_STEP_ERROR    when records[*accepted] could not be stored (a
+   *                        spool write failed; logged); it is not accepted.
    * Every accepted record gets exactly one completion later. Never blocks on
-   * the network. Thread-safe: any host thread, concurrently. */
+   * the network.
+   *
+   * When a record counts as accepted, for a module with a durable store
+   * (the webhook step's delivery.spool): when submit returns it is in the
+   * store, and it will be delivered, by this instance or by the next one
+   * created over the same store, whatever happens to this process:
+   *   fsync "always": on disk (survives a power loss);
+   *   fsync "batch":  written to the OS and on disk within a few ms
+   *                   (survives a process crash; a power loss may lose the
+   *                   last few ms);
+   *   fsync "off":    written to the OS (survives a process crash).
+   * Without a store, an accepted record lives in memory until completed.
+   * Thread-safe: any host thread, concurrently. */
   output_step_status_t (*submit)(const struct output_step *step,
                                  const output_step_record_t *records, size_t count,
                                  size_t *accepted);
@@ -180,9 +199,10 @@ typedef struct output_step {
   const void *(*get_extension)(const struct output_step *step, const char *id);
 
   /* Stops accepting, drains what it can within `timeout_ms` of real time,
-   * reports every record still unfinished through its completion (dead-
-   * lettered when a dead-letter file is configured, failed otherwise), and
-   * frees the step. When `unfinished` is not NULL it receives how many
+   * reports every record still unfinished through its completion (with a
+   * durable store: failed, and kept in the store for the next instance;
+   * without: dead-lettered when a dead-letter file is configured, failed
+   * otherwise), and frees the step. When `unfinished` is not NULL it receives how many
    * records were cut short. The step pointer is invalid afterwards. Call
    * exactly once, from a host thread that is not a completion callback. */
   void (*destroy)(const struct output_step *step, int64_t timeout_ms,

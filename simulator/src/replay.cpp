@@ -1,0 +1,190 @@
+#include "replay.hpp"
+
+#include "plugin_loader.hpp"
+#include "scenario.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <ostream>
+#include <sstream>
+#include <vector>
+
+namespace journey_sim {
+namespace {
+
+namespace json = boost::json;
+
+struct Host {
+  output_step_host_t abi{};
+  std::ostream* err = nullptr;
+  std::mutex mutex;
+  std::condition_variable completed;
+  std::vector<int> outcome;  // per selected letter: -1 pending, else output_step_outcome_t
+  std::uint64_t done = 0;
+
+  Host() {
+    abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
+    abi.host_data = this;
+    abi.name = "journey-sim replay";
+    abi.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
+      if (level < OUTPUT_STEP_LOG_WARNING) return;
+      auto* self = static_cast<Host*>(h->host_data);
+      std::lock_guard lock(self->mutex);
+      *self->err << "[plugin] " << message << "\n";
+    };
+    abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
+      auto* self = static_cast<Host*>(h->host_data);
+      std::lock_guard lock(self->mutex);
+      if (c->token < self->outcome.size()) self->outcome[c->token] = c->outcome;
+      ++self->done;
+      self->completed.notify_all();
+    };
+  }
+};
+
+}  // namespace
+
+int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& err) {
+  LoadedPlugin plugin;
+  std::string error;
+  if (!plugin.load(options.plugin, error)) {
+    err << "journey-sim replay: " << error << "\n";
+    return 2;
+  }
+  std::ifstream config_file(options.config);
+  std::ifstream letters_file(options.dead_letters);
+  if (!config_file || !letters_file) {
+    err << "journey-sim replay: cannot read " << (!config_file ? "--config '" + options.config : "'" + options.dead_letters)
+        << "'\n";
+    return 2;
+  }
+  std::stringstream config_text;
+  config_text << config_file.rdbuf();
+  boost::system::error_code ec;
+  json::parse_options parse_options;
+  parse_options.allow_comments = parse_options.allow_trailing_commas = true;
+  json::value config = json::parse(config_text.str(), ec, {}, parse_options);
+  if (ec || !config.is_object()) {
+    err << "journey-sim replay: --config '" << options.config << "' is not a JSON object\n";
+    return 2;
+  }
+  // A letter that fails again stays in its file: the replay writes no new ones.
+  if (auto* delivery = config.get_object().if_contains("delivery"); delivery && delivery->is_object()) {
+    delivery->get_object().erase("dead_letter_file");
+  }
+
+  // Which letters to replay.
+  std::vector<std::string> lines;
+  std::vector<std::size_t> selected;  // indexes into lines
+  std::vector<std::string> records;
+  for (std::string line; std::getline(letters_file, line);) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    lines.push_back(line);
+    json::value letter = json::parse(line, ec);
+    if (ec || !letter.is_object() || !letter.get_object().contains("record")) {
+      err << options.dead_letters << ":" << lines.size() << ": not a dead letter (kept as is)\n";
+      continue;
+    }
+    const auto& o = letter.get_object();
+    auto text = [&](std::string_view key) {
+      auto it = o.find(key);
+      return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+    };
+    if (!options.activation.empty() && text("activation") != options.activation) continue;
+    if (options.status) {
+      int last = 0;
+      if (auto it = o.find("attempts"); it != o.end() && it->value().is_array() && !it->value().get_array().empty()) {
+        const auto& attempt = it->value().get_array().back();
+        if (const auto* a = attempt.if_object(); a && a->contains("status")) last = a->at("status").to_number<int>();
+      }
+      if (last != *options.status) continue;
+    }
+    if (options.since_ms || options.until_ms) {
+      auto at = parse_timestamp(text("time"));
+      if (!at || (options.since_ms && *at < *options.since_ms) || (options.until_ms && *at >= *options.until_ms)) continue;
+    }
+    json::value record = o.at("record");
+    if (!record.is_object()) continue;
+    if (std::string id = text("webhook_id"); !id.empty()) record.get_object()["webhook_id"] = id;
+    selected.push_back(lines.size() - 1);
+    records.push_back(json::serialize(record));
+  }
+
+  Host host;
+  host.err = &err;
+  host.outcome.assign(selected.size(), -1);
+  std::string text = json::serialize(config);
+  const output_step_t* step = plugin.entry().create(&host.abi, text.data(), text.size(),
+                                                    [](void* context, const char* field, const char* message) {
+                                                      *static_cast<std::ostream*>(context) << "config: " << field
+                                                                                           << ": " << message << "\n";
+                                                    },
+                                                    &err);
+  if (step == nullptr) return 2;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    output_step_record_t r{records[i].data(), records[i].size(), i};
+    for (;;) {
+      size_t accepted = 0;
+      output_step_status_t status = step->submit(step, &r, 1, &accepted);
+      if (status == OUTPUT_STEP_OK) break;
+      if (status != OUTPUT_STEP_BUSY) {
+        err << options.dead_letters << ":" << selected[i] + 1 << ": not accepted by the plugin; kept\n";
+        std::lock_guard lock(host.mutex);
+        host.outcome[i] = OUTPUT_STEP_FAILED;
+        ++host.done;
+        break;
+      }
+      std::unique_lock lock(host.mutex);
+      host.completed.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+  while (step->flush(step, 1000) != OUTPUT_STEP_OK) {
+  }
+  step->destroy(step, 1000, nullptr);
+
+  // Rewrite the file without the delivered letters (atomically: a crash
+  // leaves the old file or the new one, never half of one).
+  std::vector<bool> drop(lines.size(), false);
+  std::uint64_t delivered = 0, failed = 0, dead_lettered = 0;
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    if (host.outcome[i] == OUTPUT_STEP_DELIVERED) {
+      drop[selected[i]] = true;
+      ++delivered;
+    } else if (host.outcome[i] == OUTPUT_STEP_DEAD_LETTERED) {
+      ++dead_lettered;
+    } else {
+      ++failed;
+    }
+  }
+  std::string temp = options.dead_letters + ".replay-" + std::to_string(::getpid());
+  {
+    std::ofstream rewritten(temp, std::ios::trunc);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (!drop[i]) rewritten << lines[i] << '\n';
+    }
+    rewritten.flush();
+    if (!rewritten) {
+      err << "journey-sim replay: cannot write '" << temp << "'; the dead-letter file is unchanged\n";
+      return 2;
+    }
+  }
+  std::error_code rename_ec;
+  std::filesystem::rename(temp, options.dead_letters, rename_ec);
+  if (rename_ec) {
+    err << "journey-sim replay: cannot replace '" << options.dead_letters << "': " << rename_ec.message() << "\n";
+    return 2;
+  }
+  out << "{\"submitted\":" << selected.size() << ",\"delivered\":" << delivered << ",\"failed\":" << failed
+      << ",\"dead_lettered\":" << dead_lettered << "}" << std::endl;
+  return delivered == selected.size() ? 0 : 1;
+}
+
+}  // namespace journey_sim
