@@ -61,15 +61,16 @@ wrk_https=$(wrk_rps_body "https://127.0.0.1:$https_port/v1/hook" "$seconds")
 plugin_https=$("$build/bench/plugin-bench" "$build/plugin/webhook_output.so" "https://127.0.0.1:$https_port/v1/hook" "$records" --ca "$work/ca.pem")
 half=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["records_per_second"] / 2))' "$plugin_http")
 plugin_half=$("$build/bench/plugin-bench" "$build/plugin/webhook_output.so" "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half")
+plugin_spool=$("$build/bench/plugin-bench" "$build/plugin/webhook_output.so" "http://127.0.0.1:$http_port/v1/hook" "$records" --spool "$work/spool")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$("$build/bench/plugin-bench" "$build/plugin/webhook_output.so" "http://127.0.0.1:$http_port/v1/hook" 1000000)
 fi
 
-python3 - "$out" "$wrk_http" "$plugin_http" "$wrk_https" "$plugin_https" "$plugin_half" "$plugin_1m" "$body_size" <<'PY'
+python3 - "$out" "$wrk_http" "$plugin_http" "$wrk_https" "$plugin_https" "$plugin_half" "$plugin_1m" "$body_size" "$plugin_spool" <<'PY'
 import json, sys
-out, wrk_http, p_http, wrk_https, p_https, p_half, p_1m, size = sys.argv[1:]
-p_http, p_https, p_half = json.loads(p_http), json.loads(p_https), json.loads(p_half)
+out, wrk_http, p_http, wrk_https, p_https, p_half, p_1m, size, p_spool = sys.argv[1:]
+p_http, p_https, p_half, p_spool = json.loads(p_http), json.loads(p_https), json.loads(p_half), json.loads(p_spool)
 wrk_http, wrk_https = float(wrk_http), float(wrk_https)
 result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections": 64,
           "wrk_http_rps": round(wrk_http), "plugin_http_rps": p_http["records_per_second"],
@@ -79,7 +80,9 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "latency_at_max_us": {k: p_http["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "half_rate": p_half["records_per_second"],
           "latency_at_half_us": {k: p_half["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
-          "peak_rss_kib": p_http["peak_rss_kib"]}
+          "peak_rss_kib": p_http["peak_rss_kib"],
+          "spool_batch_rps": p_spool["records_per_second"],
+          "ratio_spool_batch_vs_none": round(p_spool["records_per_second"] / p_http["records_per_second"], 3)}
 if p_1m:
     p_1m = json.loads(p_1m)
     result.update({"rss_after_100k_kib": p_1m["rss_100k_kib"], "rss_after_1m_kib": p_1m["rss_end_kib"],
@@ -89,6 +92,7 @@ print("| plugin delivery (1 delivery thread, 64 connections) | records/s | wrk r
 print("|---|---|---|---|")
 print(f"| HTTP, {size}-byte JSON body from 10 variables | {p_http['records_per_second']:,.0f} | {wrk_http:,.0f} | {result['ratio_http']:.2f} (target >= 0.80) |")
 print(f"| HTTPS | {p_https['records_per_second']:,.0f} | {wrk_https:,.0f} | {result['ratio_https']:.2f} (target >= 0.80) |")
+print(f"| HTTP with the spool (fsync batch) | {p_spool['records_per_second']:,.0f} | records/s without a spool: {p_http['records_per_second']:,.0f} | {result['ratio_spool_batch_vs_none']:.2f} (target >= 0.60) |")
 print()
 print(f"latency submit -> completion at full rate: p50 {result['latency_at_max_us']['p50_us']} us, p99 {result['latency_at_max_us']['p99_us']} us")
 print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {result['latency_at_half_us']['p50_us']} us, "

@@ -4,6 +4,7 @@
 // fast as back-pressure allows, and prints one JSON line of figures.
 //
 //   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]
+//                [--spool DIR [--fsync always|batch|off]]
 #include "output_step/output_step.h"
 
 #include <dlfcn.h>
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]\n");
     return 2;
   }
-  std::string plugin = argv[1], url = argv[2], ca;
+  std::string plugin = argv[1], url = argv[2], ca, spool, fsync = "batch";
   std::uint64_t records = std::strtoull(argv[3], nullptr, 10);
   double rate = 0;
   int concurrency = 64;
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
     if (flag == "--ca") ca = argv[i + 1];
     else if (flag == "--rate") rate = std::strtod(argv[i + 1], nullptr);
     else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
+    else if (flag == "--spool") spool = argv[i + 1];
+    else if (flag == "--fsync") fsync = argv[i + 1];
   }
   void* module = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!module) {
@@ -94,6 +97,8 @@ int main(int argc, char** argv) {
     "advanced": {"webhook_retry_count": 0},
     "delivery": {"concurrency": )" + std::to_string(concurrency) + R"(, "max_in_flight": 4096)" +
                        (ca.empty() ? std::string() : R"(, "tls": {"ca_file": ")" + ca + "\"}") +
+                       (spool.empty() ? std::string()
+                                      : R"(, "spool": {"dir": ")" + spool + R"(", "fsync": ")" + fsync + "\"}") +
                        "}}";
   Host host;
   const output_step_t* step = entry->create(
