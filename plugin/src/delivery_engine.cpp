@@ -305,50 +305,89 @@ struct Engine::Impl final : ConnectionOwner {
 
   // ---- submit side (any thread) -------------------------------------
 
-  SubmitStatus submit(std::string_view text, std::uint64_t token, std::string& error) {
-    if (closed.load(std::memory_order_acquire)) return SubmitStatus::closed;
-    std::uint64_t current = in_flight.load(std::memory_order_relaxed);
-    do {
-      if (current >= config.max_in_flight) {
-        rejected_busy.fetch_add(1, std::memory_order_relaxed);
-        return SubmitStatus::busy;
-      }
-    } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
-
-    // The parsed record lives only for this call: a per-thread arena instead
-    // of a heap allocation per JSON node.
+  std::size_t submit_batch(const Engine::RecordView* records, std::size_t count, SubmitStatus& status,
+                           std::string& error) {
+    status = SubmitStatus::accepted;
+    if (closed.load(std::memory_order_acquire)) {
+      status = SubmitStatus::closed;
+      return 0;
+    }
+    // The parsed record lives only while it is prepared: a per-thread arena
+    // instead of a heap allocation per JSON node.
     thread_local std::unique_ptr<unsigned char[]> arena(new unsigned char[kArenaBytes]);
-    json::monotonic_resource memory(arena.get(), kArenaBytes);
-    boost::system::error_code ec;
-    json::value record = json::parse(text, ec, json::storage_ptr(&memory));
-    if (ec || !record.is_object()) {
-      error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
-      release_slot();
-      rejected_invalid.fetch_add(1, std::memory_order_relaxed);
-      return SubmitStatus::invalid;
-    }
-    auto job = std::make_unique<Job>();
-    job->token = token;
-    job->accepted_ns = steady_ns();
-    job->record.assign(text);
-    prepare(record.get_object(), *job);
-    if (spool) {
-      // Accepted only once in the spool (on disk with fsync=always).
-      std::string payload;
-      payload.reserve(job->webhook_id.size() + 1 + text.size());
-      payload.append(job->webhook_id).append(1, '\n').append(text);
-      switch (spool->append(payload, job->spool_seq, error)) {
-        case Spool::Append::ok: break;
-        case Spool::Append::full:
-          release_slot();
-          rejected_busy.fetch_add(1, std::memory_order_relaxed);
-          return SubmitStatus::busy;
-        case Spool::Append::failed:
-          release_slot();
-          log(LogLevel::error, error + "; the record was not accepted");
-          return SubmitStatus::failed;
+    std::vector<std::unique_ptr<Job>> jobs;  // with a spool: stored together, then sent
+    std::size_t accepted_count = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::uint64_t current = in_flight.load(std::memory_order_relaxed);
+      bool reserved = true;
+      do {
+        if (current >= config.max_in_flight) {
+          reserved = false;
+          break;
+        }
+      } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
+      if (!reserved) {
+        rejected_busy.fetch_add(1, std::memory_order_relaxed);
+        status = SubmitStatus::busy;
+        break;
+      }
+      json::monotonic_resource memory(arena.get(), kArenaBytes);
+      boost::system::error_code ec;
+      json::value record = json::parse(records[i].json, ec, json::storage_ptr(&memory));
+      if (ec || !record.is_object()) {
+        error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
+        release_slot();
+        rejected_invalid.fetch_add(1, std::memory_order_relaxed);
+        status = SubmitStatus::invalid;
+        break;
+      }
+      auto job = std::make_unique<Job>();
+      job->token = records[i].token;
+      job->accepted_ns = steady_ns();
+      job->record.assign(records[i].json);
+      prepare(record.get_object(), *job);
+      if (spool) {
+        jobs.push_back(std::move(job));
+      } else {
+        enqueue(std::move(job));  // at once: the I/O thread starts sending while we prepare the next
+        ++accepted_count;
       }
     }
+    if (spool && !jobs.empty()) {
+      // Accepted only once in the spool (on disk with fsync=always).
+      std::vector<std::string> payloads(jobs.size());
+      std::vector<std::string_view> views(jobs.size());
+      std::vector<std::uint64_t> seqs(jobs.size());
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        payloads[i].reserve(jobs[i]->webhook_id.size() + 1 + jobs[i]->record.size());
+        payloads[i].append(jobs[i]->webhook_id).append(1, '\n').append(jobs[i]->record);
+        views[i] = payloads[i];
+      }
+      Spool::Append appended = Spool::Append::ok;
+      std::string spool_error;
+      std::size_t stored = spool->append_many(views.data(), views.size(), seqs.data(), appended, spool_error);
+      for (std::size_t i = 0; i < stored; ++i) jobs[i]->spool_seq = seqs[i];
+      for (std::size_t i = stored; i < jobs.size(); ++i) release_slot();
+      if (stored < jobs.size()) {
+        jobs.resize(stored);
+        if (appended == Spool::Append::failed) {
+          error = spool_error;
+          log(LogLevel::error, spool_error + "; the record was not accepted");
+          status = SubmitStatus::failed;
+        } else {
+          rejected_busy.fetch_add(1, std::memory_order_relaxed);
+          status = SubmitStatus::busy;
+        }
+      }
+    }
+    for (auto& job : jobs) {
+      enqueue(std::move(job));
+      ++accepted_count;
+    }
+    return accepted_count;
+  }
+
+  void enqueue(std::unique_ptr<Job> job) {
     submitted.fetch_add(1, std::memory_order_relaxed);
     bool was_empty = false;
     {
@@ -357,7 +396,6 @@ struct Engine::Impl final : ConnectionOwner {
       inbox.push_back(job.release());
     }
     if (was_empty) asio::post(io, [this] { drain(); });
-    return SubmitStatus::accepted;
   }
 
   void release_slot() {
@@ -782,7 +820,15 @@ Engine::Engine(Config config, EngineHooks hooks) : impl_(std::make_unique<Impl>(
 Engine::~Engine() { shutdown(std::chrono::milliseconds(0)); }
 
 SubmitStatus Engine::submit(std::string_view record_json, std::uint64_t token, std::string& error) {
-  return impl_->submit(record_json, token, error);
+  RecordView one{record_json, token};
+  SubmitStatus status = SubmitStatus::accepted;
+  impl_->submit_batch(&one, 1, status, error);
+  return status;
+}
+
+std::size_t Engine::submit_batch(const RecordView* records, std::size_t count, SubmitStatus& status,
+                                 std::string& error) {
+  return impl_->submit_batch(records, count, status, error);
 }
 
 bool Engine::flush(std::chrono::milliseconds timeout) {

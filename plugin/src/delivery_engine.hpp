@@ -62,8 +62,17 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Any thread. `error` is set for `invalid`.
+  // Any thread. `error` is set for `invalid` and `failed`.
   SubmitStatus submit(std::string_view record_json, std::uint64_t token, std::string& error);
+
+  struct RecordView {
+    std::string_view json;
+    std::uint64_t token;
+  };
+  // Accepts a prefix of `count` records (one spool write for all of them)
+  // and returns its length; `status` says why it stopped short (accepted
+  // when it did not). Any thread.
+  std::size_t submit_batch(const RecordView* records, std::size_t count, SubmitStatus& status, std::string& error);
 
   // Waits until no accepted record is unfinished, or `timeout` passes.
   bool flush(std::chrono::milliseconds timeout);

@@ -63,11 +63,27 @@ output_step_status_t submit(const output_step_t* step, const output_step_record_
   if (records == nullptr && count != 0) return OUTPUT_STEP_INVALID;
   Instance* self = instance_of(step);
   try {
+    // In chunks, so that a large batch costs one spool write per chunk.
+    constexpr size_t kChunk = 256;
+    Engine::RecordView views[kChunk];
     std::string error;
-    for (size_t i = 0; i < count; ++i) {
-      if (records[i].data == nullptr) return OUTPUT_STEP_INVALID;
-      switch (self->engine->submit(std::string_view(records[i].data, records[i].size), records[i].token, error)) {
-        case SubmitStatus::accepted: ++*accepted; break;
+    for (size_t done = 0; done < count;) {
+      size_t n = std::min(kChunk, count - done);
+      for (size_t i = 0; i < n; ++i) {
+        const output_step_record_t& r = records[done + i];
+        if (r.data == nullptr) {
+          n = i;
+          break;
+        }
+        views[i] = {std::string_view(r.data, r.size), r.token};
+      }
+      if (n == 0) return OUTPUT_STEP_INVALID;  // a NULL record
+      SubmitStatus status = SubmitStatus::accepted;
+      size_t took = self->engine->submit_batch(views, n, status, error);
+      *accepted += took;
+      done += took;
+      switch (status) {
+        case SubmitStatus::accepted: break;
         case SubmitStatus::busy: return OUTPUT_STEP_BUSY;
         case SubmitStatus::closed: return OUTPUT_STEP_CLOSED;
         case SubmitStatus::failed: return OUTPUT_STEP_ERROR;  // logged: the spool could not take it

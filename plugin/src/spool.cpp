@@ -182,17 +182,90 @@ bool Spool::open_segment(std::uint64_t number, std::string& error) {
   return true;
 }
 
+void Spool::encode(std::string& out, std::uint8_t type, std::uint64_t seq, std::string_view payload) {
+  std::size_t start = out.size();
+  put32(out, kMagic);
+  put32(out, static_cast<std::uint32_t>(payload.size()));
+  put32(out, 0);  // checksum, below
+  out += static_cast<char>(type);
+  put64(out, seq);
+  out.append(payload);
+  std::uint32_t crc = crc32c(0, out.data() + start + 12, 9 + payload.size());
+  for (int i = 0; i < 4; ++i) out[start + 8 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+}
+
+std::size_t Spool::append_many(const std::string_view* payloads, std::size_t count, std::uint64_t* seqs,
+                               Append& status, std::string& error) {
+  std::lock_guard lock(mutex_);
+  status = Append::ok;
+  std::string buffer;
+  std::size_t appended = 0, in_buffer = 0;
+  auto commit = [&] {
+    if (buffer.empty()) return true;
+    if (!write_buffer(buffer, error)) return false;
+    for (std::size_t i = appended; i < appended + in_buffer; ++i) {
+      pending_.emplace(seqs[i], true);
+      segments_.back().last_seq = seqs[i];
+    }
+    appended += in_buffer;
+    in_buffer = 0;
+    buffer.clear();
+    return true;
+  };
+  std::uint64_t planned = total_bytes_;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint64_t size = kHeader + payloads[i].size();
+    if (planned + size > options_.max_bytes) {
+      status = Append::full;
+      break;
+    }
+    Segment& active = segments_.back();
+    if (active.bytes + buffer.size() > 0 && active.bytes + buffer.size() + size > options_.segment_bytes) {
+      if (!commit() || !open_segment(segments_.back().number + 1, error)) {
+        status = Append::failed;
+        return appended;
+      }
+    }
+    seqs[i] = next_seq_ + i;
+    encode(buffer, kRecord, seqs[i], payloads[i]);
+    ++in_buffer;
+    planned += size;
+  }
+  if (!commit()) status = Append::failed;
+  next_seq_ += appended;
+  if (status == Append::failed) return appended;
+  if (options_.fsync == FsyncPolicy::always && appended > 0 && ::fdatasync(fd_) != 0) {
+    error = std::string("delivery.spool: fdatasync failed: ") + std::strerror(errno);
+    status = Append::failed;
+    return 0;  // not known to be on disk: none counts as accepted
+  }
+  return appended;
+}
+
+bool Spool::write_buffer(const std::string& buffer, std::string& error) {
+  const char* data = buffer.data();
+  std::size_t left = buffer.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = std::string("delivery.spool: writing to '") + segments_.back().path + "' failed: " +
+              (n < 0 ? std::strerror(errno) : "no progress");
+      return false;
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  segments_.back().bytes += buffer.size();
+  total_bytes_ += buffer.size();
+  dirty_ = true;
+  return true;
+}
+
 bool Spool::write_entry(std::uint8_t type, std::uint64_t seq, std::string_view payload, std::string& error) {
   std::string entry;
   entry.reserve(kHeader + payload.size());
-  put32(entry, kMagic);
-  put32(entry, static_cast<std::uint32_t>(payload.size()));
-  put32(entry, 0);  // checksum, below
-  entry += static_cast<char>(type);
-  put64(entry, seq);
-  entry.append(payload);
-  std::uint32_t crc = crc32c(0, entry.data() + 12, 9 + payload.size());
-  for (int i = 0; i < 4; ++i) entry[8 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  encode(entry, type, seq, payload);
   Segment& active = segments_.back();
   if (active.bytes > 0 && active.bytes + entry.size() > options_.segment_bytes) {
     if (!open_segment(active.number + 1, error)) return false;

@@ -58,6 +58,11 @@ class Spool {
   // failure (the record is not in the spool). With fsync=always the entry is
   // on disk when this returns ok. Thread-safe.
   Append append(std::string_view payload, std::uint64_t& seq, std::string& error);
+  // The same for `count` payloads in one write (and one fsync with
+  // "always"): appends a prefix of them, numbers them in `seqs`, and
+  // returns its length; `status` says why it stopped short.
+  std::size_t append_many(const std::string_view* payloads, std::size_t count, std::uint64_t* seqs, Append& status,
+                          std::string& error);
   // Marks a record delivered or dead-lettered; deletes segments whose
   // records are all acknowledged (oldest first). Thread-safe.
   void acknowledge(std::uint64_t seq);
@@ -76,6 +81,8 @@ class Spool {
     std::uint64_t last_seq = 0;  // highest record seq it holds
   };
   bool write_entry(std::uint8_t type, std::uint64_t seq, std::string_view payload, std::string& error);
+  static void encode(std::string& out, std::uint8_t type, std::uint64_t seq, std::string_view payload);
+  bool write_buffer(const std::string& buffer, std::string& error);
   bool open_segment(std::uint64_t number, std::string& error);
   void delete_acknowledged_segments();
 
