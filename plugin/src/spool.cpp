@@ -270,29 +270,14 @@ bool Spool::write_entry(std::uint8_t type, std::uint64_t seq, std::string_view p
   if (active.bytes > 0 && active.bytes + entry.size() > options_.segment_bytes) {
     if (!open_segment(active.number + 1, error)) return false;
   }
-  const char* data = entry.data();
-  std::size_t left = entry.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = std::string("delivery.spool: writing to '") + segments_.back().path + "' failed: " +
-              (n < 0 ? std::strerror(errno) : "no progress");
-      return false;
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  segments_.back().bytes += entry.size();
+  if (!write_buffer(entry, error)) return false;
   if (type == kRecord) segments_.back().last_seq = seq;
-  total_bytes_ += entry.size();
   if (options_.fsync == FsyncPolicy::always) {
     if (::fdatasync(fd_) != 0) {
       error = std::string("delivery.spool: fdatasync failed: ") + std::strerror(errno);
       return false;
     }
-  } else {
-    dirty_ = true;
+    dirty_ = false;
   }
   return true;
 }

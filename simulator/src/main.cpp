@@ -11,10 +11,33 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 namespace po = boost::program_options;
 
 namespace {
+
+// Parses a command's options. Returns the exit status when the command
+// stops here (0 after --help, 2 for a usage error), nullopt to go on.
+std::optional<int> parse_command_line(int argc, char** argv, const char* command,
+                                      const po::options_description& described,
+                                      const po::positional_options_description* positional, po::variables_map& vm) {
+  try {
+    po::command_line_parser parser(argc, argv);
+    parser.options(described);
+    if (positional != nullptr) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << described << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "journey-sim " << command << ": " << e.what() << "\n\n" << described << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
 
 constexpr const char* kUsage =
     "usage: journey-sim COMMAND [OPTIONS]\n"
@@ -51,17 +74,7 @@ int stream_command(int argc, char** argv) {
       ("deadline", po::value(&options.deadline_s), "after the input ends, wait at most SECONDS for completions "
                                                    "(default: until all complete); SIGINT/SIGTERM stop at once");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
-    if (vm.count("help")) {
-      std::cout << described << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "journey-sim stream: " << e.what() << "\n\n" << described << "\n";
-    return 2;
-  }
+  if (auto stop = parse_command_line(argc, argv, "stream", described, nullptr, vm)) return *stop;
   if (options.deadline_s < 0) {
     std::cerr << "journey-sim stream: --deadline must be 0 or more seconds\n";
     return 2;
@@ -90,24 +103,15 @@ int run_cli(int argc, char** argv) {
        "where deliveries go: embedded (a mock endpoint in the process, on a free port), or the http:// "
        "base URL of a running webhook-mock or WireMock (reset, given the scenario's mappings, then read back)")
       ("speed", po::value(&speed)->default_value("max"), "max: simulated time jumps; N: N simulated seconds per real second")
-      ("seed", po::value(&options.seed)->default_value(1), "seed for anything random in the run")
+      ("seed", po::value(&options.seed)->default_value(1), "seed of generated events (\"events\": {\"generate\"}) "
+                                                            "that give none of their own")
       ("junit", po::value(&options.junit), "write a JUnit XML report to FILE")
       ("json", po::value(&options.json), "write a JSON report to FILE")
       ("show-secrets", po::bool_switch(&options.show_secrets), "do not mask API keys and signing secrets in reports");
   po::positional_options_description positional;
   positional.add("scenario", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << described << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "journey-sim run: " << e.what() << "\n\n" << described << "\n";
-    return 2;
-  }
+  if (auto stop = parse_command_line(argc, argv, "run", described, &positional, vm)) return *stop;
   if (options.scenarios.empty()) {
     std::cerr << "journey-sim run: give at least one scenario file\n";
     return 2;
@@ -149,17 +153,7 @@ int generate_cli(int argc, char** argv) {
       ("start", po::value(&start)->default_value(start), "time of the first possible event (ISO 8601 UTC)")
       ("out", po::value(&out_file), "write to FILE instead of stdout");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
-    if (vm.count("help")) {
-      std::cout << described << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "journey-sim generate: " << e.what() << "\n\n" << described << "\n";
-    return 2;
-  }
+  if (auto stop = parse_command_line(argc, argv, "generate", described, nullptr, vm)) return *stop;
   auto span_ms = journey_sim::parse_duration(span);
   auto start_ms = journey_sim::parse_timestamp(start);
   if (!span_ms || !start_ms || spec.profiles == 0) {
@@ -230,17 +224,7 @@ int replay_cli(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << described << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "journey-sim replay: " << e.what() << "\n\n" << described << "\n";
-    return 2;
-  }
+  if (auto stop = parse_command_line(argc, argv, "replay", described, &positional, vm)) return *stop;
   if (options.dead_letters.empty()) {
     std::cerr << "journey-sim replay: give the dead-letter file\n";
     return 2;
@@ -275,17 +259,7 @@ int validate_cli(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("scenario", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(described).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << described << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "journey-sim validate: " << e.what() << "\n\n" << described << "\n";
-    return 2;
-  }
+  if (auto stop = parse_command_line(argc, argv, "validate", described, &positional, vm)) return *stop;
   if (files.empty()) {
     std::cerr << "journey-sim validate: give at least one scenario file\n";
     return 2;

@@ -522,7 +522,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& err)
   bool any_invalid = false;
   for (const auto& file : options.scenarios) {
     std::vector<ScenarioError> errors;
-    auto scenario = load_scenario(file, errors);
+    auto scenario = load_scenario(file, errors, options.seed);
     if (!scenario) {
       ScenarioResult r;
       r.file = file;

@@ -277,7 +277,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
 
 std::string format_timestamp(std::int64_t unix_ms) { return webhook_mock::iso8601(unix_ms); }
 
-std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors) {
+std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors, std::uint64_t seed) {
   std::size_t first_error = errors.size();
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -508,6 +508,7 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
       const std::string at = "/events/generate";
       r.only_keys(go, at, {"profiles", "events", "span", "seed", "mix", "first_event"});
       GenerateSpec spec;
+      spec.seed = seed;
       if (auto f = go.find("profiles"); f != go.end()) spec.profiles = r.count_value(f->value(), at + "/profiles").value_or(0);
       if (auto f = go.find("events"); f != go.end()) spec.events = r.count_value(f->value(), at + "/events").value_or(0);
       if (auto f = go.find("seed"); f != go.end()) spec.seed = r.count_value(f->value(), at + "/seed").value_or(1);

@@ -121,8 +121,9 @@ struct Scenario {
 };
 
 // Reads and checks a scenario file. On failure returns nullopt with every
-// error appended.
-std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors);
+// error appended. `seed` seeds generated events that give no seed of their own.
+std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors,
+                                      std::uint64_t seed = 1);
 
 // "90s", "5m", "2h", "3d", "1w", "500ms", "1h30m" -> milliseconds.
 std::optional<std::int64_t> parse_duration(std::string_view text);
