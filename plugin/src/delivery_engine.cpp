@@ -666,7 +666,7 @@ struct Engine::Impl final : ConnectionOwner {
     std::int64_t now = now_ms();
     redact(error);
     int status = job->history.empty() ? 0 : job->history.back().status;
-    const bool kept_in_spool = job->cut_short && spool;
+    bool kept_in_spool = job->cut_short && spool;
     if (outcome == Outcome::failed && dead_letters.is_open() && !kept_in_spool) {
       json::object letter;
       letter["time"] = iso8601_utc(now);
@@ -693,6 +693,11 @@ struct Engine::Impl final : ConnectionOwner {
       } else {
         error += "; writing the dead letter failed";
         log(LogLevel::error, "cannot write to the dead-letter file '" + config.dead_letter_file + "'");
+        if (spool) {
+          // Not dead-lettered after all: the spool keeps it for the next start.
+          kept_in_spool = true;
+          error += "; kept in the spool for the next start";
+        }
       }
     }
     if (delivery_log.is_open()) {

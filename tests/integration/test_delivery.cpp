@@ -563,3 +563,38 @@ BOOST_AUTO_TEST_CASE(standard_webhooks_signature) {
   EVP_EncodeBlock(reinterpret_cast<unsigned char*>(expected.data()), mac, static_cast<int>(length));
   BOOST_TEST(r.header("webhook-signature") == "v1," + expected);
 }
+
+BOOST_AUTO_TEST_CASE(a_record_that_cannot_be_dead_lettered_stays_in_the_spool) {
+  mock::Server server;
+  std::atomic<bool> refuse{true};
+  server.set_responder([&](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.status = refuse ? 400 : 200;
+    return r;
+  });
+  std::string spool = temp_path("spool-dead");
+  std::filesystem::remove_all(spool);
+  // /dev/full: every dead-letter write fails with ENOSPC.
+  auto config = config_for(server, {{"dead_letter_file", "/dev/full"}, {"spool", {{"dir", spool}}}});
+  std::string first_id;
+  {
+    Fixture f;
+    f.start(parse(config));
+    f.submit(record(1), 1);
+    BOOST_REQUIRE(f.completions.wait_for(1));
+    auto c = f.completions.all().front();
+    BOOST_TEST((c.outcome == Outcome::failed));
+    BOOST_TEST(c.error.find("kept in the spool") != std::string::npos, c.error);
+    first_id = c.delivery_id;
+    f.engine->shutdown(1s);
+  }
+  refuse = false;
+  Fixture next;
+  next.start(parse(config));  // the next instance over the same spool delivers it
+  BOOST_REQUIRE(next.completions.wait_for(1));
+  auto c = next.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::delivered), c.error);
+  BOOST_TEST(c.token == kRecoveredToken);
+  BOOST_TEST(c.delivery_id == first_id);
+  BOOST_TEST(server.requests().back().header("webhook-id") == first_id);
+}

@@ -73,7 +73,8 @@ typedef int32_t output_step_outcome_t;
 enum {
   OUTPUT_STEP_DELIVERED = 0,
   /* Finally failed and could not be dead-lettered (none configured, or the
-   * dead-letter write failed). */
+   * dead-letter write failed; with a durable store, such a record stays in
+   * the store for the next instance). */
   OUTPUT_STEP_FAILED = 1,
   /* Finally failed and written to the dead-letter file. */
   OUTPUT_STEP_DEAD_LETTERED = 2,
