@@ -219,10 +219,10 @@ struct Engine::Impl final : ConnectionOwner {
     job->accepted_ns = steady_ns();
     job->record.assign(text);
     if (ec || !record.is_object()) job->render_error = "spool: the recovered record is not a JSON object";
-    else prepare(record.get_object(), *job);
+    else build_request(config, record.get_object(), *job);
     std::string webhook_id = recovered.payload.substr(0, newline);
     if (job->webhook_id != webhook_id) {
-      // prepare() wrote the id into the head; the first one must stand.
+      // build_request() wrote the id into the head; the first one must stand.
       if (auto at = job->head.find("webhook-id: " + job->webhook_id); at != std::string::npos) {
         job->head.replace(at + 12, job->webhook_id.size(), webhook_id);
       }
@@ -315,7 +315,7 @@ struct Engine::Impl final : ConnectionOwner {
       job->token = records[i].token;
       job->accepted_ns = steady_ns();
       job->record.assign(records[i].json);
-      prepare(record.get_object(), *job);
+      build_request(config, record.get_object(), *job);
       if (spool) {
         jobs.push_back(std::move(job));
       } else {
@@ -374,8 +374,6 @@ struct Engine::Impl final : ConnectionOwner {
       flushed.notify_all();
     }
   }
-
-  void prepare(const json::object& record, Job& job) { build_request(config, record, job); }
 
   // ---- I/O thread ------------------------------------------------------
 

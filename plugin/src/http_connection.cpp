@@ -182,8 +182,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     const std::string& body = response.body();
     result.response_excerpt = body.substr(0, kResponseExcerpt);
     result.reusable = response.keep_alive();
-    if (!result.reusable) close_socket();
-    finish(std::move(result));
+    finish(std::move(result));  // closes the socket unless reusable
   }
 
   void fail(std::string error, bool nothing_received = false) {

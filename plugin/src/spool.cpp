@@ -262,16 +262,15 @@ bool Spool::write_buffer(const std::string& buffer, std::string& error) {
   return true;
 }
 
-bool Spool::write_entry(std::uint8_t type, std::uint64_t seq, std::string_view payload, std::string& error) {
+bool Spool::write_ack(std::uint64_t seq, std::string& error) {
   std::string entry;
-  entry.reserve(kHeader + payload.size());
-  encode(entry, type, seq, payload);
+  entry.reserve(kHeader);
+  encode(entry, kAck, seq, {});
   Segment& active = segments_.back();
   if (active.bytes > 0 && active.bytes + entry.size() > options_.segment_bytes) {
     if (!open_segment(active.number + 1, error)) return false;
   }
   if (!write_buffer(entry, error)) return false;
-  if (type == kRecord) segments_.back().last_seq = seq;
   if (options_.fsync == FsyncPolicy::always) {
     if (::fdatasync(fd_) != 0) {
       error = std::string("delivery.spool: fdatasync failed: ") + std::strerror(errno);
@@ -283,13 +282,9 @@ bool Spool::write_entry(std::uint8_t type, std::uint64_t seq, std::string_view p
 }
 
 Spool::Append Spool::append(std::string_view payload, std::uint64_t& seq, std::string& error) {
-  std::lock_guard lock(mutex_);
-  if (total_bytes_ + kHeader + payload.size() > options_.max_bytes) return Append::full;
-  seq = next_seq_;
-  if (!write_entry(kRecord, seq, payload, error)) return Append::failed;
-  ++next_seq_;
-  pending_.emplace(seq, true);
-  return Append::ok;
+  Append status = Append::ok;
+  append_many(&payload, 1, &seq, status, error);
+  return status;
 }
 
 void Spool::acknowledge(std::uint64_t seq) {
@@ -297,7 +292,7 @@ void Spool::acknowledge(std::uint64_t seq) {
   if (pending_.erase(seq) == 0) return;
   std::string error;
   // A lost acknowledgement means a duplicate after a restart, never a loss.
-  write_entry(kAck, seq, {}, error);
+  write_ack(seq, error);
   delete_acknowledged_segments();
 }
 

@@ -58,6 +58,7 @@ class Spool {
   // failure (the record is not in the spool). With fsync=always the entry is
   // on disk when this returns ok. Thread-safe.
   Append append(std::string_view payload, std::uint64_t& seq, std::string& error);
+  // (One record: append_many with a count of 1.)
   // The same for `count` payloads in one write (and one fsync with
   // "always"): appends a prefix of them, numbers them in `seqs`, and
   // returns its length; `status` says why it stopped short.
@@ -80,7 +81,7 @@ class Spool {
     std::uint64_t bytes = 0;
     std::uint64_t last_seq = 0;  // highest record seq it holds
   };
-  bool write_entry(std::uint8_t type, std::uint64_t seq, std::string_view payload, std::string& error);
+  bool write_ack(std::uint64_t seq, std::string& error);
   static void encode(std::string& out, std::uint8_t type, std::uint64_t seq, std::string_view payload);
   bool write_buffer(const std::string& buffer, std::string& error);
   bool open_segment(std::uint64_t number, std::string& error);
