@@ -44,6 +44,10 @@ struct Host {
   std::mutex mutex;
   std::condition_variable completed;
   std::atomic<std::uint64_t> done{0}, delivered{0};
+  // A submitter told "busy" sleeps until this many records are done: woken
+  // once per window of completions, not once per completion (a wake-up is a
+  // context switch on both sides).
+  std::atomic<std::uint64_t> wake_at{~std::uint64_t{0}};
   std::string first_error;
 
   Host() {
@@ -58,8 +62,11 @@ struct Host {
         std::lock_guard lock(self->mutex);
         if (self->first_error.empty()) self->first_error = c->error ? c->error : "failed";
       }
-      self->done.fetch_add(1, std::memory_order_release);
-      self->completed.notify_one();
+      std::uint64_t finished = self->done.fetch_add(1, std::memory_order_acq_rel) + 1;
+      if (finished >= self->wake_at.load(std::memory_order_acquire)) {
+        std::lock_guard lock(self->mutex);
+        self->completed.notify_one();
+      }
     };
   }
 };
@@ -147,8 +154,14 @@ int main(int argc, char** argv) {
         output_step_status_t status = step->submit(step, batch.data() + offset, n - offset, &accepted);
         offset += accepted;
         if (status == OUTPUT_STEP_BUSY) {
+          // Back-pressure: wait for a window of completions (a quarter of
+          // max_in_flight), as a runner with a batch in hand would.
           std::unique_lock lock(host.mutex);
-          host.completed.wait_for(lock, std::chrono::microseconds(200));
+          std::uint64_t window_end = host.done.load(std::memory_order_acquire) + 1024;
+          host.wake_at.store(window_end, std::memory_order_release);
+          host.completed.wait_for(lock, std::chrono::milliseconds(20),
+                                  [&] { return host.done.load(std::memory_order_acquire) >= window_end; });
+          host.wake_at.store(~std::uint64_t{0}, std::memory_order_release);
         } else if (status != OUTPUT_STEP_OK) {
           std::fprintf(stderr, "plugin-bench: submit failed (%d)\n", status);
           std::exit(1);
