@@ -41,6 +41,33 @@ struct Job {
   std::string last_response;     // first bytes of the last response body
   std::uint64_t spool_seq = 0;   // its entry in the spool; 0 without one
   bool cut_short = false;        // ended by shutdown, not by a verdict
+
+  // Ready for the next record, keeping the strings' buffers: a recycled job
+  // renders without allocating. Jobs that held a large record are not worth
+  // keeping (see Engine's pool).
+  void reset() {
+    token = 0;
+    event_id.clear();
+    webhook_id.clear();
+    record.clear();
+    journey_name.clear();
+    journey_stage.clear();
+    head.clear();
+    body.clear();
+    ordering_key.clear();
+    has_ordering_key = false;
+    render_error.clear();
+    attempts = 0;
+    fresh_connection_retry_used = false;
+    history.clear();
+    accepted_ns = 0;
+    due_ms = 0;
+    last_response.clear();
+    spool_seq = 0;
+    cut_short = false;
+  }
+
+  std::size_t capacity_bytes() const { return record.capacity() + head.capacity() + body.capacity(); }
 };
 
 }  // namespace webhook
