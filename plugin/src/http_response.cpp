@@ -1,0 +1,295 @@
+#include "http_response.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace webhook {
+namespace {
+
+constexpr std::size_t kChunkLineLimit = 4096;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls f(token) for each comma-separated, trimmed, non-empty token.
+template <class F>
+void for_each_token(std::string_view list, F f) {
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view token = trim(list.substr(0, comma));
+    if (!token.empty()) f(token);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool is_token_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+// The offset just past the blank line that ends a head, or npos. Lines may
+// end in CRLF or a bare LF (RFC 9112 section 2.2 lets a recipient accept it).
+std::size_t end_of_head(std::string_view text, std::size_t from) {
+  for (std::size_t at = text.find('\n', from); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    if (at + 1 < text.size() && text[at + 1] == '\n') return at + 2;
+    if (at + 2 < text.size() && text[at + 1] == '\r' && text[at + 2] == '\n') return at + 3;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+void ResponseReader::reset(bool head_request) {
+  state_ = State::head;
+  framing_ = Framing::none;
+  head_request_ = head_request;
+  got_some_ = false;
+  keep_alive_ = true;
+  status_ = 0;
+  remaining_ = 0;
+  surplus_ = 0;
+  line_.clear();
+  retry_after_.clear();
+  excerpt_.clear();
+  error_.clear();
+}
+
+ResponseReader::Progress ResponseReader::fail(std::string message) {
+  state_ = State::failed;
+  error_ = std::move(message);
+  keep_alive_ = false;
+  return Progress::error;
+}
+
+void ResponseReader::keep(const char* data, std::size_t size) {
+  std::size_t room = kExcerptLimit - std::min(kExcerptLimit, excerpt_.size());
+  excerpt_.append(data, std::min(room, size));
+}
+
+bool ResponseReader::parse_head(std::string_view head) {
+  std::size_t eol = head.find('\n');
+  std::string_view status_line = trim(head.substr(0, eol));
+  // HTTP-version SP 3DIGIT [SP reason-phrase]
+  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
+      (status_line.size() > 12 && status_line[12] != ' ')) {
+    error_ = "response: not an HTTP/1.x status line";
+    return false;
+  }
+  int status = 0;
+  for (std::size_t i = 9; i < 12; ++i) {
+    char c = status_line[i];
+    if (c < '0' || c > '9') {
+      error_ = "response: the status code is not three digits";
+      return false;
+    }
+    status = status * 10 + (c - '0');
+  }
+  if (status < 100) {
+    error_ = "response: status code " + std::to_string(status) + " is out of range";
+    return false;
+  }
+  status_ = status;
+  keep_alive_ = status_line[7] != '0';  // HTTP/1.1 persists unless told otherwise; 1.0 the reverse
+  bool http10 = !keep_alive_;
+  bool chunked = false, has_transfer_encoding = false, has_length = false;
+  std::uint64_t length = 0;
+  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 1);
+  while (!rest.empty()) {
+    std::size_t next = rest.find('\n');
+    std::string_view line = rest.substr(0, next);
+    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
+    if (line.front() == ' ' || line.front() == '\t') {
+      error_ = "response: folded header lines are not allowed";
+      return false;
+    }
+    std::size_t colon = line.find(':');
+    std::string_view name = line.substr(0, colon);
+    if (colon == std::string_view::npos || name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+      error_ = "response: malformed header line";
+      return false;
+    }
+    std::string_view value = trim(line.substr(colon + 1));
+    if (iequals(name, "content-length")) {
+      std::uint64_t n = 0;
+      if (value.empty() || value.size() > 15 ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        error_ = "response: Content-Length is not a number";
+        return false;
+      }
+      for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      if (has_length && n != length) {
+        error_ = "response: conflicting Content-Length headers";
+        return false;
+      }
+      has_length = true;
+      length = n;
+    } else if (iequals(name, "transfer-encoding")) {
+      has_transfer_encoding = true;
+      chunked = false;  // chunked counts only as the last coding
+      for_each_token(value, [&](std::string_view coding) { chunked = iequals(coding, "chunked"); });
+    } else if (iequals(name, "connection")) {
+      for_each_token(value, [&](std::string_view option) {
+        if (iequals(option, "close")) keep_alive_ = false;
+        else if (http10 && iequals(option, "keep-alive")) keep_alive_ = true;
+      });
+    } else if (iequals(name, "retry-after")) {
+      retry_after_.assign(value);
+    }
+  }
+  if (head_request_ || status_ == 204 || status_ == 304 || status_ < 200) {
+    framing_ = Framing::none;
+  } else if (has_transfer_encoding) {
+    // RFC 9112 section 6.3: Transfer-Encoding overrides Content-Length, and
+    // such a message is not to be trusted with the next request.
+    if (has_length) keep_alive_ = false;
+    framing_ = chunked ? Framing::chunked : Framing::until_close;
+  } else if (has_length) {
+    framing_ = Framing::length;
+    remaining_ = length;
+  } else {
+    framing_ = Framing::until_close;
+  }
+  return true;
+}
+
+void ResponseReader::start_body() {
+  line_.clear();
+  switch (framing_) {
+    case Framing::none: state_ = State::done; break;
+    case Framing::length: state_ = remaining_ == 0 ? State::done : State::body; break;
+    case Framing::until_close: state_ = State::body; break;
+    case Framing::chunked: state_ = State::chunk_size; break;
+  }
+}
+
+ResponseReader::Progress ResponseReader::feed(const char* data, std::size_t size) {
+  if (size > 0) got_some_ = true;
+  while (size > 0) {
+    switch (state_) {
+      case State::head: {
+        std::size_t from = line_.size() >= 3 ? line_.size() - 3 : 0;
+        std::size_t take = std::min(size, kHeaderLimit + 1 - std::min(kHeaderLimit + 1, line_.size()));
+        line_.append(data, take);
+        std::size_t end = end_of_head(line_, from);
+        if (end == std::string::npos) {
+          if (line_.size() > kHeaderLimit) {
+            return fail("response: the header is larger than " + std::to_string(kHeaderLimit / 1024) + " KiB");
+          }
+          data += take;
+          size -= take;
+          break;
+        }
+        std::size_t used = take - (line_.size() - end);  // bytes of this call that belong to the head
+        data += used;
+        size -= used;
+        if (!parse_head(std::string_view(line_).substr(0, end))) return fail(error_);
+        if (status_ >= 100 && status_ < 200) {
+          if (status_ == 101) return fail("response: 101 Switching Protocols was not asked for");
+          // An interim response: the real one follows.
+          line_.clear();
+          retry_after_.clear();
+          status_ = 0;
+          break;
+        }
+        start_body();
+        break;
+      }
+      case State::body: {
+        std::size_t take = size;
+        if (framing_ == Framing::length) take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
+        keep(data, take);
+        data += take;
+        size -= take;
+        if (framing_ == Framing::length) {
+          remaining_ -= take;
+          if (remaining_ == 0) state_ = State::done;
+        }
+        break;
+      }
+      case State::chunk_size:
+      case State::chunk_data_end:
+      case State::trailers: {
+        const char* newline = static_cast<const char*>(std::memchr(data, '\n', size));
+        std::size_t take = newline ? static_cast<std::size_t>(newline - data) + 1 : size;
+        if (line_.size() + take > kChunkLineLimit) return fail("response: a chunk line is too long");
+        line_.append(data, take);
+        data += take;
+        size -= take;
+        if (!newline) break;
+        std::string_view line = line_;
+        line.remove_suffix(1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (state_ == State::chunk_data_end) {
+          if (!line.empty()) return fail("response: a chunk does not end where its size says");
+          state_ = State::chunk_size;
+        } else if (state_ == State::trailers) {
+          if (line.empty()) state_ = State::done;
+        } else {
+          std::string_view digits = trim(line.substr(0, line.find(';')));
+          std::uint64_t n = 0;
+          if (digits.empty() || digits.size() > 15) return fail("response: a chunk size is not a hex number");
+          for (char c : digits) {
+            int v = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (v < 0) return fail("response: a chunk size is not a hex number");
+            n = n * 16 + static_cast<std::uint64_t>(v);
+          }
+          remaining_ = n;
+          state_ = n == 0 ? State::trailers : State::chunk_data;
+        }
+        line_.clear();
+        break;
+      }
+      case State::chunk_data: {
+        std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
+        keep(data, take);
+        data += take;
+        size -= take;
+        remaining_ -= take;
+        if (remaining_ == 0) state_ = State::chunk_data_end;
+        break;
+      }
+      case State::done:
+        surplus_ += size;  // never asked for: the connection is not reused
+        size = 0;
+        break;
+      case State::failed: return Progress::error;
+    }
+  }
+  if (state_ == State::done) return Progress::complete;
+  if (state_ == State::failed) return Progress::error;
+  return Progress::more;
+}
+
+ResponseReader::Progress ResponseReader::feed_eof() {
+  keep_alive_ = false;
+  if (state_ == State::done) return Progress::complete;
+  if (state_ == State::body && framing_ == Framing::until_close) {
+    state_ = State::done;
+    return Progress::complete;
+  }
+  if (state_ == State::failed) return Progress::error;
+  return fail(got_some_ ? "read: the connection closed in the middle of the response"
+                        : "read: the connection closed before a response");
+}
+
+}  // namespace webhook

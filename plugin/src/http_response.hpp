@@ -1,0 +1,71 @@
+// An incremental HTTP/1.1 response reader for the delivery client: fed the
+// bytes as they arrive, it finds the status, the headers the engine acts on
+// (Retry-After, Connection, the body's framing) and the first bytes of the
+// body, and says when the response is complete. The body beyond its excerpt
+// is read and dropped, so that the connection can carry the next request.
+// Interim (1xx) responses are skipped. No allocation per response once the
+// reader has seen a response of the same size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace webhook {
+
+class ResponseReader {
+ public:
+  enum class Progress { more, complete, error };
+
+  static constexpr std::size_t kHeaderLimit = 64 * 1024;
+  static constexpr std::size_t kExcerptLimit = 1024;
+
+  // Ready for the response to a request; `head_request` when it was a HEAD
+  // (whose response has no body whatever its headers say).
+  void reset(bool head_request = false);
+
+  // Takes the next bytes of the stream. After `complete`, bytes that were
+  // not part of the response are counted in surplus(); after `error`,
+  // error() says what was wrong.
+  Progress feed(const char* data, std::size_t size);
+
+  // The peer closed the connection. A response delimited by the close is
+  // complete; anything else is cut short.
+  Progress feed_eof();
+
+  int status() const { return status_; }
+  const std::string& retry_after() const { return retry_after_; }
+  const std::string& excerpt() const { return excerpt_; }
+  const std::string& error() const { return error_; }
+  // The connection may carry another request.
+  bool keep_alive() const { return keep_alive_ && framing_ != Framing::until_close && surplus_ == 0; }
+  // Some bytes of a response arrived (a reused connection that fails before
+  // any is a stale keep-alive, not the endpoint's answer).
+  bool got_some() const { return got_some_; }
+  std::size_t surplus() const { return surplus_; }
+
+ private:
+  enum class State { head, body, chunk_size, chunk_data, chunk_data_end, trailers, done, failed };
+  enum class Framing { none, length, chunked, until_close };
+
+  Progress fail(std::string message);
+  bool parse_head(std::string_view head);  // false: error_ set
+  void start_body();
+  void keep(const char* data, std::size_t size);
+
+  State state_ = State::head;
+  Framing framing_ = Framing::none;
+  bool head_request_ = false;
+  bool got_some_ = false;
+  bool keep_alive_ = true;
+  int status_ = 0;
+  std::uint64_t remaining_ = 0;  // of the body or of the current chunk
+  std::size_t surplus_ = 0;
+  std::string line_;  // the head, or the chunk-size / trailer line being read
+  std::string retry_after_;
+  std::string excerpt_;
+  std::string error_;
+};
+
+}  // namespace webhook
