@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -102,6 +103,7 @@ struct Engine::Impl final : ConnectionOwner {
   EngineHooks hooks;
   BackoffPolicy backoff;
   TransportSettings transport;
+  RequestBuilder builder{config};
   std::string signing_key;  // decoded whsec_ secret
   std::string encoded_api_key;
 
@@ -233,7 +235,7 @@ struct Engine::Impl final : ConnectionOwner {
     job->accepted_ns = steady_ns();
     job->record.assign(text);
     if (ec || !record.is_object()) job->render_error = "spool: the recovered record is not a JSON object";
-    else build_request(config, record.get_object(), *job);
+    else builder.build(record.get_object(), *job);
     std::string webhook_id = recovered.payload.substr(0, newline);
     if (job->webhook_id != webhook_id) {
       // build_request() wrote the id into the head; the first one must stand.
@@ -301,6 +303,8 @@ struct Engine::Impl final : ConnectionOwner {
     // The parsed record lives only while it is prepared: a per-thread arena
     // instead of a heap allocation per JSON node.
     thread_local std::unique_ptr<unsigned char[]> arena(new unsigned char[kArenaBytes]);
+    // A parser kept per thread: its stack is allocated once, not per record.
+    thread_local json::parser parser;
     std::vector<Job*> spare = take_from_pool(count);
     std::vector<std::unique_ptr<Job>> jobs;  // prepared, not yet enqueued
     std::size_t accepted_count = 0;
@@ -320,7 +324,9 @@ struct Engine::Impl final : ConnectionOwner {
       }
       json::monotonic_resource memory(arena.get(), kArenaBytes);
       boost::system::error_code ec;
-      json::value record = json::parse(records[i].json, ec, json::storage_ptr(&memory));
+      parser.reset(json::storage_ptr(&memory));
+      parser.write(records[i].json.data(), records[i].json.size(), ec);
+      json::value record = ec ? json::value() : parser.release();
       if (ec || !record.is_object()) {
         error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
         release_slot();
@@ -338,7 +344,7 @@ struct Engine::Impl final : ConnectionOwner {
       job->token = records[i].token;
       job->accepted_ns = steady_ns();
       job->record.assign(records[i].json);
-      build_request(config, record.get_object(), *job);
+      builder.build(record.get_object(), *job);
       jobs.push_back(std::move(job));
       if (!spool && jobs.size() == kEnqueueGroup) {
         accepted_count += jobs.size();

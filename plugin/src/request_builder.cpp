@@ -8,81 +8,123 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <optional>
+#include <charconv>
 
 namespace webhook {
 namespace {
 
 namespace json = boost::json;
 
-std::string hex(const unsigned char* data, std::size_t size) {
+void append_hex(const unsigned char* data, std::size_t size, std::string& out) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
   for (std::size_t i = 0; i < size; ++i) {
     out += digits[data[i] >> 4];
     out += digits[data[i] & 15];
   }
-  return out;
 }
 
-std::string text_of(const json::value& v) {
-  if (const auto* s = v.if_string()) return std::string(*s);
-  if (v.is_null()) return {};
-  return json::serialize(v);
+void assign_text(const json::value& v, std::string& out) {
+  out.clear();
+  if (const auto* s = v.if_string()) out.assign(s->data(), s->size());
+  else if (!v.is_null()) out = json::serialize(v);
+}
+
+void append_number(std::size_t n, std::string& out) {
+  char digits[24];
+  auto r = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, r.ptr);
+}
+
+// The request line for `url` as rendered, when it stays under the prefix.
+bool request_line(const Config& config, std::string_view url, std::string& out, std::string& error) {
+  // The origin is literal (checked at validation); the path and query are
+  // checked again as rendered, and what is sent is what was checked.
+  NormalizedUrl normalized = with_target(config.endpoint, url.substr(config.url_origin_length));
+  if (!is_under_prefix(normalized, config.url_prefix)) {
+    error = "activation.url: the rendered URL is not under the URL prefix '" + config.url_prefix_text + "'; not sent";
+    return false;
+  }
+  out.append(config.method).append(1, ' ').append(normalized.target()).append(" HTTP/1.1\r\n");
+  return true;
 }
 
 }  // namespace
 
-std::string make_webhook_id(std::string_view activation, std::string_view event_id) {
+void append_webhook_id(std::string_view activation, std::string_view event_id, std::string& out) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   if (event_id.empty()) {
     RAND_bytes(digest, 16);
-    return "msg_" + hex(digest, 16);
+  } else {
+    std::string input;
+    input.reserve(activation.size() + event_id.size() + 1);
+    input.append(activation).append(1, '\n').append(event_id);
+    sha256(input, digest);
   }
-  std::string input;
-  input.reserve(activation.size() + event_id.size() + 1);
-  input.append(activation).append(1, '\n').append(event_id);
-  sha256(input, digest);
-  return "msg_" + hex(digest, 16);
+  out.append("msg_");
+  append_hex(digest, 16, out);
 }
 
-void build_request(const Config& config, const json::object& record, Job& job) {
-  if (auto it = record.find("event_id"); it != record.end()) job.event_id = text_of(it->value());
+RequestBuilder::RequestBuilder(const Config& config)
+    : config_(config), activation_key_(config.activation_id.empty() ? config.activation_name : config.activation_id) {
+  RenderInput constants{nullptr, config.api_key, config.activation_name, config.activation_id};
+  std::string error;
+  if (!config.url.depends_on_record()) {
+    std::string url, line;
+    if (config.url.render(constants, url, error) && request_line(config, url, line, error)) fixed_line_ = line;
+  }
+  host_and_agent_.append("Host: ").append(config.endpoint.host);
+  bool default_port = config.endpoint.port == (config.endpoint.scheme == "https" ? 443 : 80);
+  if (!default_port) host_and_agent_.append(1, ':').append(std::to_string(config.endpoint.port));
+  host_and_agent_.append("\r\nUser-Agent: ").append(config.user_agent).append("\r\n");
+  for (const auto& header : config.headers) {
+    std::optional<std::string> fixed;
+    if (!header.value.depends_on_record()) {
+      std::string line = header.name + ": ";
+      if (header.value.render(constants, line, error)) fixed = line + "\r\n";
+    }
+    fixed_headers_.push_back(std::move(fixed));  // nullopt: rendered per record (and its error reported then)
+  }
+}
+
+void RequestBuilder::build(const json::object& record, Job& job) const {
+  const Config& config = config_;
+  if (auto it = record.find("event_id"); it != record.end()) assign_text(it->value(), job.event_id);
   if (auto it = record.find("journey"); it != record.end() && it->value().is_object()) {
     const auto& journey = it->value().get_object();
-    if (auto n = journey.find("name"); n != journey.end()) job.journey_name = text_of(n->value());
-    if (auto s = journey.find("stage"); s != journey.end()) job.journey_stage = text_of(s->value());
+    if (auto n = journey.find("name"); n != journey.end()) assign_text(n->value(), job.journey_name);
+    if (auto s = journey.find("stage"); s != journey.end()) assign_text(s->value(), job.journey_stage);
   }
   // A record may carry the id it was first delivered under (a replayed
   // dead letter); otherwise the id derives from the activation and event.
+  job.webhook_id.clear();
   if (auto it = record.find("webhook_id"); it != record.end() && it->value().is_string() &&
                                             !it->value().get_string().empty()) {
-    job.webhook_id = std::string(it->value().get_string());
+    job.webhook_id.assign(it->value().get_string().data(), it->value().get_string().size());
     if (job.webhook_id.find_first_of("\r\n") != std::string::npos) {
       job.render_error = "webhook_id: must not contain CR or LF";
       return;
     }
   } else {
-    job.webhook_id = make_webhook_id(config.activation_id.empty() ? config.activation_name : config.activation_id,
-                                     job.event_id);
+    append_webhook_id(activation_key_, job.event_id, job.webhook_id);
   }
   RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
   std::string error;
-  std::string url;
-  if (!config.url.render(input, url, error)) {
-    job.render_error = "activation.url: " + error;
-    return;
+  std::string& head = job.head;
+  head.clear();
+  if (fixed_line_) {
+    head.append(*fixed_line_);
+  } else {
+    std::string url;
+    if (!config.url.render(input, url, error)) {
+      job.render_error = "activation.url: " + error;
+      return;
+    }
+    if (!request_line(config, url, head, error)) {
+      job.render_error = std::move(error);
+      return;
+    }
   }
-  // The origin is literal (checked at validation); the path and query are
-  // checked again as rendered, and what is sent is what was checked.
-  auto normalized = std::optional<NormalizedUrl>(
-      with_target(config.endpoint, std::string_view(url).substr(config.url_origin_length)));
-  if (!is_under_prefix(*normalized, config.url_prefix)) {
-    job.render_error = "activation.url: the rendered URL is not under the URL prefix '" + config.url_prefix_text +
-                       "'; not sent";
-    return;
-  }
+  job.body.clear();
   if (!config.body.render(input, job.body, error)) {
     job.render_error = "activation.body: " + error;
     return;
@@ -99,20 +141,21 @@ void build_request(const Config& config, const json::object& record, Job& job) {
     }
     job.has_ordering_key = true;
   }
-  std::string& head = job.head;
-  head.reserve(256 + job.body.size() / 16);
-  head.append(config.method).append(1, ' ').append(normalized->target()).append(" HTTP/1.1\r\nHost: ");
-  head.append(config.endpoint.host);
-  bool default_port = config.endpoint.port == (config.endpoint.scheme == "https" ? 443 : 80);
-  if (!default_port) head.append(1, ':').append(std::to_string(config.endpoint.port));
-  head.append("\r\nUser-Agent: ").append(config.user_agent).append("\r\n");
+  head.append(host_and_agent_);
   bool has_body = !job.body.empty() || (config.method != "GET" && config.method != "DELETE");
   if (has_body) {
     if (!config.content_type.empty()) head.append("Content-Type: ").append(config.content_type).append("\r\n");
-    head.append("Content-Length: ").append(std::to_string(job.body.size())).append("\r\n");
+    head.append("Content-Length: ");
+    append_number(job.body.size(), head);
+    head.append("\r\n");
   }
   head.append("webhook-id: ").append(job.webhook_id).append("\r\n");
-  for (const auto& header : config.headers) {
+  for (std::size_t i = 0; i < config.headers.size(); ++i) {
+    if (fixed_headers_[i]) {
+      head.append(*fixed_headers_[i]);
+      continue;
+    }
+    const auto& header = config.headers[i];
     std::size_t mark = head.size();
     head.append(header.name).append(": ");
     if (!header.value.render(input, head, error)) {

@@ -7,17 +7,36 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace webhook {
 
-// Fills `job` from `record`. A record that cannot be rendered gets
-// `job.render_error` (naming the field and the variable) and no request.
-void build_request(const Config& config, const boost::json::object& record, Job& job);
+// Renders records for one configuration. What is the same for every record
+// (the request line when the URL has no record variables, the Host and
+// User-Agent lines, headers whose only variables are the step's constants)
+// is made once, here; the rest per record.
+class RequestBuilder {
+ public:
+  explicit RequestBuilder(const Config& config);  // `config` must outlive it
+
+  // Fills `job` from `record`. A record that cannot be rendered gets
+  // `job.render_error` (naming the field and the variable) and no request.
+  void build(const boost::json::object& record, Job& job) const;
+
+ private:
+  const Config& config_;
+  std::string activation_key_;             // what webhook-ids derive from
+  std::optional<std::string> fixed_line_;  // "POST /path HTTP/1.1\r\n" when the URL is constant
+  std::string host_and_agent_;             // "Host: ...\r\nUser-Agent: ...\r\n"
+  std::vector<std::optional<std::string>> fixed_headers_;  // rendered "Name: value\r\n", per header
+};
 
 // "msg_" + 32 hex digits of SHA-256(activation, event id): the same for a
-// resubmitted record; random for a record without an event id.
-std::string make_webhook_id(std::string_view activation, std::string_view event_id);
+// resubmitted record; random for a record without an event id. Appended to
+// `out`.
+void append_webhook_id(std::string_view activation, std::string_view event_id, std::string& out);
 
 }  // namespace webhook

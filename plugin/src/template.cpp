@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <charconv>
 #include <cstdio>
 
 namespace webhook {
@@ -222,13 +223,30 @@ const json::object* member_object(const json::object& record, std::string_view k
   return it == record.end() ? nullptr : it->value().if_object();
 }
 
+// A scalar as JSON text, without allocating: integers as they are, doubles
+// in their shortest round-trip form ("123.5", not Boost.JSON's "1.235E2").
+// Objects and arrays are serialized.
+void append_json_scalar(const json::value& v, std::string& out) {
+  char buffer[32];
+  std::to_chars_result r{};
+  switch (v.kind()) {
+    case json::kind::int64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_int64()); break;
+    case json::kind::uint64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_uint64()); break;
+    case json::kind::double_: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_double()); break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case json::kind::null: out += "null"; return;
+    default: out += json::serialize(v); return;
+  }
+  out.append(buffer, r.ptr);
+}
+
 void append_number_or_text(const json::value& v, std::string& out) {
   if (const auto* s = v.if_string()) {
     out.append(s->data(), s->size());
   } else if (v.is_null()) {
     // null reads as empty text
   } else {
-    out += json::serialize(v);
+    append_json_scalar(v, out);
   }
 }
 
@@ -309,6 +327,7 @@ struct Template::Impl {
   std::vector<Segment> segments;
   std::vector<Placeholder> placeholders;
   bool uses_api_key = false;
+  bool depends_on_record = false;
 
   // Splits the source into literals and placeholders; `context_at` gives the
   // context of a placeholder starting at a byte offset.
@@ -348,6 +367,10 @@ struct Template::Impl {
       } else {
         placeholder.context = context_at(open);
         if (placeholder.source == Source::api_key) uses_api_key = true;
+        if (placeholder.source != Source::api_key && placeholder.source != Source::activation_name &&
+            placeholder.source != Source::activation_id) {
+          depends_on_record = true;
+        }
         if (!literal.empty()) segments.push_back({std::move(literal), -1});
         literal.clear();
         segments.push_back({{}, static_cast<int>(placeholders.size())});
@@ -422,7 +445,12 @@ struct Template::Impl {
       }
       if (!found) return false;
       if (filter.kind == FilterKind::json) {
-        text = is_text ? json::serialize(json::string_view(text)) : json::serialize(*value);
+        if (is_text) {
+          text = json::serialize(json::string_view(text));
+        } else {
+          text.clear();
+          append_json_scalar(*value, text);
+        }
         is_text = true;
         value = nullptr;
         continue;
@@ -558,8 +586,12 @@ bool Template::render(const RenderInput& input, std::string& out, std::string& e
         out += '"';
         append_json_escaped(text, out);
         out += '"';
+      } else if (const auto* string = value->if_string()) {
+        out += '"';
+        append_json_escaped(std::string_view(string->data(), string->size()), out);
+        out += '"';
       } else {
-        out += json::serialize(*value);
+        append_json_scalar(*value, out);
       }
       continue;
     }
@@ -614,6 +646,7 @@ std::string Template::probe(std::string_view stand_in) const {
 bool Template::empty() const { return impl_->segments.empty(); }
 bool Template::has_placeholders() const { return !impl_->placeholders.empty(); }
 bool Template::uses_api_key() const { return impl_->uses_api_key; }
+bool Template::depends_on_record() const { return impl_->depends_on_record; }
 const std::string& Template::source() const { return impl_->source; }
 
 }  // namespace webhook

@@ -56,6 +56,10 @@ class Template {
   bool empty() const;
   bool has_placeholders() const;
   bool uses_api_key() const;
+  // False when every placeholder is a constant of the step (auth.api_key,
+  // activation.name, activation.id): the rendering is the same for every
+  // record and can be made once.
+  bool depends_on_record() const;
   const std::string& source() const;
 
  private:

@@ -117,6 +117,31 @@ BOOST_AUTO_TEST_CASE(whole_value_placeholders_keep_json_types) {
   BOOST_TEST(o.at("amount").as_double() == 12.5);
 }
 
+BOOST_AUTO_TEST_CASE(numbers_render_in_their_shortest_exact_form) {
+  auto record = record_from(R"({"event": {"a": 123.5, "b": 0.1, "c": 100.0, "d": 1e21, "e": -7, "f": 18446744073709551615,
+                                          "g": 1e-7, "h": false, "s": "q\"uote\u0001"}})");
+  auto r = render(body(R"({"a": {{event.a}}, "b": {{event.b}}, "c": {{event.c}}, "d": {{event.d}}, "e": {{event.e}},)"
+                       R"( "f": {{event.f}}, "g": {{event.g}}, "h": {{event.h}}, "s": {{event.s}}})"),
+                  record);
+  BOOST_REQUIRE(r.ok);
+  // Not Boost.JSON's "1.235E2": what a person (or a strict decimal parser) reads.
+  BOOST_TEST(r.text == R"({"a": 123.5, "b": 0.1, "c": 100, "d": 1e+21, "e": -7, "f": 18446744073709551615,)"
+                       R"( "g": 1e-07, "h": false, "s": "q\"uote\u0001"})");
+  auto o = json::parse(r.text).as_object();
+  BOOST_TEST(o.at("a").to_number<double>() == 123.5);
+  BOOST_TEST(o.at("b").to_number<double>() == 0.1);
+  BOOST_TEST(o.at("s").as_string() == "q\"uote\x01");
+  BOOST_TEST(render(compiled("{{event.a}}/{{event.e | json}}", Context::text), record).text == "123.5/-7");
+}
+
+BOOST_AUTO_TEST_CASE(templates_of_constants_are_known_as_such) {
+  BOOST_TEST(!compiled("Bearer {{auth.api_key}} {{activation.name}}", Context::header).depends_on_record());
+  BOOST_TEST(!compiled("https://example.com/fixed", Context::url).depends_on_record());
+  BOOST_TEST(compiled("{{auth.api_key}}/{{profile.id}}", Context::url).depends_on_record());
+  BOOST_TEST(compiled("{{email}}", Context::text).depends_on_record());
+  BOOST_TEST(compiled("{{journey.name}}", Context::text).depends_on_record());
+}
+
 BOOST_AUTO_TEST_CASE(control_characters_in_json_strings_are_escaped) {
   auto r = render(body(R"({"v": "{{profile.crlf}}"})"), kRecord);
   BOOST_REQUIRE(r.ok);

@@ -1,0 +1,106 @@
+#include "config.hpp"
+#include "request_builder.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace webhook;
+namespace json = boost::json;
+
+namespace {
+
+Config config_from(json::object activation) {
+  json::object c{{"auth", {{"type", "td_webhook_out"}, {"url_prefix", "http://hooks.example.com:8080/v1/"},
+                           {"api_key", "KEY-42"}}},
+                 {"activation", std::move(activation)}};
+  std::vector<ConfigError> errors;
+  auto config = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(config, (errors.empty() ? "" : errors[0].field + ": " + errors[0].message));
+  return std::move(*config);
+}
+
+json::object record(std::string_view text) { return json::parse(text).as_object(); }
+
+const char* const kRecord =
+    R"({"event_id": "e-7", "profile": {"id": "u 1", "tier": "gold"}, "event": {"n": 3}, "journey": {"name": "J", "stage": "S"}})";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(request_builder)
+
+BOOST_AUTO_TEST_CASE(constant_parts_are_made_once_and_sent_exactly) {
+  Config config = config_from({{"name", "welcome"},
+                               {"method", "post"},
+                               {"url", "http://hooks.example.com:8080/v1/hook"},
+                               {"headers", {{"Authorization", "Bearer {{auth.api_key}}"}, {"X-Tier", "{{profile.tier}}"}}},
+                               {"body", R"({"id": "{{profile.id}}", "n": {{event.n}}})"}});
+  RequestBuilder builder(config);
+  Job job;
+  builder.build(record(kRecord), job);
+  BOOST_REQUIRE(job.render_error.empty());
+  std::string id;
+  append_webhook_id("welcome", "e-7", id);
+  BOOST_TEST(job.webhook_id == id);
+  BOOST_TEST(job.body == R"({"id": "u 1", "n": 3})");
+  BOOST_TEST(job.head == "POST /v1/hook HTTP/1.1\r\nHost: hooks.example.com:8080\r\nUser-Agent: " + config.user_agent +
+                             "\r\nContent-Type: application/json\r\nContent-Length: 21\r\nwebhook-id: " + id +
+                             "\r\nAuthorization: Bearer KEY-42\r\nX-Tier: gold\r\n");
+  BOOST_TEST(job.event_id == "e-7");
+  BOOST_TEST(job.journey_name == "J");
+  BOOST_TEST(job.journey_stage == "S");
+}
+
+BOOST_AUTO_TEST_CASE(a_recycled_job_renders_as_a_fresh_one) {
+  Config config = config_from({{"name", "welcome"},
+                               {"method", "PUT"},
+                               {"url", "http://hooks.example.com:8080/v1/users/{{profile.id}}"},
+                               {"headers", {{"X-Tier", "{{profile.tier | default: \"none\"}}"}}},
+                               {"body", R"({"id": "{{profile.id}}"})"}});
+  RequestBuilder builder(config);
+  Job reused;
+  builder.build(record(R"({"event_id": "a-much-longer-event-id-than-the-next", "profile": {"id": "first-user-id",
+                          "tier": "platinum"}, "journey": {"name": "Long journey name", "stage": "Long stage"}})"),
+                reused);
+  reused.history.push_back({1, 503, ""});
+  reused.reset();
+  Job fresh;
+  builder.build(record(kRecord), reused);
+  builder.build(record(kRecord), fresh);
+  BOOST_TEST(reused.head == fresh.head);
+  BOOST_TEST(reused.body == fresh.body);
+  BOOST_TEST(reused.webhook_id == fresh.webhook_id);
+  BOOST_TEST(reused.event_id == fresh.event_id);
+  BOOST_TEST(reused.journey_name == fresh.journey_name);
+  BOOST_TEST(reused.history.empty());
+  BOOST_TEST(fresh.head.rfind("PUT /v1/users/u%201 HTTP/1.1\r\n", 0) == 0u, fresh.head);
+}
+
+BOOST_AUTO_TEST_CASE(a_record_without_journey_or_event_id_leaves_them_empty) {
+  Config config = config_from({{"name", "welcome"}, {"method", "POST"},
+                               {"url", "http://hooks.example.com:8080/v1/hook"}, {"body", R"({"x": 1})"}});
+  RequestBuilder builder(config);
+  Job job;
+  builder.build(record(kRecord), job);
+  job.reset();
+  builder.build(record(R"({"profile": {}})"), job);
+  BOOST_TEST(job.render_error.empty());
+  BOOST_TEST(job.event_id.empty());
+  BOOST_TEST(job.journey_name.empty());
+  BOOST_TEST(job.webhook_id.size() == 36u);  // random: msg_ and 32 hex digits
+}
+
+BOOST_AUTO_TEST_CASE(a_record_keeps_the_webhook_id_it_carries) {
+  Config config = config_from({{"name", "welcome"}, {"method", "POST"},
+                               {"url", "http://hooks.example.com:8080/v1/hook"}, {"body", R"({"x": 1})"}});
+  RequestBuilder builder(config);
+  Job job;
+  builder.build(record(R"({"event_id": "e-1", "webhook_id": "msg_first"})"), job);
+  BOOST_TEST(job.webhook_id == "msg_first");
+  BOOST_TEST(job.head.find("\r\nwebhook-id: msg_first\r\n") != std::string::npos);
+  Job bad;
+  builder.build(record(R"({"webhook_id": "msg_x\r\nX-Injected: 1"})"), bad);
+  BOOST_TEST(bad.render_error == "webhook_id: must not contain CR or LF");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
