@@ -88,6 +88,12 @@ constexpr std::size_t kReturnBatch = 32;
 // before the batch is rendered.
 constexpr std::size_t kEnqueueGroup = 16;
 
+// A statistic only the I/O thread writes: a plain store, not a locked
+// read-modify-write.
+void bump(std::atomic<std::uint64_t>& counter) {
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 struct DueLater {
   bool operator()(const Job* a, const Job* b) const { return a->due_ms > b->due_ms; }
 };
@@ -118,14 +124,18 @@ struct Engine::Impl final : ConnectionOwner {
   std::vector<Job*> inbox;
   std::mutex pool_mutex;
   std::vector<Job*> pool;
-  std::atomic<std::uint64_t> in_flight{0};
-  std::atomic<bool> closed{false};
+  // Written by both sides: a cache line of its own.
+  alignas(64) std::atomic<std::uint64_t> in_flight{0};
+  alignas(64) std::atomic<bool> closed{false};
   std::mutex flush_mutex;
   std::condition_variable flushed;
 
-  // Statistics (written on the I/O thread, read anywhere).
-  std::atomic<std::uint64_t> submitted{0}, rejected_busy{0}, rejected_invalid{0}, delivered{0}, retried{0},
-      failed{0}, dead_lettered{0}, attempts_total{0}, connections_opened{0}, waiting_count{0};
+  // Statistics, read anywhere. Those the submitters write and those the I/O
+  // thread writes sit on different cache lines, so neither side's updates
+  // evict the other's.
+  alignas(64) std::atomic<std::uint64_t> submitted{0}, rejected_busy{0}, rejected_invalid{0};
+  alignas(64) std::atomic<std::uint64_t> delivered{0}, retried{0}, failed{0}, dead_lettered{0}, attempts_total{0},
+      connections_opened{0}, waiting_count{0};
   std::atomic<std::int64_t> next_wakeup{-1};
   mutable std::mutex latency_mutex;
   LatencyHistogram latency;
@@ -137,7 +147,15 @@ struct Engine::Impl final : ConnectionOwner {
   std::priority_queue<Job*, std::vector<Job*>, DueLater> waiting;
   std::unordered_map<std::string, KeyState> keys;  // keys with a record in progress
   std::vector<std::shared_ptr<Connection>> idle;
-  std::unordered_map<Connection*, std::pair<std::shared_ptr<Connection>, Job*>> busy;
+  struct BusyConnection {
+    std::shared_ptr<Connection> connection;
+    Job* job;
+  };
+  std::vector<BusyConnection> busy;  // each connection knows its slot
+  std::string attempt_headers;       // scratch for start_attempt
+  std::int64_t timestamp_second = -1;
+  std::string timestamp_header;      // "webhook-timestamp: S\r\n" for timestamp_second
+  Completion completion;             // scratch for finish: reused, so no allocation per record
   std::size_t open_connections = 0;
   bool stopping = false;
   std::uint64_t cut_count = 0;
@@ -308,20 +326,11 @@ struct Engine::Impl final : ConnectionOwner {
     std::vector<Job*> spare = take_from_pool(count);
     std::vector<std::unique_ptr<Job>> jobs;  // prepared, not yet enqueued
     std::size_t accepted_count = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      std::uint64_t current = in_flight.load(std::memory_order_relaxed);
-      bool reserved = true;
-      do {
-        if (current >= config.max_in_flight) {
-          reserved = false;
-          break;
-        }
-      } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
-      if (!reserved) {
-        rejected_busy.fetch_add(1, std::memory_order_relaxed);
-        status = SubmitStatus::busy;
-        break;
-      }
+    // Slots for the whole batch at once: one atomic operation, not one per record.
+    const std::size_t reserved = reserve_slots(count);
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < reserved; ++i) {
+      ++used;
       json::monotonic_resource memory(arena.get(), kArenaBytes);
       boost::system::error_code ec;
       parser.reset(json::storage_ptr(&memory));
@@ -329,7 +338,7 @@ struct Engine::Impl final : ConnectionOwner {
       json::value record = ec ? json::value() : parser.release();
       if (ec || !record.is_object()) {
         error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
-        release_slot();
+        --used;
         rejected_invalid.fetch_add(1, std::memory_order_relaxed);
         status = SubmitStatus::invalid;
         break;
@@ -352,6 +361,11 @@ struct Engine::Impl final : ConnectionOwner {
       }
     }
     give_back(spare);
+    release_slots(reserved - used);
+    if (reserved < count && status == SubmitStatus::accepted) {
+      rejected_busy.fetch_add(1, std::memory_order_relaxed);
+      status = SubmitStatus::busy;
+    }
     if (spool && !jobs.empty()) {
       // Accepted only once in the spool (on disk with fsync=always).
       std::vector<std::string> payloads(jobs.size());
@@ -366,7 +380,7 @@ struct Engine::Impl final : ConnectionOwner {
       std::string spool_error;
       std::size_t stored = spool->append_many(views.data(), views.size(), seqs.data(), appended, spool_error);
       for (std::size_t i = 0; i < stored; ++i) jobs[i]->spool_seq = seqs[i];
-      for (std::size_t i = stored; i < jobs.size(); ++i) release_slot();
+      release_slots(jobs.size() - stored);
       if (stored < jobs.size()) {
         jobs.resize(stored);
         if (appended == Spool::Append::failed) {
@@ -428,6 +442,25 @@ struct Engine::Impl final : ConnectionOwner {
     }
     jobs.clear();
     if (was_empty) asio::post(io, [this] { drain(); });
+  }
+
+  // Up to `count` slots under max_in_flight; how many were taken.
+  std::size_t reserve_slots(std::size_t count) {
+    std::uint64_t current = in_flight.load(std::memory_order_relaxed);
+    std::uint64_t taken = 0;
+    do {
+      taken = current >= config.max_in_flight ? 0 : std::min<std::uint64_t>(count, config.max_in_flight - current);
+      if (taken == 0) return 0;
+    } while (!in_flight.compare_exchange_weak(current, current + taken, std::memory_order_acq_rel));
+    return static_cast<std::size_t>(taken);
+  }
+
+  void release_slots(std::size_t count) {
+    if (count == 0) return;
+    if (in_flight.fetch_sub(count, std::memory_order_acq_rel) == count) {
+      std::lock_guard lock(flush_mutex);
+      flushed.notify_all();
+    }
   }
 
   void release_slot() {
@@ -496,7 +529,7 @@ struct Engine::Impl final : ConnectionOwner {
       } else if (open_connections < config.concurrency) {
         connection = make_connection(io, tls ? &*tls : nullptr, transport, *this);
         ++open_connections;
-        connections_opened.fetch_add(1, std::memory_order_relaxed);
+        bump(connections_opened);
       } else {
         break;
       }
@@ -514,10 +547,15 @@ struct Engine::Impl final : ConnectionOwner {
 
   void start_attempt(std::shared_ptr<Connection> connection, Job* job) {
     ++job->attempts;
-    attempts_total.fetch_add(1, std::memory_order_relaxed);
-    std::string timestamp = std::to_string(now_ms() / 1000);
-    std::string extra = "webhook-timestamp: " + timestamp + "\r\n";
+    bump(attempts_total);
+    std::int64_t second = now_ms() / 1000;
+    if (second != timestamp_second) {
+      timestamp_second = second;
+      timestamp_header = "webhook-timestamp: " + std::to_string(second) + "\r\n";
+    }
+    attempt_headers.assign(timestamp_header);
     if (!signing_key.empty()) {
+      std::string timestamp = std::to_string(second);
       std::string content;
       content.reserve(job->webhook_id.size() + timestamp.size() + job->body.size() + 2);
       content.append(job->webhook_id).append(1, '.').append(timestamp).append(1, '.').append(job->body);
@@ -525,18 +563,32 @@ struct Engine::Impl final : ConnectionOwner {
       unsigned int mac_length = 0;
       HMAC(EVP_sha256(), signing_key.data(), static_cast<int>(signing_key.size()),
            reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &mac_length);
-      extra.append("webhook-signature: v1,").append(base64(mac, mac_length)).append("\r\n");
+      attempt_headers.append("webhook-signature: v1,").append(base64(mac, mac_length)).append("\r\n");
     }
     Connection* raw = connection.get();
-    busy.emplace(raw, std::make_pair(connection, job));
-    raw->send(*job, std::move(extra));
+    raw->busy_slot = busy.size();
+    busy.push_back({std::move(connection), job});
+    raw->send(*job, attempt_headers);
+  }
+
+  // Takes `connection` out of the busy ones; returns its job, or null when
+  // it was not busy (abandoned at shutdown).
+  Job* release_busy(Connection* connection) {
+    std::size_t slot = connection->busy_slot;
+    if (slot >= busy.size() || busy[slot].connection.get() != connection) return nullptr;
+    Job* job = busy[slot].job;
+    connection->busy_slot = static_cast<std::size_t>(-1);
+    if (slot + 1 != busy.size()) {
+      busy[slot] = std::move(busy.back());
+      busy[slot].connection->busy_slot = slot;
+    }
+    busy.pop_back();
+    return job;
   }
 
   void on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) override {
-    auto it = busy.find(connection.get());
-    if (it == busy.end()) return;
-    Job* job = it->second.second;
-    busy.erase(it);
+    Job* job = release_busy(connection.get());
+    if (job == nullptr) return;
     if (result.reusable && !stopping) idle.push_back(connection);
     else --open_connections;
 
@@ -570,7 +622,7 @@ struct Engine::Impl final : ConnectionOwner {
       job->due_ms = now + delay;
       waiting.push(job);
       waiting_count.fetch_add(1, std::memory_order_relaxed);
-      retried.fetch_add(1, std::memory_order_relaxed);
+      bump(retried);
     } else {
       std::string reason = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
       if (verdict == Verdict::retry) {
@@ -641,29 +693,30 @@ struct Engine::Impl final : ConnectionOwner {
     }
     switch (outcome) {
       case Outcome::delivered: {
-        delivered.fetch_add(1, std::memory_order_relaxed);
+        bump(delivered);
         std::lock_guard lock(latency_mutex);
         latency.record((steady_ns() - job->accepted_ns) / 1000);
         break;
       }
-      case Outcome::failed: failed.fetch_add(1, std::memory_order_relaxed); break;
-      case Outcome::dead_lettered: dead_lettered.fetch_add(1, std::memory_order_relaxed); break;
+      case Outcome::failed: bump(failed); break;
+      case Outcome::dead_lettered: bump(dead_lettered); break;
     }
     if (outcome != Outcome::delivered) log(LogLevel::warning, "record " + job->event_id + " not delivered: " + error);
 
-    Completion completion;
     completion.token = job->token;
     completion.outcome = outcome;
     completion.http_status = status;
     completion.attempts = job->attempts;
     completion.error = std::move(error);
-    completion.delivery_id = job->webhook_id;
-    if (job->has_ordering_key) release_key(job->ordering_key);
+    completion.delivery_id.assign(job->webhook_id);
     // A verdict was reached (delivered, dead-lettered, finally failed): the
     // spool lets go. A record cut short by shutdown stays for the next start.
     if (spool && job->spool_seq != 0 && !kept_in_spool) spool->acknowledge(job->spool_seq);
-    recycle(job);
     if (hooks.on_completion) hooks.on_completion(completion);
+    // After the callback: at shutdown, releasing the key finishes the records
+    // queued behind it, which reuses `completion`.
+    if (job->has_ordering_key) release_key(job->ordering_key);
+    recycle(job);
     release_slot();
   }
 
@@ -711,9 +764,9 @@ struct Engine::Impl final : ConnectionOwner {
     }
     auto in_connections = std::move(busy);
     busy.clear();
-    for (auto& [raw, entry] : in_connections) {
-      entry.first->abandon();
-      cut_short(entry.second);  // releasing its key cuts short the key's queue
+    for (auto& entry : in_connections) {
+      entry.connection->abandon();
+      cut_short(entry.job);  // releasing its key cuts short the key's queue
     }
     for (auto& connection : idle) connection->abandon();
     idle.clear();

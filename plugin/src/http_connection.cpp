@@ -44,9 +44,9 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
                  ConnectionOwner& owner)
       : settings_(settings), owner_(&owner), resolver_(io), stream_(make_stream(io, tls)), watchdog_(io) {}
 
-  void send(const Job& job, std::string attempt_headers) override {
+  void send(const Job& job, std::string_view attempt_headers) override {
     job_ = &job;
-    attempt_headers_ = std::move(attempt_headers);
+    attempt_headers_.assign(attempt_headers);  // keeps its capacity: no allocation per request
     if (connected_) {
       reused_ = true;
       do_write();

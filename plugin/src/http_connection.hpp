@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace webhook {
 
@@ -49,12 +50,16 @@ class ConnectionOwner {
 class Connection {
  public:
   virtual ~Connection() = default;
-  // Sends `job`'s request with `attempt_headers` ("name: value\r\n" lines)
-  // added; `job` must live until the owner hears back.
-  virtual void send(const Job& job, std::string attempt_headers) = 0;
+  // Sends `job`'s request with `attempt_headers` ("name: value\r\n" lines,
+  // copied) added; `job` must live until the owner hears back.
+  virtual void send(const Job& job, std::string_view attempt_headers) = 0;
   // Closes the socket; the owner hears nothing more from this connection.
   virtual void abandon() = 0;
   virtual const Job* job() const = 0;
+
+  // The owner's bookkeeping: where this connection sits among its busy
+  // ones (no hash map per request).
+  std::size_t busy_slot = static_cast<std::size_t>(-1);
 };
 
 std::shared_ptr<Connection> make_connection(boost::asio::io_context& io, boost::asio::ssl::context* tls,
