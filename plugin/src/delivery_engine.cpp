@@ -336,6 +336,7 @@ struct Engine::Impl final : ConnectionOwner {
       parser.reset(json::storage_ptr(&memory));
       parser.write(records[i].json.data(), records[i].json.size(), ec);
       json::value record = ec ? json::value() : parser.release();
+      parser.reset();  // let go of `memory`, and of what a failed parse left in it, while it lives
       if (ec || !record.is_object()) {
         error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
         --used;

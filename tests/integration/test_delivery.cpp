@@ -516,6 +516,43 @@ BOOST_AUTO_TEST_CASE(back_pressure_at_max_in_flight) {
   BOOST_TEST(stats.at("rejected_busy").to_number<std::uint64_t>() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_is_accepted_up_to_its_first_invalid_or_busy_record) {
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = 200ms;
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server, {{"max_in_flight", 4}})));
+  // A parse that fails half-way through an object, then good records: the
+  // parser's leftovers must not outlive the record's memory (ASan checks).
+  std::vector<std::string> texts{record(0), record(1), R"({"event_id": "e-2", "profile": {"id": )", record(3)};
+  std::vector<Engine::RecordView> views;
+  for (std::size_t i = 0; i < texts.size(); ++i) views.push_back({texts[i], i});
+  SubmitStatus status = SubmitStatus::accepted;
+  std::string error;
+  BOOST_TEST(f.engine->submit_batch(views.data(), views.size(), status, error) == 2u);
+  BOOST_TEST((status == SubmitStatus::invalid));
+  BOOST_TEST(error.find("record is not valid JSON") == 0u, error);
+  // Two slots of four are taken: of three more, two are accepted, then busy.
+  std::vector<std::string> more{record(10), record(11), record(12)};
+  std::vector<Engine::RecordView> more_views;
+  for (std::size_t i = 0; i < more.size(); ++i) more_views.push_back({more[i], 10 + i});
+  BOOST_TEST(f.engine->submit_batch(more_views.data(), more_views.size(), status, error) == 2u);
+  BOOST_TEST((status == SubmitStatus::busy));
+  BOOST_TEST(f.engine->flush(5s));
+  BOOST_TEST(f.engine->submit_batch(more_views.data() + 2, 1, status, error) == 1u);
+  BOOST_TEST((status == SubmitStatus::accepted));
+  BOOST_TEST(f.engine->flush(5s));
+  BOOST_TEST(f.completions.size() == 5u);
+  auto stats = json::parse(f.engine->stats_json()).as_object();
+  BOOST_TEST(stats.at("rejected_invalid").to_number<std::uint64_t>() == 1u);
+  BOOST_TEST(stats.at("rejected_busy").to_number<std::uint64_t>() == 1u);
+  BOOST_TEST(stats.at("in_flight").to_number<std::uint64_t>() == 0u);
+  BOOST_TEST(server.count() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(one_completion_per_record_when_destroyed_mid_stream) {
   mock::Server server;
   server.set_responder([](const mock::RecordedRequest&) {
