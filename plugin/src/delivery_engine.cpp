@@ -328,6 +328,7 @@ struct Engine::Impl final : ConnectionOwner {
     std::size_t accepted_count = 0;
     // Slots for the whole batch at once: one atomic operation, not one per record.
     const std::size_t reserved = reserve_slots(count);
+    const std::int64_t accepted_ns = steady_ns();  // one clock read per call: the records arrived together
     std::size_t used = 0;
     for (std::size_t i = 0; i < reserved; ++i) {
       ++used;
@@ -352,7 +353,7 @@ struct Engine::Impl final : ConnectionOwner {
         spare.pop_back();
       }
       job->token = records[i].token;
-      job->accepted_ns = steady_ns();
+      job->accepted_ns = accepted_ns;
       job->record.assign(records[i].json);
       builder.build(record.get_object(), *job);
       jobs.push_back(std::move(job));
@@ -669,7 +670,8 @@ struct Engine::Impl final : ConnectionOwner {
 
   // Ends a record: dead letter, delivery log, statistics, completion.
   void finish(Job* job, Outcome outcome, std::string error) {
-    std::int64_t now = now_ms();
+    // The host time is written only into dead letters and the delivery log.
+    std::int64_t now = dead_letters.is_open() || delivery_log.is_open() ? now_ms() : 0;
     redact(error);
     int status = job->history.empty() ? 0 : job->history.back().status;
     bool kept_in_spool = job->cut_short && spool;
