@@ -1,23 +1,16 @@
 #include "http_response.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <cstring>
 
 namespace webhook {
 namespace {
 
-constexpr std::size_t kChunkLineLimit = 4096;
+using boost::beast::iequals;  // ASCII, locale-free
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+constexpr std::size_t kChunkLineLimit = 4096;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
