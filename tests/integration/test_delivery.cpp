@@ -16,6 +16,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -34,14 +40,14 @@ namespace {
 
 constexpr const char* kApiKey = "sk_live_SECRET-do-not-leak";
 
-json::object config_for(const mock::Server& server, json::object delivery = {}) {
+json::object config_for_url(const std::string& base_url, json::object delivery = {}) {
   json::object c{
-      {"auth", {{"type", "td_webhook_out"}, {"url_prefix", server.base_url() + "/v1/"}, {"api_key", kApiKey}}},
+      {"auth", {{"type", "td_webhook_out"}, {"url_prefix", base_url + "/v1/"}, {"api_key", kApiKey}}},
       {"activation",
        {{"name", "welcome"},
         {"id", "act-7"},
         {"method", "POST"},
-        {"url", server.base_url() + "/v1/users/{{profile.id}}"},
+        {"url", base_url + "/v1/users/{{profile.id}}"},
         {"headers", {{"Authorization", "Bearer {{auth.api_key}}"}, {"X-Tier", "{{profile.tier | default: \"basic\"}}"}}},
         {"body", R"({"email": "{{profile.email}}", "event": "{{event.name}}", "journey": "{{journey.name}}", "stage": "{{journey.stage}}"})"}}},
       {"advanced", {{"webhook_retry_count", 3}, {"webhook_read_timeout", 5}}}};
@@ -49,6 +55,100 @@ json::object config_for(const mock::Server& server, json::object delivery = {}) 
   c["delivery"] = std::move(delivery);
   return c;
 }
+
+json::object config_for(const mock::Server& server, json::object delivery = {}) {
+  return config_for_url(server.base_url(), std::move(delivery));
+}
+
+// Answers each request with the next of a script of raw responses, byte for
+// byte: what webhook-mock (which frames every answer with Content-Length)
+// never sends: chunked bodies, interim 1xx, HTTP/1.0 bodies ended by the
+// close. One connection at a time, on a thread of its own.
+class ScriptedServer {
+ public:
+  struct Step {
+    std::string response;
+    bool close_after = false;
+  };
+
+  explicit ScriptedServer(std::vector<Step> steps) : steps_(std::move(steps)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    BOOST_REQUIRE(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    BOOST_REQUIRE(::listen(listen_fd_, 16) == 0);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ScriptedServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int connections() const { return connections_; }
+  int requests() const { return requests_; }
+
+ private:
+  bool wait_readable(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    while (!stop_) {
+      if (::poll(&p, 1, 50) > 0) return true;
+    }
+    return false;
+  }
+
+  void run() {
+    while (wait_readable(listen_fd_)) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      ++connections_;
+      serve(fd);
+      ::close(fd);
+    }
+  }
+
+  void serve(int fd) {
+    std::string in;
+    for (;;) {
+      std::size_t head_end;
+      while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
+        if (!read_more(fd, in)) return;
+      }
+      std::size_t length = 0;
+      if (auto at = in.find("Content-Length: "); at != std::string::npos && at < head_end) {
+        length = std::stoul(in.substr(at + 16));
+      }
+      while (in.size() < head_end + 4 + length) {
+        if (!read_more(fd, in)) return;
+      }
+      in.erase(0, head_end + 4 + length);
+      ++requests_;
+      Step step = next_ < steps_.size() ? steps_[next_++] : Step{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
+      if (::send(fd, step.response.data(), step.response.size(), MSG_NOSIGNAL) < 0 || step.close_after) return;
+    }
+  }
+
+  bool read_more(int fd, std::string& in) {
+    if (!wait_readable(fd)) return false;
+    char buffer[4096];
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) return false;
+    in.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  std::vector<Step> steps_;
+  std::size_t next_ = 0;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0}, requests_{0};
+  std::thread thread_;
+};
 
 Config parse(const json::object& c) {
   std::vector<ConfigError> errors;
@@ -288,6 +388,40 @@ BOOST_AUTO_TEST_CASE(read_timeout_is_retried_then_given_up) {
   BOOST_TEST((done.outcome == Outcome::failed));
   BOOST_TEST(done.attempts == 2u);
   BOOST_TEST(done.error.find("read: timed out") != std::string::npos, done.error);
+}
+
+BOOST_AUTO_TEST_CASE(responses_framed_every_way_are_read_and_connections_reused_only_when_safe) {
+  // The server closes only where it says so: a client that reused a
+  // connection it should have let go would be answered on it, and the
+  // count of connections would show it.
+  ScriptedServer server({
+      // an interim 100, then a chunked body with an extension and a trailer: delivered, kept
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "4;x=y\r\nokay\r\n0\r\nX-Trailer: 1\r\n\r\n"},
+      // a 503 with a body on the same connection: retried there
+      {"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nRetry-After: 0\r\n\r\nbusy"},
+      // HTTP/1.0 without keep-alive: delivered, and not reused though the server keeps it open
+      {"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+      // a body ended by the close
+      {"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close", true},
+      // Connection: close, though the server keeps it open
+      {"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"},
+  });
+  Fixture f;
+  f.start(parse(config_for_url(server.base_url(), {{"concurrency", 1}})));
+  for (int i = 0; i < 5; ++i) {
+    f.submit(record(i), static_cast<std::uint64_t>(i));
+    BOOST_REQUIRE(f.engine->flush(5s));  // one at a time: the script's order is the records'
+  }
+  auto all = f.completions.all();
+  BOOST_REQUIRE(all.size() == 5u);
+  for (const auto& c : all) BOOST_TEST((c.outcome == Outcome::delivered), c.token << ": " << c.error);
+  BOOST_TEST(all[0].attempts == 1u);
+  BOOST_TEST(all[1].attempts == 2u);  // 503, then the HTTP/1.0 answer
+  BOOST_TEST(all[3].http_status == 204);
+  BOOST_TEST(server.requests() == 6);
+  // 1-3 on the first connection, 4 on a second, 5 on a third, 6 on a fourth.
+  BOOST_TEST(server.connections() == 4);
 }
 
 BOOST_AUTO_TEST_CASE(connection_reset_is_retried) {
