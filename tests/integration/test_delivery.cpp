@@ -424,6 +424,41 @@ BOOST_AUTO_TEST_CASE(responses_framed_every_way_are_read_and_connections_reused_
   BOOST_TEST(server.connections() == 4);
 }
 
+BOOST_AUTO_TEST_CASE(connect_timeout_ends_a_connection_that_is_never_accepted) {
+  // A listener whose accept queue is full: the kernel drops further SYNs,
+  // so a connect hangs until the connect timeout's watchdog ends it.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  BOOST_REQUIRE(::listen(listener, 0) == 0);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);
+  auto c = config_for_url("http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)), {{"concurrency", 1}});
+  c["advanced"] = {{"webhook_retry_count", 0}, {"webhook_connection_timeout", 1}};
+  Fixture f;
+  f.start(parse(c));
+  auto started = std::chrono::steady_clock::now();
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1, 10s));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  auto done = f.completions.all().front();
+  BOOST_TEST((done.outcome == Outcome::failed));
+  BOOST_TEST(done.error.find("connect: timed out") != std::string::npos, done.error);
+  BOOST_TEST(elapsed >= 900ms);
+  BOOST_TEST(elapsed < 3s);
+  for (int fd : fillers) ::close(fd);
+  ::close(listener);
+}
+
 BOOST_AUTO_TEST_CASE(connection_reset_is_retried) {
   mock::Server server;
   std::atomic<int> calls{0};
