@@ -57,12 +57,45 @@ std::string segment_name(std::uint64_t number) {
 
 }  // namespace
 
-std::uint32_t Spool::crc32c(std::uint32_t crc, const void* data, std::size_t size) {
+namespace {
+
+std::uint32_t crc32c_table(std::uint32_t crc, const unsigned char* p, std::size_t size) {
   static const auto table = make_crc_table();
-  const auto* p = static_cast<const unsigned char*>(data);
-  crc = ~crc;
   for (std::size_t i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  return crc;
+}
+
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes CRC-32C: eight bytes a cycle or so,
+// where the table takes one. It was a twentieth of the submitting thread's
+// time with a spool.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::uint32_t crc, const unsigned char* p,
+                                                              std::size_t size) {
+  std::uint64_t c = crc;
+  for (; size >= 8; size -= 8, p += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = __builtin_ia32_crc32di(c, word);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; size > 0; --size, ++p) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return c32;
+}
+#endif
+
+}  // namespace
+
+std::uint32_t Spool::crc32c(std::uint32_t crc, const void* data, std::size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
+#if defined(__x86_64__)
+  static const bool hardware = __builtin_cpu_supports("sse4.2");
+  if (hardware) return ~crc32c_sse42(~crc, p, size);
+#endif
+  return ~crc32c_table(~crc, p, size);
+}
+
+std::uint32_t Spool::crc32c_portable(std::uint32_t crc, const void* data, std::size_t size) {
+  return ~crc32c_table(~crc, static_cast<const unsigned char*>(data), size);
 }
 
 Spool::Spool(SpoolOptions options, RecoveryReport& report) : options_(std::move(options)) {
