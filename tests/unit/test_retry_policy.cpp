@@ -42,6 +42,24 @@ BOOST_AUTO_TEST_CASE(retry_after_forms) {
   BOOST_TEST(!parse_retry_after("", now));
 }
 
+BOOST_AUTO_TEST_CASE(retry_after_dates_are_read_exactly) {
+  const std::int64_t now = 1795773600000;  // Fri, 27 Nov 2026 10:00:00 GMT
+  BOOST_TEST(parse_retry_after("Fri, 27 Nov 2026 10:00:30 GMT", now).value() == 30000);
+  BOOST_TEST(parse_retry_after("Friday, 27-Nov-26 10:01:00 GMT", now).value() == 60000);
+  BOOST_TEST(parse_retry_after("Fri Nov 27 11:00:00 2026", now).value() == 3600000);
+  BOOST_TEST(parse_retry_after("Tue, 01 Dec 2026 00:00:00 GMT", now).value() == (3 * 24 + 14) * 3600000LL);
+  BOOST_TEST(parse_retry_after("Thu, 29 Feb 2028 00:00:00 GMT", now).value() ==
+             (458 * 24LL + 14) * 3600000LL);  // a leap day
+  // A two-digit year over 50 years ahead is the latest past one.
+  BOOST_TEST(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now).value() == 0);
+  for (const char* bad : {"Fri, 32 Nov 2026 10:00:30 GMT", "Fri, 27 Foo 2026 10:00:30 GMT",
+                          "Fri, 27 Nov 2026 24:00:30 GMT", "Fri, 27 Nov 2026 10:00:30 UTC",
+                          "Fri, 27 Nov 2026 10:00:30 GMT!", "Fri,27 Nov 2026 10:00:30 GMT", "Fre, 27 Nov 2026 10:00:30 GMT",
+                          "Someday, 27-Nov-26 10:01:00 GMT", "Fri Nov 27 11:00 2026"}) {
+    BOOST_TEST(!parse_retry_after(bad, now), bad);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(latency_quantiles_are_close) {
   LatencyHistogram h;
   for (int i = 1; i <= 1000; ++i) h.record(i);
