@@ -3,6 +3,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace webhook {
@@ -30,9 +31,47 @@ void for_each_token(std::string_view list, F f) {
   }
 }
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+// tchar of RFC 9110 section 5.6.2, as a table: the reader looks at every
+// byte of every header name.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+bool is_token(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
+// The header names the reader acts on. A name is matched by its length
+// first, so most headers (Server, Date, Content-Type...) cost one switch.
+enum class Known { other, content_length, transfer_encoding, connection, retry_after };
+
+// `token` (already checked to be a token) equals the lower-case `name`,
+// ignoring ASCII case: or-ing 0x20 lower-cases letters and leaves '-' as
+// it is; no other token character becomes a letter or '-'.
+bool is_named(std::string_view token, std::string_view name) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if ((token[i] | 0x20) != name[i]) return false;
+  }
+  return true;
+}
+
+Known known_header(std::string_view token) {
+  switch (token.size()) {
+    case 14: return is_named(token, "content-length") ? Known::content_length : Known::other;
+    case 17: return is_named(token, "transfer-encoding") ? Known::transfer_encoding : Known::other;
+    case 10: return is_named(token, "connection") ? Known::connection : Known::other;
+    case 11: return is_named(token, "retry-after") ? Known::retry_after : Known::other;
+    default: return Known::other;
+  }
 }
 
 // The offset just past the blank line that ends a head, or npos. Lines may
@@ -114,36 +153,43 @@ bool ResponseReader::parse_head(std::string_view head) {
     }
     std::size_t colon = line.find(':');
     std::string_view name = line.substr(0, colon);
-    if (colon == std::string_view::npos || name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+    if (colon == std::string_view::npos || !is_token(name)) {
       error_ = "response: malformed header line";
       return false;
     }
+    Known known = known_header(name);
+    if (known == Known::other) continue;
     std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "content-length")) {
-      std::uint64_t n = 0;
-      if (value.empty() || value.size() > 15 ||
-          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        error_ = "response: Content-Length is not a number";
-        return false;
+    switch (known) {
+      case Known::content_length: {
+        std::uint64_t n = 0;
+        if (value.empty() || value.size() > 15 ||
+            !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+          error_ = "response: Content-Length is not a number";
+          return false;
+        }
+        for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+        if (has_length && n != length) {
+          error_ = "response: conflicting Content-Length headers";
+          return false;
+        }
+        has_length = true;
+        length = n;
+        break;
       }
-      for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-      if (has_length && n != length) {
-        error_ = "response: conflicting Content-Length headers";
-        return false;
-      }
-      has_length = true;
-      length = n;
-    } else if (iequals(name, "transfer-encoding")) {
-      has_transfer_encoding = true;
-      chunked = false;  // chunked counts only as the last coding
-      for_each_token(value, [&](std::string_view coding) { chunked = iequals(coding, "chunked"); });
-    } else if (iequals(name, "connection")) {
-      for_each_token(value, [&](std::string_view option) {
-        if (iequals(option, "close")) keep_alive_ = false;
-        else if (http10 && iequals(option, "keep-alive")) keep_alive_ = true;
-      });
-    } else if (iequals(name, "retry-after")) {
-      retry_after_.assign(value);
+      case Known::transfer_encoding:
+        has_transfer_encoding = true;
+        chunked = false;  // chunked counts only as the last coding
+        for_each_token(value, [&](std::string_view coding) { chunked = iequals(coding, "chunked"); });
+        break;
+      case Known::connection:
+        for_each_token(value, [&](std::string_view option) {
+          if (iequals(option, "close")) keep_alive_ = false;
+          else if (http10 && iequals(option, "keep-alive")) keep_alive_ = true;
+        });
+        break;
+      case Known::retry_after: retry_after_.assign(value); break;
+      case Known::other: break;
     }
   }
   if (head_request_ || status_ == 204 || status_ == 304 || status_ < 200) {

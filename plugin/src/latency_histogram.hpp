@@ -1,8 +1,12 @@
 // Latency percentiles in constant memory: log-linear buckets (8 per power
-// of two) over microseconds, so quantiles are within ~10 %.
+// of two) over microseconds, so quantiles are within ~10 %. One thread
+// records (plain stores, no lock: it ran once per delivered record); any
+// thread may read, and sees each count whole, if not all of them at the
+// same instant.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 
 namespace webhook {
@@ -10,27 +14,34 @@ namespace webhook {
 class LatencyHistogram {
  public:
   void record(std::int64_t micros) {
-    ++counts_[bucket_of(micros < 0 ? 0 : static_cast<std::uint64_t>(micros))];
-    ++total_;
-    if (micros > max_) max_ = micros;
+    bump(counts_[bucket_of(micros < 0 ? 0 : static_cast<std::uint64_t>(micros))]);
+    bump(total_);
+    if (micros > max_.load(std::memory_order_relaxed)) max_.store(micros, std::memory_order_relaxed);
   }
-  std::uint64_t total() const { return total_; }
-  std::int64_t max() const { return max_; }
+  std::uint64_t total() const { return total_.load(std::memory_order_relaxed); }
+  std::int64_t max() const { return max_.load(std::memory_order_relaxed); }
   // The upper bound of the bucket holding quantile `q` in [0, 1], in µs.
   std::int64_t quantile(double q) const {
-    if (total_ == 0) return 0;
-    auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total_ - 1)) + 1;
+    std::array<std::uint64_t, kBuckets> counts;
+    std::uint64_t total = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) total += counts[b] = counts_[b].load(std::memory_order_relaxed);
+    const std::int64_t max = max_.load(std::memory_order_relaxed);
+    if (total == 0) return 0;
+    auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total - 1)) + 1;
     std::uint64_t seen = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
-      seen += counts_[b];
-      if (seen >= rank) return upper_of(b) < max_ ? upper_of(b) : max_;
+      seen += counts[b];
+      if (seen >= rank) return upper_of(b) < max ? upper_of(b) : max;
     }
-    return max_;
+    return max;
   }
 
  private:
   static constexpr std::size_t kSub = 8;
   static constexpr std::size_t kBuckets = 64 * kSub;
+  static void bump(std::atomic<std::uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   static std::size_t bucket_of(std::uint64_t v) {
     if (v < kSub) return static_cast<std::size_t>(v);
     int top = 63 - __builtin_clzll(v);  // >= 3
@@ -43,9 +54,9 @@ class LatencyHistogram {
     std::size_t sub = b % kSub;
     return static_cast<std::int64_t>(((kSub + sub + 1) << (top - 3)) - 1);
   }
-  std::array<std::uint64_t, kBuckets> counts_{};
-  std::uint64_t total_ = 0;
-  std::int64_t max_ = 0;
+  std::array<std::atomic<std::uint64_t>, kBuckets> counts_{};
+  std::atomic<std::uint64_t> total_{0};
+  std::atomic<std::int64_t> max_{0};
 };
 
 }  // namespace webhook

@@ -267,11 +267,20 @@ void append_percent_encoded(std::string_view s, std::string& out, bool form) {
   }
 }
 
+// The bytes a JSON string cannot hold as they are (RFC 8259 section 7).
+constexpr std::array<bool, 256> kJsonEscaped = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = true;
+  table['\\'] = true;
+  return table;
+}();
+
 void append_json_escaped(std::string_view s, std::string& out) {
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!kJsonEscaped[c]) continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {

@@ -66,6 +66,20 @@ BOOST_AUTO_TEST_CASE(chunked_body_with_extensions_and_trailers) {
   BOOST_TEST(r.keep_alive());
 }
 
+BOOST_AUTO_TEST_CASE(header_names_match_in_any_case_and_only_exactly) {
+  ResponseReader r;
+  std::string wire = "HTTP/1.1 429 Too Many\r\ncontent-LENGTH: 2\r\nCONNECTION: Close\r\nretry-AFTER: 7\r\n"
+                     "Content-Lengtx: 999\r\nX-Content-Length: 999\r\nConnection-Extra: keep-alive\r\n\r\nno";
+  BOOST_TEST((read_all(r, wire) == Progress::complete));
+  BOOST_TEST(r.status() == 429);
+  BOOST_TEST(r.excerpt() == "no");
+  BOOST_TEST(r.retry_after() == "7");
+  BOOST_TEST(!r.keep_alive());
+  BOOST_TEST((read_all(r, "HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: Chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n") ==
+              Progress::complete));
+  BOOST_TEST(r.excerpt() == "x");
+}
+
 BOOST_AUTO_TEST_CASE(bare_lf_line_endings_are_accepted) {
   ResponseReader r;
   BOOST_TEST((read_all(r, "HTTP/1.1 200 OK\nContent-Length: 3\n\nabc") == Progress::complete));
