@@ -232,7 +232,8 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     result.status = reader_.status();
     result.retry_after = reader_.retry_after();
     result.response_excerpt = reader_.excerpt();
-    result.reusable = reader_.keep_alive();
+    // A watchdog that fired as the response completed has closed the socket.
+    result.reusable = reader_.keep_alive() && !timed_out_;
     finish(std::move(result));  // closes the socket unless reusable
   }
 
