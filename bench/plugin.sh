@@ -124,6 +124,7 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "ratio_spool_per_round": [round(r, 3) for r in ratio_spool]}
 if p_1m:
     p_1m = json.loads(p_1m)
+    result["peak_rss_kib"] = max(result["peak_rss_kib"], p_1m["peak_rss_kib"])
     result.update({"rss_after_100k_kib": p_1m["rss_100k_kib"], "rss_after_1m_kib": p_1m["rss_end_kib"],
                    "rss_growth_100k_to_1m": round(p_1m["rss_end_kib"] / max(p_1m["rss_100k_kib"], 1) - 1, 3)})
 json.dump(result, open(out, "w"), indent=2)
@@ -139,6 +140,8 @@ print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {resul
       f"p99 {result['latency_at_half_us']['p99_us']} us (target p99 < 2000 us; the median of rounds with p99 {half_p99s} us)")
 if p_1m:
     print(f"RSS after 100k records {result['rss_after_100k_kib'] // 1024} MiB, after 1M {result['rss_after_1m_kib'] // 1024} MiB "
-          f"({result['rss_growth_100k_to_1m'] * 100:+.1f} %, target within 10 %)")
+          f"({result['rss_growth_100k_to_1m'] * 100:+.1f} %, target within 10 %); peak {result['peak_rss_kib'] // 1024} MiB")
+else:
+    print(f"peak RSS {result['peak_rss_kib'] // 1024} MiB")
 print(f"results: {out}")
 PY
