@@ -218,10 +218,6 @@ const json::value* find_path(const json::object* object, const std::vector<std::
   return v;
 }
 
-const json::object* member_object(const json::object& record, std::string_view key) {
-  auto it = record.find(key);
-  return it == record.end() ? nullptr : it->value().if_object();
-}
 
 // A scalar as JSON text, without allocating: integers as they are, doubles
 // in their shortest round-trip form ("123.5", not Boost.JSON's "1.235E2").
@@ -419,7 +415,7 @@ struct Template::Impl {
       case Source::journey_name:
       case Source::journey_stage:
         if (in.record) {
-          if (const auto* journey = member_object(*in.record, "journey")) {
+          if (const auto* journey = in.section(RenderInput::journey)) {
             auto it = journey->find(p.source == Source::journey_name ? "name" : "stage");
             if (it != journey->end()) value = &it->value();
           }
@@ -428,13 +424,13 @@ struct Template::Impl {
       case Source::profile:
       case Source::event:
         if (in.record) {
-          value = find_path(member_object(*in.record, p.source == Source::profile ? "profile" : "event"), p.path);
+          value = find_path(in.section(p.source == Source::profile ? RenderInput::profile : RenderInput::event), p.path);
         }
         break;
       case Source::flat:
         if (in.record) {
-          value = find_path(member_object(*in.record, "profile"), p.path);
-          if (value == nullptr) value = find_path(member_object(*in.record, "event"), p.path);
+          value = find_path(in.section(RenderInput::profile), p.path);
+          if (value == nullptr) value = find_path(in.section(RenderInput::event), p.path);
         }
         break;
     }
@@ -496,6 +492,18 @@ struct Template::Impl {
     return found;
   }
 };
+
+const json::object* RenderInput::section(int which) const {
+  if (!looked_up_[which]) {
+    looked_up_[which] = true;
+    static constexpr std::string_view kNames[] = {"profile", "event", "journey"};
+    if (record != nullptr) {
+      auto it = record->find(kNames[which]);
+      sections_[which] = it == record->end() ? nullptr : it->value().if_object();
+    }
+  }
+  return sections_[which];
+}
 
 Template::Template() : impl_(std::make_unique<Impl>()) {}
 Template::~Template() = default;

@@ -31,6 +31,16 @@ struct RenderInput {
   std::string_view api_key;
   std::string_view activation_name;
   std::string_view activation_id;
+
+  // The record's "profile", "event" and "journey" objects, looked up once
+  // for all the placeholders and templates rendered with this input.
+  const boost::json::object* section(int which) const;
+  enum : int { profile, event, journey };
+
+  // The cache behind section(): leave it as initialized (public only so
+  // that RenderInput stays an aggregate).
+  mutable const boost::json::object* sections_[3] = {nullptr, nullptr, nullptr};
+  mutable bool looked_up_[3] = {false, false, false};
 };
 
 class Template {
