@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 
@@ -191,13 +192,29 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
 
   void do_write() {
     const Job& job = *job_;
-    std::array<asio::const_buffer, 4> buffers{asio::buffer(job.head), asio::buffer(attempt_headers_),
-                                              asio::buffer("\r\n", 2), asio::buffer(job.body)};
+    unsent_ = {asio::buffer(job.head), asio::buffer(attempt_headers_), asio::buffer("\r\n", 2), asio::buffer(job.body)};
     arm(settings_.write_timeout);
-    asio::async_write(stream_, buffers,
-                      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                        self->on_write(ec);
-                      });
+    write_some();
+  }
+
+  // async_write_some until all is sent, rather than asio::async_write: the
+  // composed operation cost about 6 % of the delivery thread's instructions.
+  void write_some() {
+    stream_.async_write_some(unsent_, [self = this->shared_from_this()](const boost::system::error_code& ec,
+                                                                       std::size_t sent) { self->on_write_some(ec, sent); });
+  }
+
+  void on_write_some(const boost::system::error_code& ec, std::size_t sent) {
+    if (ec) return on_write(ec);
+    bool all_sent = true;
+    for (auto& buffer : unsent_) {
+      std::size_t used = std::min(sent, buffer.size());
+      buffer += used;
+      sent -= used;
+      all_sent = all_sent && buffer.size() == 0;
+    }
+    if (!all_sent) return write_some();
+    on_write(ec);
   }
 
   void on_write(const boost::system::error_code& ec) {
@@ -273,6 +290,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   std::array<char, kReadBuffer> buffer_{};
   const Job* job_ = nullptr;
   std::string attempt_headers_;
+  std::array<asio::const_buffer, 4> unsent_;  // what is left of the request being written
   bool connected_ = false;
   bool reused_ = false;
 };

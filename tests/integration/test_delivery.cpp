@@ -266,6 +266,34 @@ BOOST_AUTO_TEST_CASE(https_with_generated_ca_and_a_verification_failure) {
   BOOST_TEST((std::chrono::steady_clock::now() - started < 3s));
 }
 
+BOOST_AUTO_TEST_CASE(https_bodies_of_the_largest_size_arrive_whole_and_in_order) {
+  // TLS writes a request in pieces (records of 16 KiB at most): every byte
+  // must arrive once and in order, twice over on one connection.
+  auto certs = mock::generate_certificates();
+  mock::ServerOptions options;
+  options.https = true;
+  options.certificate_pem = certs.server_certificate_pem;
+  options.private_key_pem = certs.server_key_pem;
+  mock::Server server(options);
+  std::string ca = temp_path("ca-large.pem");
+  std::ofstream(ca) << certs.ca_certificate_pem;
+  auto c = config_for(server, {{"tls", {{"ca_file", ca}}}, {"concurrency", 1}});
+  c["activation"].as_object()["body_format"] = "text";
+  c["activation"].as_object()["body"] = "{{profile.blob}}";
+  std::string blob(250000, '\0');
+  for (std::size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>('0' + (i * 7 + i / 10) % 10);
+  Fixture f;
+  f.start(parse(c));
+  f.submit(record(1, R"(, "blob": ")" + blob + "\""), 1);
+  f.submit(record(2, R"(, "blob": ")" + blob + "\""), 2);
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  for (const auto& done : f.completions.all()) BOOST_TEST((done.outcome == Outcome::delivered), done.error);
+  auto requests = server.requests();
+  BOOST_REQUIRE_EQUAL(requests.size(), 2u);
+  for (const auto& request : requests) BOOST_TEST((request.body == blob));
+  BOOST_TEST(server.connections_accepted() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(tls_verify_false_delivers_to_an_untrusted_server_and_warns) {
   mock::ServerOptions options;
   options.https = true;  // a certificate from a CA nobody trusts
