@@ -42,14 +42,6 @@ constexpr std::array<bool, 256> kTokenChars = [] {
   return table;
 }();
 
-bool is_token(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
-
 // The header names the reader acts on. A name is matched by its length
 // first, so most headers (Server, Date, Content-Type...) cost one switch.
 enum class Known { other, content_length, transfer_encoding, connection, retry_after };
@@ -140,26 +132,31 @@ bool ResponseReader::parse_head(std::string_view head) {
   bool http10 = !keep_alive_;
   bool chunked = false, has_transfer_encoding = false, has_length = false;
   std::uint64_t length = 0;
-  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 1);
-  while (!rest.empty()) {
-    std::size_t next = rest.find('\n');
-    std::string_view line = rest.substr(0, next);
-    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    if (line.front() == ' ' || line.front() == '\t') {
+  // One pass over each header line: the name's bytes are checked as they
+  // are read, up to the colon; the value is found with one memchr.
+  const char* p = eol == std::string_view::npos ? head.data() + head.size() : head.data() + eol + 1;
+  const char* const end = head.data() + head.size();
+  while (p < end) {
+    if (*p == '\r' || *p == '\n') break;  // the blank line
+    if (*p == ' ' || *p == '\t') {
       error_ = "response: folded header lines are not allowed";
       return false;
     }
-    std::size_t colon = line.find(':');
-    std::string_view name = line.substr(0, colon);
-    if (colon == std::string_view::npos || !is_token(name)) {
+    const char* name_start = p;
+    while (p < end && kTokenChars[static_cast<unsigned char>(*p)]) ++p;
+    if (p == end || *p != ':' || p == name_start) {
       error_ = "response: malformed header line";
       return false;
     }
+    std::string_view name(name_start, static_cast<std::size_t>(p - name_start));
+    const char* value_start = p + 1;
+    const auto* newline = static_cast<const char*>(std::memchr(value_start, '\n', static_cast<std::size_t>(end - value_start)));
+    const char* line_end = newline ? newline : end;
+    p = newline ? newline + 1 : end;
+    std::string_view line_value(value_start, static_cast<std::size_t>(line_end - value_start));
     Known known = known_header(name);
     if (known == Known::other) continue;
-    std::string_view value = trim(line.substr(colon + 1));
+    std::string_view value = trim(line_value);
     switch (known) {
       case Known::content_length: {
         std::uint64_t n = 0;
