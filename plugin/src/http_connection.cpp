@@ -43,7 +43,15 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
  public:
   ConnectionImpl(asio::io_context& io, asio::ssl::context* tls, const TransportSettings& settings,
                  ConnectionOwner& owner)
-      : settings_(settings), owner_(&owner), resolver_(io), stream_(make_stream(io, tls)), watchdog_(io) {}
+      : settings_(settings), owner_(&owner), resolver_(io), stream_(make_stream(io, tls)), watchdog_(io) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      // Asio sets SSL_MODE_RELEASE_BUFFERS, which frees OpenSSL's 16 KiB
+      // record buffers whenever a connection is idle and allocates them
+      // again for the next record: several allocations per request, to
+      // save ~34 KiB per connection (2 MiB at 64). Keep them.
+      SSL_clear_mode(stream_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    }
+  }
 
   void send(const Job& job, std::string_view attempt_headers) override {
     job_ = &job;
