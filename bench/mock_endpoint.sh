@@ -59,8 +59,9 @@ wiremock_rps=""
 jar=$(ls build/tools/node_modules/wiremock/build/wiremock-standalone-*.jar 2>/dev/null | tail -n1 || true)
 if [[ -n "$jar" && -n "$(command -v java)" && -z "${BENCH_SKIP_WIREMOCK:-}" ]]; then
   wm_port=$(free_port)
+  mkdir -p "$work/wiremock"  # its mappings/ and __files/, not in the caller's directory
   java -jar "$jar" --port "$wm_port" --bind-address 127.0.0.1 --disable-banner --no-request-journal=false \
-    >"$work/wiremock.log" 2>&1 &
+    --root-dir "$work/wiremock" >"$work/wiremock.log" 2>&1 &
   wm_pid=$!; pids+=("$wm_pid")
   if wait_port "$wm_port"; then
     sleep 2

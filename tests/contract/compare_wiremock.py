@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -179,8 +180,11 @@ def main():
         print(f"skipped: WireMock jar '{jar}' or java not available (make wiremock installs it)")
         return 77
     wm_port = free_port()
+    # WireMock keeps mappings/ and __files/ under its root: a directory of
+    # its own, not wherever the test runs.
+    root = tempfile.mkdtemp(prefix="wiremock-compare-")
     wiremock = subprocess.Popen(["java", "-jar", jar, "--port", str(wm_port), "--bind-address", "127.0.0.1",
-                                 "--disable-banner"],
+                                 "--disable-banner", "--root-dir", root],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ours = subprocess.Popen([mock_path, "--port", "0", "--default-status", "404"], stdout=subprocess.PIPE, text=True)
     try:
@@ -209,6 +213,7 @@ def main():
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
