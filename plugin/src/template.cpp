@@ -1,7 +1,6 @@
 #include "template.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include <openssl/evp.h>
@@ -219,49 +218,7 @@ const json::value* find_path(const json::object* object, const std::vector<std::
 }
 
 
-// A scalar as JSON text, without allocating: integers as they are, doubles
-// in their shortest round-trip form ("123.5", not Boost.JSON's "1.235E2").
-// Objects and arrays are serialized.
-void append_json_scalar(const json::value& v, std::string& out) {
-  char buffer[32];
-  std::to_chars_result r{};
-  switch (v.kind()) {
-    case json::kind::int64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_int64()); break;
-    case json::kind::uint64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_uint64()); break;
-    case json::kind::double_: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_double()); break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
-    case json::kind::null: out += "null"; return;
-    default: out += json::serialize(v); return;
-  }
-  out.append(buffer, r.ptr);
-}
-
-void append_number_or_text(const json::value& v, std::string& out) {
-  if (const auto* s = v.if_string()) {
-    out.append(s->data(), s->size());
-  } else if (v.is_null()) {
-    // null reads as empty text
-  } else {
-    append_json_scalar(v, out);
-  }
-}
-
 constexpr char kHex[] = "0123456789ABCDEF";
-
-void append_percent_encoded(std::string_view s, std::string& out, bool form) {
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (form && c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-}
 
 // The bytes a JSON string cannot hold as they are (RFC 8259 section 7).
 constexpr std::array<bool, 256> kJsonEscaped = [] {
@@ -295,6 +252,82 @@ void append_json_escaped(std::string_view s, std::string& out) {
   }
   out.append(s.data() + run, s.size() - run);
 }
+
+// A value as compact JSON text, without allocating per value: integers as
+// they are, doubles in their shortest round-trip form ("123.5", not
+// Boost.JSON's "1.235E2"), at any depth, so a number reads the same
+// whether it stands alone or inside an object or array.
+void append_json(const json::value& v, std::string& out) {
+  char buffer[32];
+  std::to_chars_result r{};
+  switch (v.kind()) {
+    case json::kind::int64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_int64()); break;
+    case json::kind::uint64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_uint64()); break;
+    case json::kind::double_: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_double()); break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case json::kind::null: out += "null"; return;
+    case json::kind::string: {
+      const json::string& text = v.get_string();
+      out += '"';
+      append_json_escaped(std::string_view(text.data(), text.size()), out);
+      out += '"';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        append_json(element, out);
+      }
+      out += ']';
+      return;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& member : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        append_json_escaped(std::string_view(member.key().data(), member.key().size()), out);
+        out += "\":";
+        append_json(member.value(), out);
+      }
+      out += '}';
+      return;
+    }
+  }
+  out.append(buffer, r.ptr);
+}
+
+void append_number_or_text(const json::value& v, std::string& out) {
+  if (const auto* s = v.if_string()) {
+    out.append(s->data(), s->size());
+  } else if (v.is_null()) {
+    // null reads as empty text
+  } else {
+    append_json(v, out);
+  }
+}
+
+
+void append_percent_encoded(std::string_view s, std::string& out, bool form) {
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (form && c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
 
 }  // namespace
 
@@ -451,10 +484,13 @@ struct Template::Impl {
       if (!found) return false;
       if (filter.kind == FilterKind::json) {
         if (is_text) {
-          text = json::serialize(json::string_view(text));
+          std::string quoted(1, '"');
+          append_json_escaped(text, quoted);
+          quoted += '"';
+          text = std::move(quoted);
         } else {
           text.clear();
-          append_json_scalar(*value, text);
+          append_json(*value, text);
         }
         is_text = true;
         value = nullptr;
@@ -608,7 +644,7 @@ bool Template::render(const RenderInput& input, std::string& out, std::string& e
         append_json_escaped(std::string_view(string->data(), string->size()), out);
         out += '"';
       } else {
-        append_json_scalar(*value, out);
+        append_json(*value, out);
       }
       continue;
     }

@@ -134,6 +134,18 @@ BOOST_AUTO_TEST_CASE(numbers_render_in_their_shortest_exact_form) {
   BOOST_TEST(render(compiled("{{event.a}}/{{event.e | json}}", Context::text), record).text == "123.5/-7");
 }
 
+BOOST_AUTO_TEST_CASE(numbers_read_the_same_at_any_depth) {
+  auto record = record_from(R"({"profile": {"place": {"lat": 35.5, "tags": [1.5, 2, "a\"b", null, true], "e": {}},
+                                            "note": "say \"hi\"\n"}})");
+  auto r = render(body(R"({"place": {{profile.place}}})"), record);
+  BOOST_REQUIRE(r.ok);
+  BOOST_TEST(r.text == R"({"place": {"lat":35.5,"tags":[1.5,2,"a\"b",null,true],"e":{}}})");
+  BOOST_TEST(json::parse(r.text).at("place").at("tags").at(0).as_double() == 1.5);
+  BOOST_TEST(render(compiled("{{profile.place | json}}", Context::text), record).text ==
+             R"({"lat":35.5,"tags":[1.5,2,"a\"b",null,true],"e":{}})");
+  BOOST_TEST(render(compiled("{{profile.note | upper | json}}", Context::text), record).text == R"("SAY \"HI\"\n")");
+}
+
 BOOST_AUTO_TEST_CASE(templates_of_constants_are_known_as_such) {
   BOOST_TEST(!compiled("Bearer {{auth.api_key}} {{activation.name}}", Context::header).depends_on_record());
   BOOST_TEST(!compiled("https://example.com/fixed", Context::url).depends_on_record());
