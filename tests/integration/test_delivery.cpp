@@ -189,6 +189,27 @@ std::string temp_path(const std::string& name) {
   return path.string();
 }
 
+// webhook-mock over HTTPS with a certificate from a CA made now, and that
+// CA written to `ca_file` for a configuration's delivery.tls.ca_file.
+struct TrustedHttpsServer {
+  explicit TrustedHttpsServer(const std::string& ca_name)
+      : certs(mock::generate_certificates()), ca_file(temp_path(ca_name)), server(options(certs)) {
+    std::ofstream(ca_file) << certs.ca_certificate_pem;
+  }
+
+  static mock::ServerOptions options(const mock::GeneratedCertificates& certs) {
+    mock::ServerOptions o;
+    o.https = true;
+    o.certificate_pem = certs.server_certificate_pem;
+    o.private_key_pem = certs.server_key_pem;
+    return o;
+  }
+
+  mock::GeneratedCertificates certs;
+  std::string ca_file;
+  mock::Server server;
+};
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -238,17 +259,11 @@ BOOST_AUTO_TEST_CASE(http_delivery_reuses_at_most_concurrency_connections) {
 }
 
 BOOST_AUTO_TEST_CASE(https_with_generated_ca_and_a_verification_failure) {
-  auto certs = mock::generate_certificates();
-  mock::ServerOptions options;
-  options.https = true;
-  options.certificate_pem = certs.server_certificate_pem;
-  options.private_key_pem = certs.server_key_pem;
-  mock::Server server(options);
-  std::string ca = temp_path("ca.pem");
-  std::ofstream(ca) << certs.ca_certificate_pem;
+  TrustedHttpsServer https("ca.pem");
+  mock::Server& server = https.server;
 
   Fixture trusted;
-  trusted.start(parse(config_for(server, {{"tls", {{"ca_file", ca}}}})));
+  trusted.start(parse(config_for(server, {{"tls", {{"ca_file", https.ca_file}}}})));
   for (int i = 0; i < 20; ++i) trusted.submit(record(i), static_cast<std::uint64_t>(i));
   BOOST_REQUIRE(trusted.completions.wait_for(20));
   for (const auto& c : trusted.completions.all()) BOOST_TEST((c.outcome == Outcome::delivered), c.error);
@@ -269,15 +284,9 @@ BOOST_AUTO_TEST_CASE(https_with_generated_ca_and_a_verification_failure) {
 BOOST_AUTO_TEST_CASE(https_bodies_of_the_largest_size_arrive_whole_and_in_order) {
   // TLS writes a request in pieces (records of 16 KiB at most): every byte
   // must arrive once and in order, twice over on one connection.
-  auto certs = mock::generate_certificates();
-  mock::ServerOptions options;
-  options.https = true;
-  options.certificate_pem = certs.server_certificate_pem;
-  options.private_key_pem = certs.server_key_pem;
-  mock::Server server(options);
-  std::string ca = temp_path("ca-large.pem");
-  std::ofstream(ca) << certs.ca_certificate_pem;
-  auto c = config_for(server, {{"tls", {{"ca_file", ca}}}, {"concurrency", 1}});
+  TrustedHttpsServer https("ca-large.pem");
+  mock::Server& server = https.server;
+  auto c = config_for(server, {{"tls", {{"ca_file", https.ca_file}}}, {"concurrency", 1}});
   c["activation"].as_object()["body_format"] = "text";
   c["activation"].as_object()["body"] = "{{profile.blob}}";
   std::string blob(250000, '\0');
