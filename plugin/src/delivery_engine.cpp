@@ -328,11 +328,11 @@ struct Engine::Impl final : ConnectionOwner {
     thread_local std::unique_ptr<unsigned char[]> arena(new unsigned char[kArenaBytes]);
     // A parser kept per thread: its stack is allocated once, not per record.
     thread_local json::parser parser;
-    std::vector<Job*> spare = take_from_pool(count);
     std::vector<std::unique_ptr<Job>> jobs;  // prepared, not yet enqueued
     std::size_t accepted_count = 0;
     // Slots for the whole batch at once: one atomic operation, not one per record.
     const std::size_t reserved = reserve_slots(count);
+    std::vector<Job*> spare = take_from_pool(reserved);  // as many as may be accepted, none when busy
     const std::int64_t accepted_ns = steady_ns();  // one clock read per call: the records arrived together
     std::size_t used = 0;
     for (std::size_t i = 0; i < reserved; ++i) {
@@ -407,6 +407,7 @@ struct Engine::Impl final : ConnectionOwner {
 
   std::vector<Job*> take_from_pool(std::size_t count) {
     std::vector<Job*> taken;
+    if (count == 0) return taken;
     std::lock_guard lock(pool_mutex);
     std::size_t n = std::min(count, pool.size());
     taken.assign(pool.end() - static_cast<std::ptrdiff_t>(n), pool.end());

@@ -88,11 +88,12 @@ RequestBuilder::RequestBuilder(const Config& config)
 
 void RequestBuilder::build(const json::object& record, Job& job) const {
   const Config& config = config_;
+  // One input for every template: the record's sections are looked up once.
+  RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
   if (auto it = record.find("event_id"); it != record.end()) assign_text(it->value(), job.event_id);
-  if (auto it = record.find("journey"); it != record.end() && it->value().is_object()) {
-    const auto& journey = it->value().get_object();
-    if (auto n = journey.find("name"); n != journey.end()) assign_text(n->value(), job.journey_name);
-    if (auto s = journey.find("stage"); s != journey.end()) assign_text(s->value(), job.journey_stage);
+  if (const auto* journey = input.section(RenderInput::journey)) {
+    if (auto n = journey->find("name"); n != journey->end()) assign_text(n->value(), job.journey_name);
+    if (auto s = journey->find("stage"); s != journey->end()) assign_text(s->value(), job.journey_stage);
   }
   // A record may carry the id it was first delivered under (a replayed
   // dead letter); otherwise the id derives from the activation and event.
@@ -107,7 +108,6 @@ void RequestBuilder::build(const json::object& record, Job& job) const {
   } else {
     append_webhook_id(activation_key_, job.event_id, job.webhook_id);
   }
-  RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
   std::string error;
   std::string& head = job.head;
   head.clear();
