@@ -471,13 +471,6 @@ struct Engine::Impl final : ConnectionOwner {
     }
   }
 
-  void release_slot() {
-    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock(flush_mutex);
-      flushed.notify_all();
-    }
-  }
-
   // ---- I/O thread ------------------------------------------------------
 
   void drain() {
@@ -725,7 +718,7 @@ struct Engine::Impl final : ConnectionOwner {
     // queued behind it, which reuses `completion`.
     if (job->has_ordering_key) release_key(job->ordering_key);
     recycle(job);
-    release_slot();
+    release_slots(1);
   }
 
   void release_key(const std::string& key) {

@@ -72,7 +72,6 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     close_socket();
   }
 
-  const Job* job() const override { return job_; }
 
  private:
   static Stream make_stream(asio::io_context& io, asio::ssl::context* tls) {

@@ -55,7 +55,6 @@ class Connection {
   virtual void send(const Job& job, std::string_view attempt_headers) = 0;
   // Closes the socket; the owner hears nothing more from this connection.
   virtual void abandon() = 0;
-  virtual const Job* job() const = 0;
 
   // The owner's bookkeeping: where this connection sits among its busy
   // ones (no hash map per request).
