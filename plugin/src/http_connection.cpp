@@ -72,7 +72,6 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     close_socket();
   }
 
-
  private:
   static Stream make_stream(asio::io_context& io, asio::ssl::context* tls) {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
