@@ -478,6 +478,11 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
     }
     return std::nullopt;
   }
+  // What the templates read from records, each variable given its slot.
+  config.url.bind(config.record_paths);
+  for (auto& header : config.headers) header.value.bind(config.record_paths);
+  config.body.bind(config.record_paths);
+  if (config.ordering_key) config.ordering_key->bind(config.record_paths);
   return config;
 }
 

@@ -47,6 +47,7 @@ struct Config {
   std::string content_type;  // set unless a custom header sets it
   NormalizedUrl endpoint;    // the URL's scheme, host and port (fixed)
   std::size_t url_origin_length = 0;  // "scheme://authority" in the URL's source: literal text
+  RecordPaths record_paths;           // what the templates read from a record (bound at parse)
 
   // advanced (the original's names and defaults, seconds)
   std::uint32_t retry_count = 3;

@@ -3,6 +3,7 @@
 #include "http_connection.hpp"
 #include "latency_histogram.hpp"
 #include "outcome_lines.hpp"
+#include "record_reader.hpp"
 #include "request_builder.hpp"
 #include "ndjson_file.hpp"
 #include "retry_policy.hpp"
@@ -11,9 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/parser.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -76,7 +75,6 @@ void replace_all(std::string& text, std::string_view what, std::string_view with
   }
 }
 
-constexpr std::size_t kArenaBytes = 64 * 1024;
 // Finished jobs go back to a pool that submitters take from: in the steady
 // state a record costs no allocation, and no buffer is allocated on one
 // thread and freed on another (which makes malloc's arenas contend).
@@ -250,14 +248,15 @@ struct Engine::Impl final : ConnectionOwner {
     auto newline = recovered.payload.find('\n');
     if (newline == std::string::npos) return;
     std::string_view text = std::string_view(recovered.payload).substr(newline + 1);
-    boost::system::error_code ec;
-    json::value record = json::parse(text, ec);
+    RecordReader reader;  // on the thread that opens the spool, once
+    std::string error;
+    const RecordValues* record = reader.read(config.record_paths, text, error);
     auto job = std::make_unique<Job>();  // once per recovered record: no pool
     job->token = kRecoveredToken;
     job->accepted_ns = steady_ns();
     job->record.assign(text);
-    if (ec || !record.is_object()) job->render_error = "spool: the recovered record is not a JSON object";
-    else builder.build(record.get_object(), *job);
+    if (record == nullptr) job->render_error = "spool: the recovered record is not a JSON object";
+    else builder.build(*record, *job);
     std::string webhook_id = recovered.payload.substr(0, newline);
     if (job->webhook_id != webhook_id) {
       // build_request() wrote the id into the head; the first one must stand.
@@ -323,11 +322,9 @@ struct Engine::Impl final : ConnectionOwner {
       status = SubmitStatus::closed;
       return 0;
     }
-    // The parsed record lives only while it is prepared: a per-thread arena
-    // instead of a heap allocation per JSON node.
-    thread_local std::unique_ptr<unsigned char[]> arena(new unsigned char[kArenaBytes]);
-    // A parser kept per thread: its stack is allocated once, not per record.
-    thread_local json::parser parser;
+    // One reader per thread: what it keeps of a record lives only while the
+    // record is prepared, in memory it reuses.
+    thread_local RecordReader reader;
     std::vector<std::unique_ptr<Job>> jobs;  // prepared, not yet enqueued
     std::size_t accepted_count = 0;
     // Slots for the whole batch at once: one atomic operation, not one per record.
@@ -337,14 +334,8 @@ struct Engine::Impl final : ConnectionOwner {
     std::size_t used = 0;
     for (std::size_t i = 0; i < reserved; ++i) {
       ++used;
-      json::monotonic_resource memory(arena.get(), kArenaBytes);
-      boost::system::error_code ec;
-      parser.reset(json::storage_ptr(&memory));
-      parser.write(records[i].json.data(), records[i].json.size(), ec);
-      json::value record = ec ? json::value() : parser.release();
-      parser.reset();  // let go of `memory`, and of what a failed parse left in it, while it lives
-      if (ec || !record.is_object()) {
-        error = ec ? "record is not valid JSON: " + ec.message() : "record must be a JSON object";
+      const RecordValues* record = reader.read(config.record_paths, records[i].json, error);
+      if (record == nullptr) {
         --used;
         rejected_invalid.fetch_add(1, std::memory_order_relaxed);
         status = SubmitStatus::invalid;
@@ -360,7 +351,7 @@ struct Engine::Impl final : ConnectionOwner {
       job->token = records[i].token;
       job->accepted_ns = accepted_ns;
       job->record.assign(records[i].json);
-      builder.build(record.get_object(), *job);
+      builder.build(*record, *job);
       jobs.push_back(std::move(job));
       if (!spool && jobs.size() == kEnqueueGroup) {
         accepted_count += jobs.size();

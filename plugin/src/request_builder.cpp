@@ -86,21 +86,17 @@ RequestBuilder::RequestBuilder(const Config& config)
   }
 }
 
-void RequestBuilder::build(const json::object& record, Job& job) const {
+void RequestBuilder::build(const RecordValues& record, Job& job) const {
   const Config& config = config_;
-  // One input for every template: the record's sections are looked up once.
   RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
-  if (auto it = record.find("event_id"); it != record.end()) assign_text(it->value(), job.event_id);
-  if (const auto* journey = input.section(RenderInput::journey)) {
-    if (auto n = journey->find("name"); n != journey->end()) assign_text(n->value(), job.journey_name);
-    if (auto s = journey->find("stage"); s != journey->end()) assign_text(s->value(), job.journey_stage);
-  }
+  if (const auto* v = record.get(RecordPaths::kEventId)) assign_text(*v, job.event_id);
+  if (const auto* v = record.get(RecordPaths::kJourneyName)) assign_text(*v, job.journey_name);
+  if (const auto* v = record.get(RecordPaths::kJourneyStage)) assign_text(*v, job.journey_stage);
   // A record may carry the id it was first delivered under (a replayed
   // dead letter); otherwise the id derives from the activation and event.
   job.webhook_id.clear();
-  if (auto it = record.find("webhook_id"); it != record.end() && it->value().is_string() &&
-                                            !it->value().get_string().empty()) {
-    job.webhook_id.assign(it->value().get_string().data(), it->value().get_string().size());
+  if (const auto* v = record.get(RecordPaths::kWebhookId); v && v->is_string() && !v->get_string().empty()) {
+    job.webhook_id.assign(v->get_string().data(), v->get_string().size());
     if (job.webhook_id.find_first_of("\r\n") != std::string::npos) {
       job.render_error = "webhook_id: must not contain CR or LF";
       return;

@@ -5,8 +5,6 @@
 #include "config.hpp"
 #include "job.hpp"
 
-#include <boost/json/object.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,9 +20,10 @@ class RequestBuilder {
  public:
   explicit RequestBuilder(const Config& config);  // `config` must outlive it
 
-  // Fills `job` from `record`. A record that cannot be rendered gets
-  // `job.render_error` (naming the field and the variable) and no request.
-  void build(const boost::json::object& record, Job& job) const;
+  // Fills `job` from `record`, read for the configuration's record paths. A
+  // record that cannot be rendered gets `job.render_error` (naming the field
+  // and the variable) and no request.
+  void build(const RecordValues& record, Job& job) const;
 
  private:
   const Config& config_;

@@ -39,6 +39,10 @@ struct Placeholder {
   std::string display;  // the expression as written, for errors
   std::vector<Filter> filters;
   Context context = Context::text;
+  // Where the record's value is (Template::bind): for a flat name, `slot` is
+  // the profile's and `fallback_slot` the event's.
+  int slot = -1;
+  int fallback_slot = -1;
 };
 
 struct Segment {
@@ -205,19 +209,6 @@ bool parse_expression(std::string_view text, Placeholder& out, std::string& erro
   return false;
 }
 
-const json::value* find_path(const json::object* object, const std::vector<std::string>& path) {
-  const json::value* v = nullptr;
-  for (const auto& key : path) {
-    if (object == nullptr) return nullptr;
-    auto it = object->find(key);
-    if (it == object->end()) return nullptr;
-    v = &it->value();
-    object = v->if_object();
-  }
-  return v;
-}
-
-
 constexpr char kHex[] = "0123456789ABCDEF";
 
 // The bytes a JSON string cannot hold as they are (RFC 8259 section 7).
@@ -366,6 +357,7 @@ struct Template::Impl {
   std::vector<Placeholder> placeholders;
   bool uses_api_key = false;
   bool depends_on_record = false;
+  bool bound = false;
 
   // Splits the source into literals and placeholders; `context_at` gives the
   // context of a placeholder starting at a byte offset.
@@ -440,30 +432,14 @@ struct Template::Impl {
         is_text = true;
         break;
       case Source::event_id:
-        if (in.record) {
-          auto it = in.record->find("event_id");
-          if (it != in.record->end()) value = &it->value();
-        }
-        break;
       case Source::journey_name:
       case Source::journey_stage:
-        if (in.record) {
-          if (const auto* journey = in.section(RenderInput::journey)) {
-            auto it = journey->find(p.source == Source::journey_name ? "name" : "stage");
-            if (it != journey->end()) value = &it->value();
-          }
-        }
-        break;
       case Source::profile:
       case Source::event:
-        if (in.record) {
-          value = find_path(in.section(p.source == Source::profile ? RenderInput::profile : RenderInput::event), p.path);
-        }
-        break;
       case Source::flat:
         if (in.record) {
-          value = find_path(in.section(RenderInput::profile), p.path);
-          if (value == nullptr) value = find_path(in.section(RenderInput::event), p.path);
+          value = in.record->get(p.slot);
+          if (value == nullptr) value = in.record->get(p.fallback_slot);
         }
         break;
     }
@@ -528,18 +504,6 @@ struct Template::Impl {
     return found;
   }
 };
-
-const json::object* RenderInput::section(int which) const {
-  if (!looked_up_[which]) {
-    looked_up_[which] = true;
-    static constexpr std::string_view kNames[] = {"profile", "event", "journey"};
-    if (record != nullptr) {
-      auto it = record->find(kNames[which]);
-      sections_[which] = it == record->end() ? nullptr : it->value().if_object();
-    }
-  }
-  return sections_[which];
-}
 
 Template::Template() : impl_(std::make_unique<Impl>()) {}
 Template::~Template() = default;
@@ -619,7 +583,34 @@ bool Template::compile_body(std::string_view source, BodyFormat format, std::vec
   return true;
 }
 
+void Template::bind(RecordPaths& paths) {
+  auto under = [&paths](std::string_view section, const std::vector<std::string>& path) {
+    std::vector<std::string_view> full{section};
+    full.insert(full.end(), path.begin(), path.end());
+    return paths.slot(full);
+  };
+  for (auto& p : impl_->placeholders) {
+    switch (p.source) {
+      case Source::event_id: p.slot = RecordPaths::kEventId; break;
+      case Source::journey_name: p.slot = RecordPaths::kJourneyName; break;
+      case Source::journey_stage: p.slot = RecordPaths::kJourneyStage; break;
+      case Source::profile: p.slot = under("profile", p.path); break;
+      case Source::event: p.slot = under("event", p.path); break;
+      case Source::flat:
+        p.slot = under("profile", p.path);
+        p.fallback_slot = under("event", p.path);
+        break;
+      default: break;
+    }
+  }
+  impl_->bound = true;
+}
+
 bool Template::render(const RenderInput& input, std::string& out, std::string& error) const {
+  if (input.record != nullptr && impl_->depends_on_record && !impl_->bound) {
+    error = "internal error: the template was not bound to the step's record paths";
+    return false;
+  }
   const json::value* value = nullptr;
   std::string text;
   bool is_text = false;

@@ -3,7 +3,8 @@
 // can never change the shape of a request.
 #pragma once
 
-#include <boost/json/object.hpp>
+#include "record_reader.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <memory>
@@ -25,22 +26,14 @@ enum class Context {
 
 enum class BodyFormat { json, form, text };
 
-// What a record offers to templates. `record` is the whole record object.
+// What a record offers to templates: its values read by a RecordReader for
+// the paths the templates were bound to (none without a record), and the
+// step's constants.
 struct RenderInput {
-  const boost::json::object* record = nullptr;
+  const RecordValues* record = nullptr;
   std::string_view api_key;
   std::string_view activation_name;
   std::string_view activation_id;
-
-  // The record's "profile", "event" and "journey" objects, looked up once
-  // for all the placeholders and templates rendered with this input.
-  const boost::json::object* section(int which) const;
-  enum : int { profile, event, journey };
-
-  // The cache behind section(): leave it as initialized (public only so
-  // that RenderInput stays an aggregate).
-  mutable const boost::json::object* sections_[3] = {nullptr, nullptr, nullptr};
-  mutable bool looked_up_[3] = {false, false, false};
 };
 
 class Template {
@@ -55,6 +48,11 @@ class Template {
   // failure returns false and appends a sentence per problem to `errors`.
   bool compile(std::string_view source, Context context, std::vector<std::string>& errors);
   bool compile_body(std::string_view source, BodyFormat format, std::vector<std::string>& errors);
+
+  // Gives each record variable its slot in `paths` (adding the paths it
+  // reads). A template that reads the record renders only once bound, with
+  // values read for the same `paths`.
+  void bind(RecordPaths& paths);
 
   // Appends the rendering to `out`. On failure returns false and sets
   // `error` (naming the variable); `out` is then unspecified.
