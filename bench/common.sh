@@ -55,6 +55,15 @@ wrk_rps() {
   wrk -t1 -c"$connections" -d"${seconds}s" -s "$BENCH_DIR/post85.lua" "$url" | awk '/^Requests\/sec:/ {print $2}'
 }
 
+# cpu_ticks: "steal total" of /proc/stat's cpu line, for steal_percent.
+cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
+
+# steal_percent "BEFORE" "AFTER": the share of CPU time the hypervisor took
+# from this machine between two cpu_ticks readings (0 on bare metal).
+steal_percent() {
+  python3 -c 'import sys; b, a = (list(map(int, x.split())) for x in sys.argv[1:3]); print(round(100 * (a[0] - b[0]) / max(a[1] - b[1], 1), 1))' "$1" "$2"
+}
+
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # median N...: the median of the numbers given (the middle one, or the mean

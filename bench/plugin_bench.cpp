@@ -8,6 +8,7 @@
 #include "output_step/output_step.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -15,9 +16,12 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +34,32 @@ long rss_kib() {
     if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
   return 0;
+}
+
+// CPU time (user and system, in microseconds) of this process's threads:
+// the calling (runner's) thread, and all the others (the plugin's).
+struct CpuSplit {
+  double runner_us = 0, plugin_us = 0;
+};
+
+CpuSplit cpu_split() {
+  CpuSplit split;
+  const long ticks = sysconf(_SC_CLK_TCK);
+  const std::string self = std::to_string(getpid());
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields 14 and 15 (utime, stime) follow the command in parentheses.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) fields >> skip;
+    double utime = 0, stime = 0;
+    fields >> utime >> stime;
+    double us = (utime + stime) * 1e6 / static_cast<double>(ticks);
+    (task.path().filename() == self ? split.runner_us : split.plugin_us) += us;
+  }
+  return split;
 }
 
 long peak_rss_kib() {
@@ -146,6 +176,14 @@ int main(int argc, char** argv) {
   // load); without, as fast as back-pressure allows (throughput).
   auto paced_start = std::chrono::steady_clock::now();
   std::uint64_t paced_from = 0;
+  // The runner's thread's CPU time inside submit() (the plugin's share of
+  // that thread), measured at full rate only: two clock reads per call.
+  double submit_cpu_us = 0;
+  auto thread_cpu_us = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+  };
   auto submit_until = [&](std::uint64_t target) {
     const std::size_t kBatch = rate > 0 ? 4 : 64;
     std::vector<std::string> texts(kBatch);
@@ -163,7 +201,9 @@ int main(int argc, char** argv) {
       std::size_t offset = 0;
       while (offset < n) {
         size_t accepted = 0;
+        const double cpu_before = rate > 0 ? 0 : thread_cpu_us();
         output_step_status_t status = step->submit(step, batch.data() + offset, n - offset, &accepted);
+        if (rate == 0) submit_cpu_us += thread_cpu_us() - cpu_before;
         offset += accepted;
         if (status == OUTPUT_STEP_BUSY) {
           // Back-pressure: wait for a window of completions (a quarter of
@@ -187,6 +227,8 @@ int main(int argc, char** argv) {
 
   long rss_at_100k = 0;
   auto started = std::chrono::steady_clock::now();
+  const CpuSplit cpu_start = cpu_split();
+  submit_cpu_us = 0;
   paced_start = started;
   paced_from = submitted;
   const std::uint64_t total = warmup + records;
@@ -197,14 +239,26 @@ int main(int argc, char** argv) {
   step->flush(step, 600000);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   long rss_end = rss_kib();
+  const CpuSplit cpu_end = cpu_split();
+  const auto per_record = [records](double us) { return us / static_cast<double>(records); };
+  // The plugin's CPU per record: its own threads, and its submit() on ours.
+  const double plugin_cpu = per_record(cpu_end.plugin_us - cpu_start.plugin_us);
+  const double runner_cpu = per_record(cpu_end.runner_us - cpu_start.runner_us);
+  char cpu[256];
+  if (rate > 0) {
+    std::snprintf(cpu, sizeof cpu, R"({"plugin_threads": %.2f, "runner_thread": %.2f})", plugin_cpu, runner_cpu);
+  } else {
+    std::snprintf(cpu, sizeof cpu, R"({"plugin_threads": %.2f, "submit": %.2f, "runner_own": %.2f})", plugin_cpu,
+                  per_record(submit_cpu_us), runner_cpu - per_record(submit_cpu_us));
+  }
 
   char stats[2048];
   step->stats(step, stats, sizeof stats);
   step->destroy(step, 1000, nullptr);
-  std::printf(R"({"records": %llu, "delivered": %llu, "seconds": %.3f, "records_per_second": %.0f, "rss_100k_kib": %ld, "rss_end_kib": %ld, "peak_rss_kib": %ld, "first_error": "%s", "stats": %s})"
+  std::printf(R"({"records": %llu, "delivered": %llu, "seconds": %.3f, "records_per_second": %.0f, "rss_100k_kib": %ld, "rss_end_kib": %ld, "peak_rss_kib": %ld, "cpu_us_per_record": %s, "first_error": "%s", "stats": %s})"
               "\n",
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(host.delivered.load() - warmup),
               seconds, static_cast<double>(records) / seconds, rss_at_100k, rss_end, peak_rss_kib(),
-              host.first_error.c_str(), stats);
+              cpu, host.first_error.c_str(), stats);
   return host.delivered.load() == total ? 0 : 1;
 }
