@@ -140,6 +140,7 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "half_rate": p_half["records_per_second"],
           "latency_at_half_us": {k: p_half["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_p99_per_round_us": [int(x) for x in half_p99s.split()],
+          "wakeup_delay_at_half_us": p_half["wakeup_delay"],
           "peak_rss_kib": p_http["peak_rss_kib"],
           "spool_batch_rps": round(med(spool)),
           "ratio_spool_batch_vs_none": round(med(ratio_spool), 3),
@@ -165,6 +166,9 @@ print(f"CPU per request over HTTP (user + system, medians): wrk {med(wrk_cpu):.2
 print(f"latency submit -> completion at full rate: p50 {result['latency_at_max_us']['p50_us']} us, p99 {result['latency_at_max_us']['p99_us']} us")
 print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {result['latency_at_half_us']['p50_us']} us, "
       f"p99 {result['latency_at_half_us']['p99_us']} us (target p99 < 2000 us; the median of rounds with p99 {half_p99s} us)")
+wake = p_half["wakeup_delay"]
+print(f"  in the same run, a thread sleeping 1 ms at a time woke late by p50 {wake['p50_us']} us, p99 {wake['p99_us']} us, "
+      f"p99.9 {wake['p999_us']} us, max {wake['max_us']} us")
 if p_1m:
     print(f"RSS after 100k records {result['rss_after_100k_kib'] // 1024} MiB, after 1M {result['rss_after_1m_kib'] // 1024} MiB "
           f"({result['rss_growth_100k_to_1m'] * 100:+.1f} %, target within 10 %); peak {result['peak_rss_kib'] // 1024} MiB")

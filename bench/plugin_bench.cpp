@@ -5,11 +5,16 @@
 //
 //   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]
 //                [--spool DIR [--fsync always|batch|off]]
+//
+// With --rate, a probe thread also sleeps 1 ms at a time and records how late
+// it wakes: the delay any thread of this machine sees at that load, which
+// bounds the latency the plugin's threads can show.
 #include "output_step/output_step.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -61,6 +66,40 @@ CpuSplit cpu_split() {
   }
   return split;
 }
+
+// How late a thread that sleeps 1 ms at a time wakes, in microseconds.
+class WakeupProbe {
+ public:
+  void start() {
+    thread_ = std::thread([this] {
+      while (!stop_.load(std::memory_order_relaxed)) {
+        auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+        std::this_thread::sleep_until(due);
+        auto late = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - due);
+        delays_.push_back(late.count());
+      }
+    });
+  }
+  // "{"p50_us": ..., "p99_us": ..., "p999_us": ..., "max_us": ...}"
+  std::string stop() {
+    stop_.store(true);
+    thread_.join();
+    std::sort(delays_.begin(), delays_.end());
+    auto at = [this](double q) {
+      return delays_.empty() ? 0 : delays_[std::min(delays_.size() - 1, static_cast<std::size_t>(q * static_cast<double>(delays_.size())))];
+    };
+    char text[160];
+    std::snprintf(text, sizeof text, R"({"p50_us": %lld, "p99_us": %lld, "p999_us": %lld, "max_us": %lld})",
+                  static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)), static_cast<long long>(at(0.999)),
+                  static_cast<long long>(delays_.empty() ? 0 : delays_.back()));
+    return text;
+  }
+
+ private:
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::int64_t> delays_;
+};
 
 long peak_rss_kib() {
   std::ifstream status("/proc/self/status");
@@ -230,6 +269,8 @@ int main(int argc, char** argv) {
   const CpuSplit cpu_start = cpu_split();
   submit_cpu_us = 0;
   paced_start = started;
+  WakeupProbe probe;
+  if (rate > 0) probe.start();
   paced_from = submitted;
   const std::uint64_t total = warmup + records;
   while (submitted < total) {
@@ -237,6 +278,7 @@ int main(int argc, char** argv) {
     if (rss_at_100k == 0 && submitted - warmup >= 100000) rss_at_100k = rss_kib();
   }
   step->flush(step, 600000);
+  const std::string wakeup = rate > 0 ? probe.stop() : "null";
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   long rss_end = rss_kib();
   const CpuSplit cpu_end = cpu_split();
@@ -255,10 +297,10 @@ int main(int argc, char** argv) {
   char stats[2048];
   step->stats(step, stats, sizeof stats);
   step->destroy(step, 1000, nullptr);
-  std::printf(R"({"records": %llu, "delivered": %llu, "seconds": %.3f, "records_per_second": %.0f, "rss_100k_kib": %ld, "rss_end_kib": %ld, "peak_rss_kib": %ld, "cpu_us_per_record": %s, "first_error": "%s", "stats": %s})"
+  std::printf(R"({"records": %llu, "delivered": %llu, "seconds": %.3f, "records_per_second": %.0f, "rss_100k_kib": %ld, "rss_end_kib": %ld, "peak_rss_kib": %ld, "cpu_us_per_record": %s, "wakeup_delay": %s, "first_error": "%s", "stats": %s})"
               "\n",
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(host.delivered.load() - warmup),
               seconds, static_cast<double>(records) / seconds, rss_at_100k, rss_end, peak_rss_kib(),
-              cpu, host.first_error.c_str(), stats);
+              cpu, wakeup.c_str(), host.first_error.c_str(), stats);
   return host.delivered.load() == total ? 0 : 1;
 }
