@@ -111,6 +111,7 @@ struct Engine::Impl final : ConnectionOwner {
   std::string signing_key;  // decoded whsec_ secret
   std::string encoded_api_key;
   std::size_t shortest_secret = 0;  // of the API key (as is and encoded) and the signing secret
+  bool keep_record_text = false;    // a job keeps its record's text (for dead letters, the spool)
 
   asio::io_context io{1};
   std::optional<asio::ssl::context> tls;
@@ -237,6 +238,7 @@ struct Engine::Impl final : ConnectionOwner {
         });
       }
     }
+    keep_record_text = spool != nullptr || dead_letters.is_open();
     work.emplace(io.get_executor());
     thread = std::thread([this] { io.run(); });
     for (auto& recovered : recovery.unacknowledged) resubmit(recovered);
@@ -350,7 +352,9 @@ struct Engine::Impl final : ConnectionOwner {
       }
       job->token = records[i].token;
       job->accepted_ns = accepted_ns;
-      job->record.assign(records[i].json);
+      // The record's text is kept only where it is written again: a dead
+      // letter, the spool.
+      if (keep_record_text) job->record.assign(records[i].json);
       builder.build(*record, *job);
       jobs.push_back(std::move(job));
       if (!spool && jobs.size() == kEnqueueGroup) {
