@@ -113,7 +113,9 @@ struct Engine::Impl final : ConnectionOwner {
   std::size_t shortest_secret = 0;  // of the API key (as is and encoded) and the signing secret
   bool keep_record_text = false;    // a job keeps its record's text (for dead letters, the spool)
 
-  asio::io_context io{1};
+  // Run by one thread, the only one that touches its sockets and timers:
+  // no locking around each socket operation (other threads only post).
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<asio::ssl::context> tls;
   asio::steady_timer timer{io};
   std::thread thread;
