@@ -17,9 +17,9 @@ for tool in wrk nginx; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench installs it)" >&2; exit 2; }
 done
 
-# Reference and subject alternate, BENCH_ROUNDS times (3): a burst of noise
+# Reference and subject alternate, BENCH_ROUNDS times (5): a burst of noise
 # on the machine spoils one pair, not the figure. Medians are reported.
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 nginx_port=$(free_port)
 start_nginx "$work/nginx" "$nginx_port"; pids+=("$NGINX_PID")
 start_mock "$build" "$work" --threads 1 --journal-limit 100000; pids+=("$MOCK_PID")

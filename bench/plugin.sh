@@ -52,8 +52,8 @@ python3 - "$work/body.lua" "$body_size" <<'PY'
 import sys
 open(sys.argv[1], "w").write('wrk.method = "POST"\nwrk.body = "' + "x" * int(sys.argv[2]) + '"\nwrk.headers["Content-Type"] = "application/json"\n')
 PY
-# wrk_run URL SECONDS: "requests/s CPU-microseconds-per-request" of wrk (its
-# user and system time over the requests it completed).
+# wrk_run URL SECONDS: "requests/s CPU-us-per-request system-CPU-us-per-request"
+# of wrk (its user and system time over the requests it completed).
 wrk_run() {
   python3 - "$work/body.lua" "$@" <<'PY'
 import re, resource, subprocess, sys
@@ -63,7 +63,7 @@ out = subprocess.run(["wrk", "-t1", "-c64", f"-d{seconds}s", "-s", script, url],
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 requests = int(re.search(r"(\d+) requests in", out).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-print(rps, round((usage.ru_utime + usage.ru_stime) * 1e6 / requests, 2))
+print(rps, round((usage.ru_utime + usage.ru_stime) * 1e6 / requests, 2), round(usage.ru_stime * 1e6 / requests, 2))
 PY
 }
 
@@ -72,28 +72,29 @@ rps_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["records_p
 # The plugin's CPU per record: its own threads plus its submit() on the runner's thread.
 cpu_of() { python3 -c 'import json,sys; c = json.loads(sys.argv[1])["cpu_us_per_record"]; print(round(c["plugin_threads"] + c["submit"], 2))' "$1"; }
 
-# wrk and the plugin alternate, BENCH_ROUNDS times (3), over HTTP and HTTPS:
+# wrk and the plugin alternate, BENCH_ROUNDS times (5), over HTTP and HTTPS:
 # a burst of noise on the machine spoils one pair, not the figure. The
 # medians of the figures and of the per-round ratios are reported.
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 ticks_start=$(cpu_ticks)
 wrk_run "http://127.0.0.1:$http_port/v1/hook" 1 >/dev/null
 wrk_http_runs=(); plugin_http_runs=(); ratio_http_runs=(); wrk_https_runs=(); plugin_https_runs=(); ratio_https_runs=()
-wrk_cpu_runs=(); plugin_cpu_runs=(); submit_cpu_runs=()
+wrk_cpu_runs=(); wrk_sys_runs=(); plugin_cpu_runs=(); plugin_sys_runs=(); submit_cpu_runs=()
 spool_runs=(); ratio_spool_runs=()
 plugin_http=""
 for _ in $(seq "$rounds"); do
-  read -r w wc < <(wrk_run "http://127.0.0.1:$http_port/v1/hook" "$seconds")
+  read -r w wc ws < <(wrk_run "http://127.0.0.1:$http_port/v1/hook" "$seconds")
   run=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records")
   p=$(rps_of "$run")
-  wrk_cpu_runs+=("$wc"); plugin_cpu_runs+=("$(cpu_of "$run")")
+  wrk_cpu_runs+=("$wc"); wrk_sys_runs+=("$ws"); plugin_cpu_runs+=("$(cpu_of "$run")")
+  plugin_sys_runs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_us_per_record"]["plugin_threads_system"])' "$run")")
   submit_cpu_runs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_us_per_record"]["submit"])' "$run")")
   [[ -z "$plugin_http" ]] && plugin_http=$run  # latency at full rate and peak RSS from the first run
   wrk_http_runs+=("$w"); plugin_http_runs+=("$p"); ratio_http_runs+=("$(python3 -c "print($p / $w)")")
   rm -rf "$work/spool"
   sp=$(rps_of "$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records" --spool "$work/spool")")
   spool_runs+=("$sp"); ratio_spool_runs+=("$(python3 -c "print($sp / $p)")")
-  read -r w _ < <(wrk_run "https://127.0.0.1:$https_port/v1/hook" "$seconds")
+  read -r w _ _ < <(wrk_run "https://127.0.0.1:$https_port/v1/hook" "$seconds")
   p=$(rps_of "$(bench_plugin "https://127.0.0.1:$https_port/v1/hook" "$records" --ca "$work/ca.pem")")
   wrk_https_runs+=("$w"); plugin_https_runs+=("$p"); ratio_https_runs+=("$(python3 -c "print($p / $w)")")
 done
@@ -122,12 +123,13 @@ steal=$(steal_percent "$ticks_start" "$(cpu_ticks)")
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
   "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
-  "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" <<'PY'
+  "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
+  "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" <<'PY'
 import json, statistics, sys
 out, size, p_http, p_half, p_1m, rounds, half_p99s, steal = sys.argv[1:9]
 runs = [[float(x) for x in arg.split()] for arg in sys.argv[9:]]
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
- wrk_cpu, plugin_cpu, submit_cpu) = runs
+ wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys) = runs
 med = statistics.median
 p_http, p_half = json.loads(p_http), json.loads(p_half)
 result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections": 64, "rounds": int(rounds),
@@ -147,6 +149,7 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "ratio_spool_per_round": [round(r, 3) for r in ratio_spool],
           "cpu_us_per_request_wrk": med(wrk_cpu), "cpu_us_per_record_plugin": med(plugin_cpu),
           "cpu_us_per_record_plugin_submit": med(submit_cpu),
+          "system_cpu_us_per_request_wrk": med(wrk_sys), "system_cpu_us_per_record_plugin": med(plugin_sys),
           "hypervisor_steal_percent": float(steal)}
 if p_1m:
     p_1m = json.loads(p_1m)
@@ -161,8 +164,9 @@ print(f"| HTTP, {size}-byte JSON body from 10 variables | {med(plugin_http):,.0f
 print(f"| HTTPS | {med(plugin_https):,.0f} | {med(wrk_https):,.0f} | {result['ratio_https']:.2f} (target >= 0.80; rounds {each(ratio_https)}) |")
 print(f"| HTTP with the spool (fsync batch) | {med(spool):,.0f} | records/s without a spool: {med(plugin_http):,.0f} | {result['ratio_spool_batch_vs_none']:.2f} (target >= 0.60; rounds {each(ratio_spool)}) |")
 print()
-print(f"CPU per request over HTTP (user + system, medians): wrk {med(wrk_cpu):.2f} us; the plugin {med(plugin_cpu):.2f} us "
-      f"(its own threads {med(plugin_cpu) - med(submit_cpu):.2f} us + submit() on the runner's thread {med(submit_cpu):.2f} us)")
+print(f"CPU per request over HTTP (user + system, medians): wrk {med(wrk_cpu):.2f} us (system {med(wrk_sys):.2f}); "
+      f"the plugin {med(plugin_cpu):.2f} us: its own threads {med(plugin_cpu) - med(submit_cpu):.2f} us "
+      f"(system {med(plugin_sys):.2f}) + submit() on the runner's thread {med(submit_cpu):.2f} us")
 print(f"latency submit -> completion at full rate: p50 {result['latency_at_max_us']['p50_us']} us, p99 {result['latency_at_max_us']['p99_us']} us")
 print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {result['latency_at_half_us']['p50_us']} us, "
       f"p99 {result['latency_at_half_us']['p99_us']} us (target p99 < 2000 us; the median of rounds with p99 {half_p99s} us)")

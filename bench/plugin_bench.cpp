@@ -45,6 +45,7 @@ long rss_kib() {
 // the calling (runner's) thread, and all the others (the plugin's).
 struct CpuSplit {
   double runner_us = 0, plugin_us = 0;
+  double plugin_system_us = 0;  // of plugin_us, in the kernel
 };
 
 CpuSplit cpu_split() {
@@ -62,7 +63,12 @@ CpuSplit cpu_split() {
     double utime = 0, stime = 0;
     fields >> utime >> stime;
     double us = (utime + stime) * 1e6 / static_cast<double>(ticks);
-    (task.path().filename() == self ? split.runner_us : split.plugin_us) += us;
+    if (task.path().filename() == self) {
+      split.runner_us += us;
+    } else {
+      split.plugin_us += us;
+      split.plugin_system_us += stime * 1e6 / static_cast<double>(ticks);
+    }
   }
   return split;
 }
@@ -290,7 +296,9 @@ int main(int argc, char** argv) {
   if (rate > 0) {
     std::snprintf(cpu, sizeof cpu, R"({"plugin_threads": %.2f, "runner_thread": %.2f})", plugin_cpu, runner_cpu);
   } else {
-    std::snprintf(cpu, sizeof cpu, R"({"plugin_threads": %.2f, "submit": %.2f, "runner_own": %.2f})", plugin_cpu,
+    std::snprintf(cpu, sizeof cpu,
+                  R"({"plugin_threads": %.2f, "plugin_threads_system": %.2f, "submit": %.2f, "runner_own": %.2f})",
+                  plugin_cpu, per_record(cpu_end.plugin_system_us - cpu_start.plugin_system_us),
                   per_record(submit_cpu_us), runner_cpu - per_record(submit_cpu_us));
   }
 
