@@ -706,7 +706,7 @@ struct Engine::Impl final : ConnectionOwner {
     completion.http_status = status;
     completion.attempts = job->attempts;
     completion.error = std::move(error);
-    completion.delivery_id.assign(job->webhook_id);
+    completion.delivery_id = job->webhook_id;  // not copied: the job outlives the callback
     // A verdict was reached (delivered, dead-lettered, finally failed): the
     // spool lets go. A record cut short by shutdown stays for the next start.
     if (spool && job->spool_seq != 0 && !kept_in_spool) spool->acknowledge(job->spool_seq);

@@ -23,7 +23,9 @@ struct Completion {
   int http_status = 0;
   std::uint32_t attempts = 0;
   std::string error;  // empty when delivered; never holds a secret
-  std::string delivery_id;
+  // The webhook-id: valid during the callback only. It views the whole of a
+  // std::string, so data() is NUL-terminated.
+  std::string_view delivery_id;
 };
 
 // Time for every wait the engine makes (backoff, Retry-After, rate limit)

@@ -193,7 +193,7 @@ const output_step_t* create(const output_step_host_t* host, const char* config, 
       out.http_status = c.http_status;
       out.attempts = c.attempts;
       out.error = c.error.empty() ? nullptr : c.error.c_str();
-      out.delivery_id = c.delivery_id.c_str();
+      out.delivery_id = c.delivery_id.data();  // NUL-terminated (see Completion)
       host->on_completion(host, &out);
     };
     hooks.log = [host](LogLevel level, const std::string& message) {

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -15,7 +17,11 @@ class Completions {
   void add(const webhook::Completion& c) {
     {
       std::lock_guard lock(mutex_);
+      // The id is valid during the callback only: kept here, where a deque
+      // does not move it.
+      ids_.emplace_back(c.delivery_id);
       all_.push_back(c);
+      all_.back().delivery_id = ids_.back();
     }
     changed_.notify_all();
   }
@@ -39,6 +45,7 @@ class Completions {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<webhook::Completion> all_;
+  std::deque<std::string> ids_;
 };
 
 }  // namespace test_support
