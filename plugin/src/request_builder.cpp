@@ -15,12 +15,15 @@ namespace {
 
 namespace json = boost::json;
 
-void append_hex(const unsigned char* data, std::size_t size, std::string& out) {
+// Lower-case hex of the first 16 bytes of `data`, appended at once.
+void append_hex16(const unsigned char* data, std::string& out) {
   static constexpr char digits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
+  char text[32];
+  for (std::size_t i = 0; i < 16; ++i) {
+    text[2 * i] = digits[data[i] >> 4];
+    text[2 * i + 1] = digits[data[i] & 15];
   }
+  out.append(text, sizeof text);
 }
 
 void assign_text(const json::value& v, std::string& out) {
@@ -55,13 +58,10 @@ void append_webhook_id(std::string_view activation, std::string_view event_id, s
   if (event_id.empty()) {
     RAND_bytes(digest, 16);
   } else {
-    std::string input;
-    input.reserve(activation.size() + event_id.size() + 1);
-    input.append(activation).append(1, '\n').append(event_id);
-    sha256(input, digest);
+    sha256({activation, "\n", event_id}, digest);  // no copy of the three joined
   }
   out.append("msg_");
-  append_hex(digest, 16, out);
+  append_hex16(digest, out);
 }
 
 RequestBuilder::RequestBuilder(const Config& config)

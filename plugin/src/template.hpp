@@ -7,6 +7,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -77,6 +78,8 @@ class Template {
 
 // SHA-256 of `data` into `digest` (32 bytes), and as lower-case hex.
 void sha256(std::string_view data, unsigned char* digest);
+// The same over the concatenation of `parts`, without making it.
+void sha256(std::initializer_list<std::string_view> parts, unsigned char* digest);
 std::string sha256_hex(std::string_view data);
 
 }  // namespace webhook

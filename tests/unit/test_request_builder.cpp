@@ -49,6 +49,9 @@ BOOST_AUTO_TEST_CASE(constant_parts_are_made_once_and_sent_exactly) {
   BOOST_REQUIRE(job.render_error.empty());
   std::string id;
   append_webhook_id("welcome", "e-7", id);
+  // SHA-256 of "welcome\ne-7", its first 16 bytes: the id a receiver saw
+  // before must not change under it (retries, restarts, upgrades).
+  BOOST_TEST(id == "msg_124ef430658cc01b8a66395d54b733ac");
   BOOST_TEST(job.webhook_id == id);
   BOOST_TEST(job.body == R"({"id": "u 1", "n": 3})");
   BOOST_TEST(job.head == "POST /v1/hook HTTP/1.1\r\nHost: hooks.example.com:8080\r\nUser-Agent: " + config.user_agent +
