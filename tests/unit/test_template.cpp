@@ -1,6 +1,7 @@
 #include "template.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 using namespace webhook;
@@ -225,6 +226,72 @@ BOOST_AUTO_TEST_CASE(json_body_must_be_json_once_placeholders_are_values) {
   BOOST_TEST(!body_errors("not json").empty());
   body(R"({"key": "{{profile.id}}", "n": {{profile.age}}, "list": [{{profile.age}}, "{{event.name}}"]})");
   body("");  // an empty body is allowed
+}
+
+// What a JSON string placeholder must insert for `s`, a byte at a time.
+std::string escaped_one_by_one(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          static constexpr char hex[] = "0123456789ABCDEF";
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(every_byte_is_escaped_the_same_at_every_offset) {
+  // Strings are scanned sixteen bytes at a time: each ASCII byte, and a few
+  // UTF-8 characters, at every offset of strings shorter and longer than
+  // one, two and three blocks.
+  std::vector<std::string> specials;
+  for (int c = 0; c < 0x80; ++c) specials.emplace_back(1, static_cast<char>(c));
+  specials.push_back("\xc3\xa9");          // e acute
+  specials.push_back("\xf0\x9f\x98\x80");  // an emoji
+  std::vector<std::string> strings;
+  for (const auto& special : specials) {
+    for (std::size_t length : {1, 15, 16, 17, 31, 32, 33, 47, 48, 49}) {
+      for (std::size_t at = 0; at + 1 <= length; ++at) {
+        std::string text(length - 1, 'a');
+        text.insert(at, special);
+        strings.push_back(std::move(text));
+      }
+    }
+  }
+  std::string all, reversed;
+  for (int c = 1; c < 0x80; ++c) all += static_cast<char>(c);
+  reversed.assign(all.rbegin(), all.rend());
+  strings.push_back(all);
+  strings.push_back(reversed);
+  strings.push_back(std::string(40, '"'));
+  strings.push_back(std::string(40, '\x01'));
+
+  Template t = body(R"({"v": "{{profile.s}}"})");
+  for (const auto& text : strings) {
+    json::object record{{"profile", json::object{{"s", text}}}};
+    auto r = render(t, json::serialize(record));
+    BOOST_REQUIRE(r.ok);
+    const std::string expected = R"({"v": ")" + escaped_one_by_one(text) + R"("})";
+    if (r.text != expected) {
+      BOOST_TEST(r.text == expected);
+      break;  // one failure tells enough
+    }
+    BOOST_TEST(json::parse(r.text).at("v").as_string() == text);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
