@@ -25,8 +25,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadBuffer = 4096;
 
-using PlainStream = tcp::socket;
-using TlsStream = asio::ssl::stream<tcp::socket>;
+// The io_context's own executor rather than the type-erased any_io_executor
+// of tcp::socket: no type erasure on every handler's dispatch.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Resolver = asio::ip::basic_resolver<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
+using PlainStream = Socket;
+using TlsStream = asio::ssl::stream<Socket>;
 
 std::string describe(std::string_view step, const boost::system::error_code& ec) {
   return std::string(step) + ": " + ec.message();
@@ -82,7 +88,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     }
   }
 
-  tcp::socket& socket() {
+  Socket& socket() {
     if constexpr (std::is_same_v<Stream, TlsStream>) return stream_.next_layer();
     else return stream_;
   }
@@ -135,12 +141,12 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     arm(settings_.connect_timeout);
     resolver_.async_resolve(host_without_brackets(), std::to_string(settings_.port),
                             [self = this->shared_from_this()](const boost::system::error_code& ec,
-                                                              tcp::resolver::results_type results) {
+                                                              Resolver::results_type results) {
                               self->on_resolve(ec, std::move(results));
                             });
   }
 
-  void on_resolve(const boost::system::error_code& ec, tcp::resolver::results_type results) {
+  void on_resolve(const boost::system::error_code& ec, Resolver::results_type results) {
     if (ec) return fail(describe_phase("resolve", ec));
     asio::async_connect(socket(), results,
                         [self = this->shared_from_this()](const boost::system::error_code& connect_ec,
@@ -285,9 +291,9 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
 
   TransportSettings settings_;
   ConnectionOwner* owner_;
-  tcp::resolver resolver_;
+  Resolver resolver_;
   Stream stream_;
-  asio::steady_timer watchdog_;
+  Timer watchdog_;
   Clock::time_point deadline_ = Clock::time_point::max();
   bool watchdog_armed_ = false;
   bool timed_out_ = false;
