@@ -4,6 +4,8 @@
 #include <boost/json/error.hpp>
 #include <boost/json/value_stack.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 
@@ -64,6 +66,10 @@ struct Handler {
   int capture_depth = 0;
   bool root_is_object = false;
   std::string key_parts, string_parts;  // a key or wanted string the parser hands over in parts
+  // Per node, the record (generation) in which its key was last seen: a key
+  // seen again in the same record clears what its first value left.
+  std::vector<std::uint32_t> seen;
+  std::uint32_t generation = 0;
 
   bool wanted(int node) const { return node >= 0 && paths->node(node).slot >= 0; }
 
@@ -72,8 +78,8 @@ struct Handler {
     (*values)[static_cast<std::size_t>(paths->node(node).slot)].emplace(std::forward<Args>(args)...);
   }
 
-  // A key seen again: what its first value left must go (the last one stands,
-  // as in a document).
+  // A key seen again in one object: what its first value left must go (the
+  // last one stands, as in a document).
   void clear(int node) {
     const auto& n = paths->node(node);
     if (n.slot >= 0) (*values)[static_cast<std::size_t>(n.slot)].reset();
@@ -174,7 +180,10 @@ struct Handler {
       pending = paths->child(object, key_parts);
       key_parts.clear();
     }
-    if (pending >= 0) clear(pending);
+    if (pending >= 0) {
+      if (seen[static_cast<std::size_t>(pending)] == generation) clear(pending);
+      else seen[static_cast<std::size_t>(pending)] = generation;
+    }
     return true;
   }
   bool on_string_part(json::string_view s, std::size_t, error_code&) {
@@ -251,6 +260,11 @@ const RecordValues* RecordReader::read(const RecordPaths& paths, std::string_vie
   values.resize(paths.slots());
   h.paths = &paths;
   h.values = &values;
+  if (h.seen.size() < paths.nodes()) h.seen.resize(paths.nodes(), 0);
+  if (++h.generation == 0) {  // wrapped: no mark may look current
+    std::fill(h.seen.begin(), h.seen.end(), 0);
+    h.generation = 1;
+  }
   h.storage = json::storage_ptr(&*m.memory);
 
   error_code ec;

@@ -29,6 +29,7 @@ class RecordPaths {
   // entered.
   int slot(const std::vector<std::string_view>& path);
   std::size_t slots() const { return slots_; }
+  std::size_t nodes() const { return nodes_.size(); }
 
   struct Node {
     std::vector<std::pair<std::string, int>> children;  // key, node index
