@@ -55,12 +55,16 @@ wrk_rps() {
   wrk -t1 -c"$connections" -d"${seconds}s" -s "$BENCH_DIR/post85.lua" "$url" | awk '/^Requests\/sec:/ {print $2}'
 }
 
-# cpu_ticks: "steal total" of /proc/stat's cpu line, for steal_percent.
-cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t}' /proc/stat; }
+# cpu_ticks idle|steal: "PART TOTAL" ticks of /proc/stat's cpu line, where
+# PART is idle (with I/O wait) or steal (taken by the hypervisor; 0 on bare
+# metal), for share_percent.
+cpu_ticks() {
+  awk -v part="$1" '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print (part == "steal" ? $9 : $5 + $6), t}' /proc/stat
+}
 
-# steal_percent "BEFORE" "AFTER": the share of CPU time the hypervisor took
-# from this machine between two cpu_ticks readings (0 on bare metal).
-steal_percent() {
+# share_percent "BEFORE" "AFTER": PART's share of all CPU time between two
+# cpu_ticks readings, in percent.
+share_percent() {
   python3 -c 'import sys; b, a = (list(map(int, x.split())) for x in sys.argv[1:3]); print(round(100 * (a[0] - b[0]) / max(a[1] - b[1], 1), 1))' "$1" "$2"
 }
 

@@ -44,13 +44,28 @@ http {
 }
 CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+nginx_master=$!
 wait_port "$http_port"; wait_port "$https_port"
+# nginx_us: CPU microseconds its worker has used so far (user + system).
+nginx_us() {
+  local worker
+  worker=$(pgrep -P "$nginx_master" | head -n1)
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1e6 / hz}' "/proc/$worker/stat"
+}
 
-# wrk with a body of the plugin's rendered size.
-body_size=$(python3 -c 'import json; print(len(json.dumps({"id": "user-12345", "email": "user12345@example.com", "tier": "gold", "event": "purchase", "sku": "SKU-123", "amount": 123.5, "n": 123456, "time": "2026-11-26T10:00:00Z", "journey": "Bench", "stage": "Stage 1"}, separators=(",", ":"))))')
+
+# wrk sends the request the plugin sends: the same headers (webhook-id and
+# webhook-timestamp of the same length) and a body of the same size as the
+# plugin's rendering of a typical record (the template's spacing).
+body_size=$(python3 -c 'import json; print(len(json.dumps({"id": "user-12345", "email": "user12345@example.com", "tier": "gold", "event": "purchase", "sku": "SKU-123", "amount": 123.5, "n": 123456, "time": "2026-11-26T10:00:00Z", "journey": "Bench", "stage": "Stage 1"})))')
 python3 - "$work/body.lua" "$body_size" <<'PY'
 import sys
-open(sys.argv[1], "w").write('wrk.method = "POST"\nwrk.body = "' + "x" * int(sys.argv[2]) + '"\nwrk.headers["Content-Type"] = "application/json"\n')
+headers = {"User-Agent": "webhook-output-step/0.1", "Content-Type": "application/json",
+           "webhook-id": "msg_" + "0123456789abcdef" * 2, "Authorization": "Bearer bench-key",
+           "webhook-timestamp": "1795749174"}
+lua = 'wrk.method = "POST"\nwrk.body = "' + "x" * int(sys.argv[2]) + '"\n'
+lua += "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers.items())
+open(sys.argv[1], "w").write(lua)
 PY
 # wrk_run URL SECONDS: "requests/s CPU-us-per-request system-CPU-us-per-request"
 # of wrk (its user and system time over the requests it completed).
@@ -76,15 +91,23 @@ cpu_of() { python3 -c 'import json,sys; c = json.loads(sys.argv[1])["cpu_us_per_
 # a burst of noise on the machine spoils one pair, not the figure. The
 # medians of the figures and of the per-round ratios are reported.
 rounds=${BENCH_ROUNDS:-5}
-ticks_start=$(cpu_ticks)
+ticks_start=$(cpu_ticks steal)
 wrk_run "http://127.0.0.1:$http_port/v1/hook" 1 >/dev/null
 wrk_http_runs=(); plugin_http_runs=(); ratio_http_runs=(); wrk_https_runs=(); plugin_https_runs=(); ratio_https_runs=()
 wrk_cpu_runs=(); wrk_sys_runs=(); plugin_cpu_runs=(); plugin_sys_runs=(); submit_cpu_runs=()
+nginx_wrk_runs=(); nginx_plugin_runs=(); idle_wrk_runs=(); idle_plugin_runs=()
 spool_runs=(); ratio_spool_runs=()
 plugin_http=""
 for _ in $(seq "$rounds"); do
+  n0=$(nginx_us); i0=$(cpu_ticks idle)
   read -r w wc ws < <(wrk_run "http://127.0.0.1:$http_port/v1/hook" "$seconds")
+  n1=$(nginx_us); i1=$(cpu_ticks idle)
   run=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records")
+  n2=$(nginx_us); i2=$(cpu_ticks idle)
+  # nginx's CPU per request, and the cores' idle share, under each client.
+  nginx_wrk_runs+=("$(python3 -c "print(round(($n1 - $n0) / ($w * $seconds), 2))")")
+  nginx_plugin_runs+=("$(python3 -c "import json,sys; r = json.loads(sys.argv[1]); print(round(($n2 - $n1) / (r['records'] + 2000), 2))" "$run")")
+  idle_wrk_runs+=("$(share_percent "$i0" "$i1")"); idle_plugin_runs+=("$(share_percent "$i1" "$i2")")
   p=$(rps_of "$run")
   wrk_cpu_runs+=("$wc"); wrk_sys_runs+=("$ws"); plugin_cpu_runs+=("$(cpu_of "$run")")
   plugin_sys_runs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_us_per_record"]["plugin_threads_system"])' "$run")")
@@ -118,18 +141,19 @@ if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
 fi
 
-steal=$(steal_percent "$ticks_start" "$(cpu_ticks)")
+steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
   "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
-  "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" <<'PY'
+  "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" "${nginx_wrk_runs[*]}" "${nginx_plugin_runs[*]}" \
+  "${idle_wrk_runs[*]}" "${idle_plugin_runs[*]}" <<'PY'
 import json, statistics, sys
 out, size, p_http, p_half, p_1m, rounds, half_p99s, steal = sys.argv[1:9]
 runs = [[float(x) for x in arg.split()] for arg in sys.argv[9:]]
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
- wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys) = runs
+ wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
 p_http, p_half = json.loads(p_http), json.loads(p_half)
 result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections": 64, "rounds": int(rounds),
@@ -150,6 +174,8 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "cpu_us_per_request_wrk": med(wrk_cpu), "cpu_us_per_record_plugin": med(plugin_cpu),
           "cpu_us_per_record_plugin_submit": med(submit_cpu),
           "system_cpu_us_per_request_wrk": med(wrk_sys), "system_cpu_us_per_record_plugin": med(plugin_sys),
+          "nginx_cpu_us_per_request": {"under_wrk": med(nginx_wrk), "under_plugin": med(nginx_plugin)},
+          "idle_percent": {"under_wrk": med(idle_wrk), "under_plugin": med(idle_plugin)},
           "hypervisor_steal_percent": float(steal)}
 if p_1m:
     p_1m = json.loads(p_1m)
@@ -167,6 +193,8 @@ print()
 print(f"CPU per request over HTTP (user + system, medians): wrk {med(wrk_cpu):.2f} us (system {med(wrk_sys):.2f}); "
       f"the plugin {med(plugin_cpu):.2f} us: its own threads {med(plugin_cpu) - med(submit_cpu):.2f} us "
       f"(system {med(plugin_sys):.2f}) + submit() on the runner's thread {med(submit_cpu):.2f} us")
+print(f"nginx's CPU per request: {med(nginx_wrk):.2f} us under wrk, {med(nginx_plugin):.2f} us under the plugin; "
+      f"the two cores were {med(idle_wrk):.0f} % idle under wrk, {med(idle_plugin):.0f} % under the plugin")
 print(f"latency submit -> completion at full rate: p50 {result['latency_at_max_us']['p50_us']} us, p99 {result['latency_at_max_us']['p99_us']} us")
 print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {result['latency_at_half_us']['p50_us']} us, "
       f"p99 {result['latency_at_half_us']['p99_us']} us (target p99 < 2000 us; the median of rounds with p99 {half_p99s} us)")
