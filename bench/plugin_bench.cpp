@@ -251,10 +251,13 @@ int main(int argc, char** argv) {
         if (rate == 0) submit_cpu_us += thread_cpu_us() - cpu_before;
         offset += accepted;
         if (status == OUTPUT_STEP_BUSY) {
-          // Back-pressure: wait for a window of completions (a quarter of
-          // max_in_flight), as a runner with a batch in hand would.
+          // Back-pressure: wait until there is room for the batch in hand
+          // (kBatch completions), as a runner with a batch would. Waiting for
+          // more (a quarter of max_in_flight was tried) makes the runner
+          // submit in bursts of milliseconds that hold a core while nginx
+          // waits for it, and leaves the other core idle.
           std::unique_lock lock(host.mutex);
-          std::uint64_t window_end = host.done.load(std::memory_order_acquire) + 1024;
+          std::uint64_t window_end = host.done.load(std::memory_order_acquire) + kBatch;
           host.wake_at.store(window_end, std::memory_order_release);
           host.completed.wait_for(lock, std::chrono::milliseconds(20),
                                   [&] { return host.done.load(std::memory_order_acquire) >= window_end; });
