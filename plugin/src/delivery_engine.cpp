@@ -86,12 +86,6 @@ constexpr std::size_t kReturnBatch = 32;
 // before the batch is rendered.
 constexpr std::size_t kEnqueueGroup = 16;
 
-// A statistic only the I/O thread writes: a plain store, not a locked
-// read-modify-write.
-void bump(std::atomic<std::uint64_t>& counter) {
-  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
 struct DueLater {
   bool operator()(const Job* a, const Job* b) const { return a->due_ms > b->due_ms; }
 };

@@ -11,6 +11,12 @@
 
 namespace webhook {
 
+// Adds one to a counter that only one thread writes (others may read it):
+// a plain store, not a locked read-modify-write.
+inline void bump(std::atomic<std::uint64_t>& counter) {
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 class LatencyHistogram {
  public:
   void record(std::int64_t micros) {
@@ -39,9 +45,6 @@ class LatencyHistogram {
  private:
   static constexpr std::size_t kSub = 8;
   static constexpr std::size_t kBuckets = 64 * kSub;
-  static void bump(std::atomic<std::uint64_t>& counter) {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
   static std::size_t bucket_of(std::uint64_t v) {
     if (v < kSub) return static_cast<std::size_t>(v);
     int top = 63 - __builtin_clzll(v);  // >= 3
