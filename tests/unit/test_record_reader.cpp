@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -195,6 +197,54 @@ BOOST_AUTO_TEST_CASE(bad_records_get_the_errors_a_document_parser_gives) {
       BOOST_TEST((values != nullptr) == !ec);
       if (ec) BOOST_TEST(error == "record is not valid JSON: " + ec.message());
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(random_records_read_as_their_documents) {
+  // Records made at random from a small vocabulary, so that wanted keys,
+  // repeated keys, wanted objects, arrays and every kind of value meet in
+  // many arrangements. Seeded: a failure repeats.
+  std::mt19937 random(20261127);
+  auto pick = [&random](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  const std::vector<std::string> keys = {"profile", "event", "journey", "event_id", "webhook_id", "id", "email",
+                                         "address", "city", "tags", "name", "stage", "n", "a", "b", "c"};
+  const std::vector<std::string> scalars = {"\"x\"", "\"e\\u0301\\n\\\"q\\\"\"", "0", "-12", "1.5e3", "18446744073709551615",
+                                            "-9223372036854775809", "true", "false", "null", "\"\""};
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    const std::size_t kind = depth >= 5 ? 0 : pick(4);
+    if (kind == 0) return scalars[pick(scalars.size())];
+    if (kind == 1) {
+      std::string text = "[";
+      for (std::size_t i = 0, n = pick(4); i < n; ++i) {
+        if (i > 0) text += ',';
+        text += value(depth + 1);
+      }
+      return text + "]";
+    }
+    std::string text = "{";
+    for (std::size_t i = 0, n = pick(6); i < n; ++i) {
+      if (i > 0) text += ", ";
+      text.append(1, '"').append(keys[pick(keys.size())]).append("\": ");
+      text += value(depth + 1);
+    }
+    return text + "}";
+  };
+  std::vector<Path> paths = kPaths;
+  paths.push_back({"profile", "address"});
+  paths.push_back({"profile", "a", "b"});
+  paths.push_back({"event", "a"});
+  paths.push_back({"event", "a", "c"});
+  paths.push_back({"profile", "profile", "id"});
+  RecordReader reader;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = "{";
+    for (std::size_t k = 0, n = 1 + pick(6); k < n; ++k) {
+      if (k > 0) text += ", ";
+      text.append(1, '"').append(keys[pick(5)]).append("\": ");
+      text += value(1);
+    }
+    text += "}";
+    check_against_document(reader, paths, text);
   }
 }
 
