@@ -220,22 +220,34 @@ ResponseReader::Progress ResponseReader::feed(const char* data, std::size_t size
   while (size > 0) {
     switch (state_) {
       case State::head: {
-        std::size_t from = line_.size() >= 3 ? line_.size() - 3 : 0;
-        std::size_t take = std::min(size, kHeaderLimit + 1 - std::min(kHeaderLimit + 1, line_.size()));
-        line_.append(data, take);
-        std::size_t end = end_of_head(line_, from);
-        if (end == std::string::npos) {
-          if (line_.size() > kHeaderLimit) {
-            return fail("response: the header is larger than " + std::to_string(kHeaderLimit / 1024) + " KiB");
-          }
-          data += take;
-          size -= take;
-          break;
+        std::string_view head;
+        std::size_t end = std::string::npos;
+        if (line_.empty()) {
+          // Usually a whole head arrives in one read: parsed where it lies,
+          // not copied first.
+          head = std::string_view(data, std::min(size, kHeaderLimit + 1));
+          end = end_of_head(head, 0);
         }
-        std::size_t used = take - (line_.size() - end);  // bytes of this call that belong to the head
+        std::size_t used = end;  // bytes of this call that belong to the head
+        if (end == std::string::npos) {
+          std::size_t from = line_.size() >= 3 ? line_.size() - 3 : 0;
+          std::size_t take = std::min(size, kHeaderLimit + 1 - std::min(kHeaderLimit + 1, line_.size()));
+          line_.append(data, take);
+          end = end_of_head(line_, from);
+          if (end == std::string::npos) {
+            if (line_.size() > kHeaderLimit) {
+              return fail("response: the header is larger than " + std::to_string(kHeaderLimit / 1024) + " KiB");
+            }
+            data += take;
+            size -= take;
+            break;
+          }
+          used = take - (line_.size() - end);
+          head = line_;
+        }
         data += used;
         size -= used;
-        if (!parse_head(std::string_view(line_).substr(0, end))) return fail(error_);
+        if (!parse_head(head.substr(0, end))) return fail(error_);
         if (status_ >= 100 && status_ < 200) {
           if (status_ == 101) return fail("response: 101 Switching Protocols was not asked for");
           // An interim response: the real one follows.
