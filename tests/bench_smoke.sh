@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A short run of the plugin's benchmark driver against webhook-mock, so that
+# `make test` catches a broken harness before `make bench` does: full rate
+# over HTTP and HTTPS, then paced (with the wake-up probe), each checked for
+# every record delivered and every figure bench/plugin.sh reads.
+#   bench_smoke.sh PLUGIN_BENCH WEBHOOK_OUTPUT_SO WEBHOOK_MOCK
+set -euo pipefail
+bench=$1 plugin=$2 mock=$3
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+start() {  # start NAME ARGS...: webhook-mock on a free port; prints its URL
+  local name=$1
+  shift
+  "$mock" --port 0 --journal-limit 1000 "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pids+=($!)
+  for _ in $(seq 200); do grep -q '^listening on ' "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
+  sed -n 's/^listening on //p' "$work/$name.out" | head -n1
+}
+http=$(start http)
+https=$(start https --https --write-ca "$work/ca.pem")
+[[ -n "$http" && -n "$https" ]] || { echo "bench_smoke: webhook-mock did not start" >&2; exit 1; }
+
+check() {  # check LABEL JSON [paced]
+  python3 - "$@" <<'PY'
+import json, sys
+label, text = sys.argv[1], sys.argv[2]
+paced = len(sys.argv) > 3
+run = json.loads(text)
+problems = []
+if run["delivered"] != run["records"]:
+    problems.append(f"delivered {run['delivered']} of {run['records']} ({run['first_error']})")
+if not run["records_per_second"] > 0:
+    problems.append("no records/s")
+cpu = run["cpu_us_per_record"]
+keys = ("plugin_threads", "runner_thread") if paced else ("plugin_threads", "plugin_threads_system", "submit", "runner_own")
+problems += [f"cpu_us_per_record has no {k}" for k in keys if k not in cpu]
+if paced:
+    wake = run["wakeup_delay"]
+    problems += [f"wakeup_delay has no {k}" for k in ("p50_us", "p99_us", "p999_us", "max_us") if k not in wake]
+else:
+    if run["wakeup_delay"] is not None:
+        problems.append("wakeup_delay measured at full rate")
+latency = run["stats"]["latency"]
+if latency["count"] != run["records"] + min(2000, run["records"] // 10):
+    problems.append(f"latency count {latency['count']}")
+if problems:
+    sys.exit(f"bench_smoke {label}: " + "; ".join(problems))
+print(f"bench_smoke {label}: {run['records']} records, {run['records_per_second']:.0f}/s")
+PY
+}
+# Each run's output in a variable first: an assignment fails the script when
+# the driver fails (a sanitizer's report included); an argument would not.
+run=$("$bench" "$plugin" "$http/v1/hook" 5000)
+check http "$run"
+run=$("$bench" "$plugin" "$https/v1/hook" 2000 --ca "$work/ca.pem")
+check https "$run"
+run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000)
+check paced "$run" paced
