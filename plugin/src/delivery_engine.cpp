@@ -133,7 +133,11 @@ struct Engine::Impl final : ConnectionOwner {
   alignas(64) std::atomic<std::uint64_t> delivered{0}, retried{0}, failed{0}, dead_lettered{0}, attempts_total{0},
       connections_opened{0}, waiting_count{0};
   std::atomic<std::int64_t> next_wakeup{-1};
-  LatencyHistogram latency;  // written by the I/O thread only
+  // Written by the I/O thread only: submit -> delivered; submit -> the first
+  // attempt starts (the wait for a connection and the I/O thread); an
+  // attempt's start -> its response (the endpoint, the network and the I/O
+  // thread's reaction).
+  LatencyHistogram latency, latency_to_send, latency_response;
 
   // I/O thread only.
   std::vector<Job*> returned;  // finished jobs on their way to the pool
@@ -539,6 +543,11 @@ struct Engine::Impl final : ConnectionOwner {
 
   void start_attempt(std::shared_ptr<Connection> connection, Job* job) {
     ++job->attempts;
+    job->attempt_ns = steady_ns();
+    if (!job->sent_before) {
+      job->sent_before = true;
+      latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
+    }
     bump(attempts_total);
     std::int64_t second = now_ms() / 1000;
     if (second != timestamp_second) {
@@ -581,6 +590,7 @@ struct Engine::Impl final : ConnectionOwner {
   void on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) override {
     Job* job = release_busy(connection.get());
     if (job == nullptr) return;
+    if (result.status > 0) latency_response.record((steady_ns() - job->attempt_ns) / 1000);
     if (result.reusable && !stopping) idle.push_back(connection);
     else --open_connections;
 
@@ -834,13 +844,18 @@ std::string Engine::stats_json() const {
   o["attempts"] = i.attempts_total.load();
   o["connections_opened"] = i.connections_opened.load();
   if (i.spool) o["spool_bytes"] = i.spool->bytes();
-  json::object latency;
-  latency["count"] = i.latency.total();
-  latency["p50_us"] = i.latency.quantile(0.50);
-  latency["p90_us"] = i.latency.quantile(0.90);
-  latency["p99_us"] = i.latency.quantile(0.99);
-  latency["max_us"] = i.latency.max();
-  o["latency"] = std::move(latency);
+  auto percentiles = [](const LatencyHistogram& h) {
+    json::object p;
+    p["count"] = h.total();
+    p["p50_us"] = h.quantile(0.50);
+    p["p90_us"] = h.quantile(0.90);
+    p["p99_us"] = h.quantile(0.99);
+    p["max_us"] = h.max();
+    return p;
+  };
+  o["latency"] = percentiles(i.latency);
+  o["latency_to_send"] = percentiles(i.latency_to_send);
+  o["latency_response"] = percentiles(i.latency_response);
   return json::serialize(o);
 }
 

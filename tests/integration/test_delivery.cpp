@@ -722,6 +722,43 @@ BOOST_AUTO_TEST_CASE(back_pressure_at_max_in_flight) {
   BOOST_TEST(stats.at("rejected_busy").to_number<std::uint64_t>() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(latency_is_split_into_the_wait_to_send_and_the_response) {
+  // One connection and an endpoint that takes 100 ms: three records sent
+  // together wait 0, 100 and 200 ms for the connection, and each response
+  // takes 100 ms.
+  mock::Server server;
+  server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = 100ms;
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server, {{"concurrency", 1}})));
+  std::vector<std::string> texts{record(0), record(1), record(2)};
+  std::vector<Engine::RecordView> views;
+  for (std::size_t i = 0; i < texts.size(); ++i) views.push_back({texts[i], i});
+  SubmitStatus status = SubmitStatus::accepted;
+  std::string error;
+  BOOST_REQUIRE(f.engine->submit_batch(views.data(), views.size(), status, error) == 3u);
+  BOOST_REQUIRE(f.engine->flush(10s));
+  auto stats = json::parse(f.engine->stats_json()).as_object();
+  auto figure = [&stats](const char* name, const char* key) {
+    return stats.at(name).as_object().at(key).to_number<std::int64_t>();
+  };
+  for (const char* name : {"latency", "latency_to_send", "latency_response"}) {
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_TEST(figure(name, "count") == 3);
+      BOOST_TEST(figure(name, "p50_us") <= figure(name, "p99_us"));
+      BOOST_TEST(figure(name, "p99_us") <= figure(name, "max_us") * 11 / 10);  // buckets are ~10 % wide
+    }
+  }
+  BOOST_TEST(figure("latency_response", "p50_us") >= 90'000);
+  BOOST_TEST(figure("latency_response", "max_us") < 1'000'000);
+  BOOST_TEST(figure("latency_to_send", "max_us") >= 180'000);  // the third waited for two responses
+  BOOST_TEST(figure("latency_to_send", "p50_us") < figure("latency_to_send", "max_us"));
+  BOOST_TEST(figure("latency", "max_us") >= 280'000);
+}
+
 BOOST_AUTO_TEST_CASE(a_batch_is_accepted_up_to_its_first_invalid_or_busy_record) {
   mock::Server server;
   server.set_responder([](const mock::RecordedRequest&) {
