@@ -167,6 +167,8 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "latency_at_half_us": {k: p_half["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_p99_per_round_us": [int(x) for x in half_p99s.split()],
           "wakeup_delay_at_half_us": p_half["wakeup_delay"],
+          "latency_at_half_to_send_us": {k: p_half["stats"]["latency_to_send"][k] for k in ("p50_us", "p99_us")},
+          "latency_at_half_response_us": {k: p_half["stats"]["latency_response"][k] for k in ("p50_us", "p99_us")},
           "peak_rss_kib": p_http["peak_rss_kib"],
           "spool_batch_rps": round(med(spool)),
           "ratio_spool_batch_vs_none": round(med(ratio_spool), 3),
@@ -198,6 +200,9 @@ print(f"nginx's CPU per request: {med(nginx_wrk):.2f} us under wrk, {med(nginx_p
 print(f"latency submit -> completion at full rate: p50 {result['latency_at_max_us']['p50_us']} us, p99 {result['latency_at_max_us']['p99_us']} us")
 print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {result['latency_at_half_us']['p50_us']} us, "
       f"p99 {result['latency_at_half_us']['p99_us']} us (target p99 < 2000 us; the median of rounds with p99 {half_p99s} us)")
+split = p_half["stats"]
+print(f"  of which waiting to be sent: p50 {split['latency_to_send']['p50_us']} us, p99 {split['latency_to_send']['p99_us']} us; "
+      f"an attempt to its response: p50 {split['latency_response']['p50_us']} us, p99 {split['latency_response']['p99_us']} us")
 wake = p_half["wakeup_delay"]
 print(f"  in the same run, a thread sleeping 1 ms at a time woke late by p50 {wake['p50_us']} us, p99 {wake['p99_us']} us, "
       f"p99.9 {wake['p999_us']} us, max {wake['max_us']} us")

@@ -43,6 +43,7 @@ if paced:
 else:
     if run["wakeup_delay"] is not None:
         problems.append("wakeup_delay measured at full rate")
+problems += [f"stats have no {k}" for k in ("latency_to_send", "latency_response") if k not in run["stats"]]
 latency = run["stats"]["latency"]
 if latency["count"] != run["records"] + min(2000, run["records"] // 10):
     problems.append(f"latency count {latency['count']}")
