@@ -106,7 +106,7 @@ for _ in $(seq "$rounds"); do
   n2=$(nginx_us); i2=$(cpu_ticks idle)
   # nginx's CPU per request, and the cores' idle share, under each client.
   nginx_wrk_runs+=("$(python3 -c "print(round(($n1 - $n0) / ($w * $seconds), 2))")")
-  nginx_plugin_runs+=("$(python3 -c "import json,sys; r = json.loads(sys.argv[1]); print(round(($n2 - $n1) / (r['records'] + 2000), 2))" "$run")")
+  nginx_plugin_runs+=("$(python3 -c "import json,sys; r = json.loads(sys.argv[1]); print(round(($n2 - $n1) / (r['records'] + min(2000, r['records'] // 10)), 2))" "$run")")  # warm-up included
   idle_wrk_runs+=("$(share_percent "$i0" "$i1")"); idle_plugin_runs+=("$(share_percent "$i1" "$i2")")
   p=$(rps_of "$run")
   wrk_cpu_runs+=("$wc"); wrk_sys_runs+=("$ws"); plugin_cpu_runs+=("$(cpu_of "$run")")
