@@ -159,6 +159,22 @@ Config parse(const json::object& c) {
   return std::move(*parsed);
 }
 
+// A responder that answers 200 after `delay`.
+mock::Responder answer_after(std::chrono::milliseconds delay) {
+  return [delay](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = delay;
+    return r;
+  };
+}
+
+// Views of `texts` for submit_batch, with tokens from `first_token` on.
+std::vector<Engine::RecordView> views_of(const std::vector<std::string>& texts, std::uint64_t first_token = 0) {
+  std::vector<Engine::RecordView> views;
+  for (std::size_t i = 0; i < texts.size(); ++i) views.push_back({texts[i], first_token + i});
+  return views;
+}
+
 std::string record(int i, std::string_view extra_profile = "") {
   return R"({"event_id": "e-)" + std::to_string(i) + R"(", "profile": {"id": "u)" + std::to_string(i) +
          R"(", "email": "u)" + std::to_string(i) + R"(@example.com")" + std::string(extra_profile) +
@@ -410,11 +426,7 @@ BOOST_AUTO_TEST_CASE(retry_after_of_an_hour_passes_on_host_time) {
 
 BOOST_AUTO_TEST_CASE(read_timeout_is_retried_then_given_up) {
   mock::Server server;
-  server.set_responder([](const mock::RecordedRequest&) {
-    mock::Response r;
-    r.delay = 2500ms;
-    return r;
-  });
+  server.set_responder(answer_after(2500ms));
   auto c = config_for(server);
   c["advanced"] = {{"webhook_retry_count", 1}, {"webhook_read_timeout", 1}};
   Fixture f;
@@ -704,11 +716,7 @@ BOOST_AUTO_TEST_CASE(rate_limit_holds) {
 
 BOOST_AUTO_TEST_CASE(back_pressure_at_max_in_flight) {
   mock::Server server;
-  server.set_responder([](const mock::RecordedRequest&) {
-    mock::Response r;
-    r.delay = 300ms;
-    return r;
-  });
+  server.set_responder(answer_after(300ms));
   Fixture f;
   f.start(parse(config_for(server, {{"max_in_flight", 5}})));
   for (int i = 0; i < 5; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
@@ -727,16 +735,11 @@ BOOST_AUTO_TEST_CASE(latency_is_split_into_the_wait_to_send_and_the_response) {
   // together wait 0, 100 and 200 ms for the connection, and each response
   // takes 100 ms.
   mock::Server server;
-  server.set_responder([](const mock::RecordedRequest&) {
-    mock::Response r;
-    r.delay = 100ms;
-    return r;
-  });
+  server.set_responder(answer_after(100ms));
   Fixture f;
   f.start(parse(config_for(server, {{"concurrency", 1}})));
   std::vector<std::string> texts{record(0), record(1), record(2)};
-  std::vector<Engine::RecordView> views;
-  for (std::size_t i = 0; i < texts.size(); ++i) views.push_back({texts[i], i});
+  std::vector<Engine::RecordView> views = views_of(texts);
   SubmitStatus status = SubmitStatus::accepted;
   std::string error;
   BOOST_REQUIRE(f.engine->submit_batch(views.data(), views.size(), status, error) == 3u);
@@ -761,18 +764,13 @@ BOOST_AUTO_TEST_CASE(latency_is_split_into_the_wait_to_send_and_the_response) {
 
 BOOST_AUTO_TEST_CASE(a_batch_is_accepted_up_to_its_first_invalid_or_busy_record) {
   mock::Server server;
-  server.set_responder([](const mock::RecordedRequest&) {
-    mock::Response r;
-    r.delay = 200ms;
-    return r;
-  });
+  server.set_responder(answer_after(200ms));
   Fixture f;
   f.start(parse(config_for(server, {{"max_in_flight", 4}})));
   // A parse that fails half-way through an object, then good records: the
   // parser's leftovers must not outlive the record's memory (ASan checks).
   std::vector<std::string> texts{record(0), record(1), R"({"event_id": "e-2", "profile": {"id": )", record(3)};
-  std::vector<Engine::RecordView> views;
-  for (std::size_t i = 0; i < texts.size(); ++i) views.push_back({texts[i], i});
+  std::vector<Engine::RecordView> views = views_of(texts);
   SubmitStatus status = SubmitStatus::accepted;
   std::string error;
   BOOST_TEST(f.engine->submit_batch(views.data(), views.size(), status, error) == 2u);
@@ -780,8 +778,7 @@ BOOST_AUTO_TEST_CASE(a_batch_is_accepted_up_to_its_first_invalid_or_busy_record)
   BOOST_TEST(error.find("record is not valid JSON") == 0u, error);
   // Two slots of four are taken: of three more, two are accepted, then busy.
   std::vector<std::string> more{record(10), record(11), record(12)};
-  std::vector<Engine::RecordView> more_views;
-  for (std::size_t i = 0; i < more.size(); ++i) more_views.push_back({more[i], 10 + i});
+  std::vector<Engine::RecordView> more_views = views_of(more, 10);
   BOOST_TEST(f.engine->submit_batch(more_views.data(), more_views.size(), status, error) == 2u);
   BOOST_TEST((status == SubmitStatus::busy));
   BOOST_TEST(f.engine->flush(5s));
@@ -798,11 +795,7 @@ BOOST_AUTO_TEST_CASE(a_batch_is_accepted_up_to_its_first_invalid_or_busy_record)
 
 BOOST_AUTO_TEST_CASE(one_completion_per_record_when_destroyed_mid_stream) {
   mock::Server server;
-  server.set_responder([](const mock::RecordedRequest&) {
-    mock::Response r;
-    r.delay = 2s;
-    return r;
-  });
+  server.set_responder(answer_after(2s));
   std::string dead = temp_path("dead-shutdown.ndjson");
   Fixture f;
   f.start(parse(config_for(server, {{"concurrency", 4}, {"dead_letter_file", dead},
