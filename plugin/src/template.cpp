@@ -270,6 +270,13 @@ void append_json_escaped(std::string_view s, std::string& out) {
   out.append(s.data() + run, s.size() - run);
 }
 
+// `s` as a JSON string: quoted and escaped.
+void append_json_string(std::string_view s, std::string& out) {
+  out += '"';
+  append_json_escaped(s, out);
+  out += '"';
+}
+
 // A value as compact JSON text, without allocating per value: integers as
 // they are, doubles in their shortest round-trip form ("123.5", not
 // Boost.JSON's "1.235E2"), at any depth, so a number reads the same
@@ -283,13 +290,9 @@ void append_json(const json::value& v, std::string& out) {
     case json::kind::double_: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_double()); break;
     case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
     case json::kind::null: out += "null"; return;
-    case json::kind::string: {
-      const json::string& text = v.get_string();
-      out += '"';
-      append_json_escaped(std::string_view(text.data(), text.size()), out);
-      out += '"';
+    case json::kind::string:
+      append_json_string(std::string_view(v.get_string().data(), v.get_string().size()), out);
       return;
-    }
     case json::kind::array: {
       out += '[';
       bool first = true;
@@ -307,9 +310,8 @@ void append_json(const json::value& v, std::string& out) {
       for (const auto& member : v.get_object()) {
         if (!first) out += ',';
         first = false;
-        out += '"';
-        append_json_escaped(std::string_view(member.key().data(), member.key().size()), out);
-        out += "\":";
+        append_json_string(std::string_view(member.key().data(), member.key().size()), out);
+        out += ':';
         append_json(member.value(), out);
       }
       out += '}';
@@ -488,9 +490,8 @@ struct Template::Impl {
       if (!found) return false;
       if (filter.kind == FilterKind::json) {
         if (is_text) {
-          std::string quoted(1, '"');
-          append_json_escaped(text, quoted);
-          quoted += '"';
+          std::string quoted;
+          append_json_string(text, quoted);
           text = std::move(quoted);
         } else {
           text.clear();
@@ -654,17 +655,8 @@ bool Template::render(const RenderInput& input, std::string& out, std::string& e
       return false;
     }
     if (p.context == Context::json_value) {
-      if (is_text) {
-        out += '"';
-        append_json_escaped(text, out);
-        out += '"';
-      } else if (const auto* string = value->if_string()) {
-        out += '"';
-        append_json_escaped(std::string_view(string->data(), string->size()), out);
-        out += '"';
-      } else {
-        append_json(*value, out);
-      }
+      if (is_text) append_json_string(text, out);
+      else append_json(*value, out);  // a string comes out quoted and escaped
       continue;
     }
     std::string_view view;
