@@ -261,7 +261,7 @@ struct Engine::Impl final : ConnectionOwner {
     else builder.build(*record, *job);
     std::string webhook_id = recovered.payload.substr(0, newline);
     if (job->webhook_id != webhook_id) {
-      // build_request() wrote the id into the head; the first one must stand.
+      // builder.build() wrote the id into the head; the first one must stand.
       if (auto at = job->head.find("webhook-id: " + job->webhook_id); at != std::string::npos) {
         job->head.replace(at + 12, job->webhook_id.size(), webhook_id);
       }
@@ -543,11 +543,9 @@ struct Engine::Impl final : ConnectionOwner {
 
   void start_attempt(std::shared_ptr<Connection> connection, Job* job) {
     ++job->attempts;
+    const bool first = job->attempt_ns == 0;
     job->attempt_ns = steady_ns();
-    if (!job->sent_before) {
-      job->sent_before = true;
-      latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
-    }
+    if (first) latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
     bump(attempts_total);
     std::int64_t second = now_ms() / 1000;
     if (second != timestamp_second) {
@@ -590,7 +588,8 @@ struct Engine::Impl final : ConnectionOwner {
   void on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) override {
     Job* job = release_busy(connection.get());
     if (job == nullptr) return;
-    if (result.status > 0) latency_response.record((steady_ns() - job->attempt_ns) / 1000);
+    const std::int64_t done_ns = steady_ns();
+    if (result.status > 0) latency_response.record((done_ns - job->attempt_ns) / 1000);
     if (result.reusable && !stopping) idle.push_back(connection);
     else --open_connections;
 
@@ -612,7 +611,7 @@ struct Engine::Impl final : ConnectionOwner {
                       : result.tls_verification_failed ? Verdict::permanent
                                                        : Verdict::retry;
     if (verdict == Verdict::delivered) {
-      finish(job, Outcome::delivered, {});
+      finish(job, Outcome::delivered, {}, done_ns);
     } else if (verdict == Verdict::retry && job->attempts <= config.retry_count && !stopping) {
       std::uniform_real_distribution<double> unit(0.0, 1.0);
       std::int64_t delay = backoff.delay_ms(job->attempts, unit(random));
@@ -669,7 +668,9 @@ struct Engine::Impl final : ConnectionOwner {
   }
 
   // Ends a record: dead letter, delivery log, statistics, completion.
-  void finish(Job* job, Outcome outcome, std::string error) {
+  // `done_ns`: the steady time the outcome was known, when the caller has
+  // read it already (0: read it here).
+  void finish(Job* job, Outcome outcome, std::string error, std::int64_t done_ns = 0) {
     // The host time is written only into dead letters and the delivery log.
     std::int64_t now = dead_letters.is_open() || delivery_log.is_open() ? now_ms() : 0;
     redact(error);
@@ -697,7 +698,7 @@ struct Engine::Impl final : ConnectionOwner {
     switch (outcome) {
       case Outcome::delivered: {
         bump(delivered);
-        latency.record((steady_ns() - job->accepted_ns) / 1000);
+        latency.record(((done_ns != 0 ? done_ns : steady_ns()) - job->accepted_ns) / 1000);
         break;
       }
       case Outcome::failed: bump(failed); break;

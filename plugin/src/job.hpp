@@ -37,8 +37,7 @@ struct Job {
   bool fresh_connection_retry_used = false;
   std::vector<AttemptRecord> history;
   std::int64_t accepted_ns = 0;  // steady clock, for latency
-  std::int64_t attempt_ns = 0;   // when the current attempt started
-  bool sent_before = false;      // an attempt has started (latency_to_send counted)
+  std::int64_t attempt_ns = 0;   // when the current attempt started; 0 before the first
   std::int64_t due_ms = 0;       // host time a waiting retry is due
   std::string last_response;     // first bytes of the last response body
   std::uint64_t spool_seq = 0;   // its entry in the spool; 0 without one
@@ -64,7 +63,6 @@ struct Job {
     history.clear();
     accepted_ns = 0;
     attempt_ns = 0;
-    sent_before = false;
     due_ms = 0;
     last_response.clear();
     spool_seq = 0;
