@@ -124,18 +124,29 @@ done
 wrk_http=$(median "${wrk_http_runs[@]}"); plugin_http_rps=$(median "${plugin_http_runs[@]}"); ratio_http=$(median "${ratio_http_runs[@]}")
 wrk_https=$(median "${wrk_https_runs[@]}"); plugin_https_rps=$(median "${plugin_https_runs[@]}"); ratio_https=$(median "${ratio_https_runs[@]}")
 half=$(python3 -c "print(int($plugin_http_rps / 2))")
-half_runs=()
+# Half rate, with the default configuration and with delivery.busy_poll_us
+# (BENCH_BUSY_POLL_US, 50), alternating.
+busy_poll_us=${BENCH_BUSY_POLL_US:-50}
+half_runs=(); half_poll_runs=()
 for _ in $(seq "$rounds"); do
   half_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half")")
+  half_poll_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
+    --busy-poll-us "$busy_poll_us")")
 done
 # The run with the median p99 stands for the half-rate latency.
-plugin_half=$(python3 -c '
+median_p99_run() {
+  python3 -c '
 import json, sys
 runs = sorted((json.loads(r) for r in sys.argv[1:]), key=lambda r: r["stats"]["latency"]["p99_us"])
-print(json.dumps(runs[len(runs) // 2]))' "${half_runs[@]}")
-half_p99s=$(python3 -c '
+print(json.dumps(runs[len(runs) // 2]))' "$@"
+}
+p99s_of() {
+  python3 -c '
 import json, sys
-print(" ".join(str(json.loads(r)["stats"]["latency"]["p99_us"]) for r in sys.argv[1:]))' "${half_runs[@]}")
+print(" ".join(str(json.loads(r)["stats"]["latency"]["p99_us"]) for r in sys.argv[1:]))' "$@"
+}
+plugin_half=$(median_p99_run "${half_runs[@]}"); half_p99s=$(p99s_of "${half_runs[@]}")
+plugin_half_poll=$(median_p99_run "${half_poll_runs[@]}"); half_poll_p99s=$(p99s_of "${half_poll_runs[@]}")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
@@ -144,18 +155,19 @@ fi
 steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
+  "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" \
   "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
   "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" "${nginx_wrk_runs[*]}" "${nginx_plugin_runs[*]}" \
   "${idle_wrk_runs[*]}" "${idle_plugin_runs[*]}" <<'PY'
 import json, statistics, sys
-out, size, p_http, p_half, p_1m, rounds, half_p99s, steal = sys.argv[1:9]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[9:]]
+out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us = sys.argv[1:12]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[12:]]
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
-p_http, p_half = json.loads(p_http), json.loads(p_half)
+p_http, p_half, p_half_poll = json.loads(p_http), json.loads(p_half), json.loads(p_half_poll)
 result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections": 64, "rounds": int(rounds),
           "wrk_http_rps": round(med(wrk_http)), "plugin_http_rps": round(med(plugin_http)),
           "ratio_http": round(med(ratio_http), 3), "ratio_http_per_round": [round(r, 3) for r in ratio_http],
@@ -169,6 +181,11 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "wakeup_delay_at_half_us": p_half["wakeup_delay"],
           "latency_at_half_to_send_us": {k: p_half["stats"]["latency_to_send"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_response_us": {k: p_half["stats"]["latency_response"][k] for k in ("p50_us", "p99_us")},
+          "cpu_us_per_record_at_half": p_half["cpu_us_per_record"],
+          "busy_poll_us": int(busy_poll_us),
+          "latency_at_half_busy_poll_us": {k: p_half_poll["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
+          "latency_at_half_busy_poll_p99_per_round_us": [int(x) for x in half_poll_p99s.split()],
+          "cpu_us_per_record_at_half_busy_poll": p_half_poll["cpu_us_per_record"],
           "peak_rss_kib": p_http["peak_rss_kib"],
           "spool_batch_rps": round(med(spool)),
           "ratio_spool_batch_vs_none": round(med(ratio_spool), 3),
@@ -203,6 +220,10 @@ print(f"latency at half rate ({p_half['records_per_second']:,.0f}/s): p50 {resul
 split = p_half["stats"]
 print(f"  of which waiting to be sent: p50 {split['latency_to_send']['p50_us']} us, p99 {split['latency_to_send']['p99_us']} us; "
       f"an attempt to its response: p50 {split['latency_response']['p50_us']} us, p99 {split['latency_response']['p99_us']} us")
+poll = result["latency_at_half_busy_poll_us"]
+print(f"  with delivery.busy_poll_us {busy_poll_us}: p50 {poll['p50_us']} us, p99 {poll['p99_us']} us "
+      f"(the median of rounds with p99 {half_poll_p99s} us); the plugin's threads' CPU per record "
+      f"{p_half_poll['cpu_us_per_record']['plugin_threads']:.2f} us instead of {p_half['cpu_us_per_record']['plugin_threads']:.2f}")
 wake = p_half["wakeup_delay"]
 print(f"  in the same run, a thread sleeping 1 ms at a time woke late by p50 {wake['p50_us']} us, p99 {wake['p99_us']} us, "
       f"p99.9 {wake['p999_us']} us, max {wake['max_us']} us")

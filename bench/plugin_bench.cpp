@@ -4,7 +4,7 @@
 // fast as back-pressure allows, and prints one JSON line of figures.
 //
 //   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]
-//                [--spool DIR [--fsync always|batch|off]]
+//                [--busy-poll-us N] [--spool DIR [--fsync always|batch|off]]
 //
 // With --rate, a probe thread also sleeps 1 ms at a time and records how late
 // it wakes: the delay any thread of this machine sees at that load, which
@@ -151,18 +151,20 @@ struct Host {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]\n");
+    std::fprintf(stderr, "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N] [--busy-poll-us N]\n");
     return 2;
   }
   std::string plugin = argv[1], url = argv[2], ca, spool, fsync = "batch";
   std::uint64_t records = std::strtoull(argv[3], nullptr, 10);
   double rate = 0;
   int concurrency = 64;
+  int busy_poll_us = 0;
   for (int i = 4; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--ca") ca = argv[i + 1];
     else if (flag == "--rate") rate = std::strtod(argv[i + 1], nullptr);
     else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
+    else if (flag == "--busy-poll-us") busy_poll_us = std::atoi(argv[i + 1]);
     else if (flag == "--spool") spool = argv[i + 1];
     else if (flag == "--fsync") fsync = argv[i + 1];
   }
@@ -178,7 +180,7 @@ int main(int argc, char** argv) {
       "headers": {"Authorization": "Bearer {{auth.api_key}}"},
       "body": "{\"id\": \"{{profile.id}}\", \"email\": \"{{profile.email}}\", \"tier\": \"{{profile.tier}}\", \"event\": \"{{event.name}}\", \"sku\": \"{{event.sku}}\", \"amount\": {{event.amount}}, \"n\": {{event.n}}, \"time\": \"{{event.time}}\", \"journey\": \"{{journey.name}}\", \"stage\": \"{{journey.stage}}\"}"},
     "advanced": {"webhook_retry_count": 0},
-    "delivery": {"concurrency": )" + std::to_string(concurrency) + R"(, "max_in_flight": 4096)" +
+    "delivery": {"concurrency": )" + std::to_string(concurrency) + R"(, "max_in_flight": 4096, "busy_poll_us": )" + std::to_string(busy_poll_us) +
                        (ca.empty() ? std::string() : R"(, "tls": {"ca_file": ")" + ca + "\"}") +
                        (spool.empty() ? std::string()
                                       : R"(, "spool": {"dir": ")" + spool + R"(", "fsync": ")" + fsync + "\"}") +

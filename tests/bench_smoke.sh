@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A short run of the plugin's benchmark driver against webhook-mock, so that
 # `make test` catches a broken harness before `make bench` does: full rate
-# over HTTP and HTTPS, then paced (with the wake-up probe), each checked for
-# every record delivered and every figure bench/plugin.sh reads.
+# over HTTP and HTTPS, then paced (with the wake-up probe; again with busy
+# polling), each checked for every record delivered and every figure
+# bench/plugin.sh reads.
 #   bench_smoke.sh PLUGIN_BENCH WEBHOOK_OUTPUT_SO WEBHOOK_MOCK
 set -euo pipefail
 bench=$1 plugin=$2 mock=$3
@@ -60,3 +61,5 @@ run=$("$bench" "$plugin" "$https/v1/hook" 2000 --ca "$work/ca.pem")
 check https "$run"
 run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000)
 check paced "$run" paced
+run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --busy-poll-us 50)
+check "paced, busy polling" "$run" paced

@@ -397,10 +397,11 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
     check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
                                    "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
                                    "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
-                                   "spool"});
+                                   "spool", "busy_poll_us"});
     check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
     check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
     check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
+    check.integer(*delivery, d, "busy_poll_us", config.busy_poll_us, 0, 10'000);
     if (const auto* retry = check.object(*delivery, d, "retry")) {
       check.only_keys(*retry, "delivery.retry", {"initial_backoff_ms", "max_backoff_ms"});
       check.integer(*retry, "delivery.retry", "initial_backoff_ms", config.initial_backoff_ms, 0, 86'400'000);

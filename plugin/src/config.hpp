@@ -60,6 +60,7 @@ struct Config {
   std::uint32_t max_in_flight = 10'000;
   std::uint32_t initial_backoff_ms = 1'000;
   std::uint32_t max_backoff_ms = 60'000;
+  std::uint32_t busy_poll_us = 0;  // the I/O thread polls this long before it sleeps
   std::size_t max_body_bytes = kMaxBodyBytes;
   std::string dead_letter_file;
   std::string delivery_log_file;

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -760,6 +761,43 @@ BOOST_AUTO_TEST_CASE(latency_is_split_into_the_wait_to_send_and_the_response) {
   BOOST_TEST(figure("latency_to_send", "max_us") >= 180'000);  // the third waited for two responses
   BOOST_TEST(figure("latency_to_send", "p50_us") < figure("latency_to_send", "max_us"));
   BOOST_TEST(figure("latency", "max_us") >= 280'000);
+}
+
+// CPU time this process has used so far (user and system), in microseconds.
+std::int64_t process_cpu_us() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto us = [](const timeval& t) { return std::int64_t{t.tv_sec} * 1'000'000 + t.tv_usec; };
+  return us(usage.ru_utime) + us(usage.ru_stime);
+}
+
+BOOST_AUTO_TEST_CASE(busy_polling_delivers_then_sleeps_when_idle) {
+  // delivery.busy_poll_us: after its last work the I/O thread polls for
+  // 10 ms, then sleeps. Records in bursts further apart than that are all
+  // delivered; once idle, the process uses next to no CPU (a thread that
+  // never stopped polling would use 300 ms of it in 300 ms); and after a
+  // record, it does poll (several ms of CPU for one delivery).
+  mock::Server server;
+  Fixture f;
+  f.start(parse(config_for(server, {{"busy_poll_us", 10'000}})));
+  for (int burst = 0; burst < 5; ++burst) {
+    for (int i = 0; i < 20; ++i) f.submit(record(burst * 20 + i), static_cast<std::uint64_t>(burst * 20 + i));
+    std::this_thread::sleep_for(25ms);
+  }
+  BOOST_REQUIRE(f.completions.wait_for(100));
+  for (const auto& c : f.completions.all()) BOOST_TEST((c.outcome == Outcome::delivered));
+  BOOST_TEST(server.requests().size() == 100u);
+
+  std::this_thread::sleep_for(50ms);
+  std::int64_t cpu = process_cpu_us();
+  std::this_thread::sleep_for(300ms);
+  BOOST_TEST(process_cpu_us() - cpu < 60'000);
+
+  cpu = process_cpu_us();
+  f.submit(record(100), 100);
+  BOOST_REQUIRE(f.completions.wait_for(101));
+  std::this_thread::sleep_for(50ms);
+  BOOST_TEST(process_cpu_us() - cpu >= 3'000);
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_is_accepted_up_to_its_first_invalid_or_busy_record) {

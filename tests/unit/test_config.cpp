@@ -205,6 +205,7 @@ BOOST_AUTO_TEST_CASE(delivery_settings) {
                    {"ordering_key", "static"},
                    {"rate_limit_per_second", 0},
                    {"max_body_bytes", 250001},
+                   {"busy_poll_us", 10001},
                    {"signing_secret", "not-whsec"},
                    {"tls", {{"ca_file", "/nonexistent/ca.pem"}, {"verify", "yes"}}}};
   auto errors = errors_of(c);
@@ -213,6 +214,7 @@ BOOST_AUTO_TEST_CASE(delivery_settings) {
   BOOST_TEST(has_error(errors, "delivery.ordering_key", "no variable"));
   BOOST_TEST(has_error(errors, "delivery.rate_limit_per_second"));
   BOOST_TEST(has_error(errors, "delivery.max_body_bytes", "1 to 250000"));
+  BOOST_TEST(has_error(errors, "delivery.busy_poll_us", "0 to 10000"));
   BOOST_TEST(has_error(errors, "delivery.signing_secret", "whsec_"));
   BOOST_TEST(has_error(errors, "delivery.tls.ca_file", "cannot read"));
   BOOST_TEST(has_error(errors, "delivery.tls.verify", "true or false"));
