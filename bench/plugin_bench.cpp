@@ -132,13 +132,16 @@ struct Host {
     abi.name = "plugin-bench";
     abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
       auto* self = static_cast<Host*>(h->host_data);
+      // The ABI serialises completion calls: these counters have one writer
+      // at a time, and need no locked read-modify-write.
       if (c->outcome == OUTPUT_STEP_DELIVERED) {
-        self->delivered.fetch_add(1, std::memory_order_relaxed);
+        self->delivered.store(self->delivered.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       } else {
         std::lock_guard lock(self->mutex);
         if (self->first_error.empty()) self->first_error = c->error ? c->error : "failed";
       }
-      std::uint64_t finished = self->done.fetch_add(1, std::memory_order_acq_rel) + 1;
+      const std::uint64_t finished = self->done.load(std::memory_order_relaxed) + 1;
+      self->done.store(finished, std::memory_order_release);
       if (finished >= self->wake_at.load(std::memory_order_acquire)) {
         std::lock_guard lock(self->mutex);
         self->completed.notify_one();
