@@ -12,17 +12,22 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-start() {  # start NAME ARGS...: webhook-mock on a free port; prints its URL
+# start NAME ARGS...: webhook-mock on a free port; its URL in $url. Not run
+# in a command substitution: its pid must reach `pids` in this shell, or the
+# cleanup would leave the process running.
+start() {
   local name=$1
   shift
   "$mock" --port 0 --journal-limit 1000 "$@" >"$work/$name.out" 2>"$work/$name.err" &
   pids+=($!)
   for _ in $(seq 200); do grep -q '^listening on ' "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
-  sed -n 's/^listening on //p' "$work/$name.out" | head -n1
+  url=$(sed -n 's/^listening on //p' "$work/$name.out" | head -n1)
 }
-http=$(start http)
-https=$(start https --https --write-ca "$work/ca.pem")
+start http; http=$url
+start https --https --write-ca "$work/ca.pem"; https=$url
 [[ -n "$http" && -n "$https" ]] || { echo "bench_smoke: webhook-mock did not start" >&2; exit 1; }
+# Both are known to the cleanup (a pid lost in a subshell left them running).
+(( ${#pids[@]} == 2 )) || { echo "bench_smoke: the webhook-mock processes are not tracked" >&2; exit 1; }
 
 check() {  # check LABEL JSON [paced]
   python3 - "$@" <<'PY'
