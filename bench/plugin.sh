@@ -127,26 +127,32 @@ half=$(python3 -c "print(int($plugin_http_rps / 2))")
 # Half rate, with the default configuration and with delivery.busy_poll_us
 # (BENCH_BUSY_POLL_US, 50), alternating.
 busy_poll_us=${BENCH_BUSY_POLL_US:-50}
+# Each run also writes a trace of its records (plugin-bench --trace): the
+# median run's shows when its late records were late (bench/latency_episodes.py).
 half_runs=(); half_poll_runs=()
-for _ in $(seq "$rounds"); do
-  half_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half")")
+for round in $(seq 0 $((rounds - 1))); do
+  half_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
+    --trace "$work/trace-half-$round.txt")")
   half_poll_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
-    --busy-poll-us "$busy_poll_us")")
+    --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
 done
-# The run with the median p99 stands for the half-rate latency.
+# The run with the median p99 stands for the half-rate latency: its index.
 median_p99_run() {
   python3 -c '
 import json, sys
-runs = sorted((json.loads(r) for r in sys.argv[1:]), key=lambda r: r["stats"]["latency"]["p99_us"])
-print(json.dumps(runs[len(runs) // 2]))' "$@"
+p99s = [json.loads(r)["stats"]["latency"]["p99_us"] for r in sys.argv[1:]]
+print(sorted(range(len(p99s)), key=lambda i: p99s[i])[len(p99s) // 2])' "$@"
 }
 p99s_of() {
   python3 -c '
 import json, sys
 print(" ".join(str(json.loads(r)["stats"]["latency"]["p99_us"]) for r in sys.argv[1:]))' "$@"
 }
-plugin_half=$(median_p99_run "${half_runs[@]}"); half_p99s=$(p99s_of "${half_runs[@]}")
-plugin_half_poll=$(median_p99_run "${half_poll_runs[@]}"); half_poll_p99s=$(p99s_of "${half_poll_runs[@]}")
+i=$(median_p99_run "${half_runs[@]}")
+plugin_half=${half_runs[$i]}; half_p99s=$(p99s_of "${half_runs[@]}")
+half_episodes=$(python3 "$BENCH_DIR/latency_episodes.py" "$work/trace-half-$i.txt")
+i=$(median_p99_run "${half_poll_runs[@]}")
+plugin_half_poll=${half_poll_runs[$i]}; half_poll_p99s=$(p99s_of "${half_poll_runs[@]}")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
@@ -155,15 +161,15 @@ fi
 steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
-  "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" \
+  "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" "$half_episodes" \
   "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
   "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" "${nginx_wrk_runs[*]}" "${nginx_plugin_runs[*]}" \
   "${idle_wrk_runs[*]}" "${idle_plugin_runs[*]}" <<'PY'
 import json, statistics, sys
-out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us = sys.argv[1:12]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[12:]]
+out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us, episodes = sys.argv[1:13]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[13:]]
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
@@ -182,6 +188,7 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "latency_at_half_to_send_us": {k: p_half["stats"]["latency_to_send"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_response_us": {k: p_half["stats"]["latency_response"][k] for k in ("p50_us", "p99_us")},
           "cpu_us_per_record_at_half": p_half["cpu_us_per_record"],
+          "late_episodes_at_half": json.loads(episodes),
           "busy_poll_us": int(busy_poll_us),
           "latency_at_half_busy_poll_us": {k: p_half_poll["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_busy_poll_p99_per_round_us": [int(x) for x in half_poll_p99s.split()],
@@ -224,6 +231,12 @@ poll = result["latency_at_half_busy_poll_us"]
 print(f"  with delivery.busy_poll_us {busy_poll_us}: p50 {poll['p50_us']} us, p99 {poll['p99_us']} us "
       f"(the median of rounds with p99 {half_poll_p99s} us); the plugin's threads' CPU per record "
       f"{p_half_poll['cpu_us_per_record']['plugin_threads']:.2f} us instead of {p_half['cpu_us_per_record']['plugin_threads']:.2f}")
+late = result["late_episodes_at_half"]
+if late["episodes"]:
+    print(f"  records later than 2 ms: {late['over_threshold_percent']} %, in {late['episodes']} episodes "
+          f"(up to {late['longest_episode_ms']} ms long, {late['episode_time_percent']} % of the run) in which "
+          f"{late['completions_per_ms_in_episodes']} records/ms completed while {late['arrivals_per_ms_in_episodes']} arrived; "
+          f"the same run completed up to {late['peak_completions_per_ms']}/ms when draining")
 wake = p_half["wakeup_delay"]
 print(f"  in the same run, a thread sleeping 1 ms at a time woke late by p50 {wake['p50_us']} us, p99 {wake['p99_us']} us, "
       f"p99.9 {wake['p999_us']} us, max {wake['max_us']} us")

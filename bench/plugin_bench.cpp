@@ -4,11 +4,15 @@
 // fast as back-pressure allows, and prints one JSON line of figures.
 //
 //   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]
-//                [--busy-poll-us N] [--spool DIR [--fsync always|batch|off]]
+//                [--busy-poll-us N] [--trace FILE] [--spool DIR [--fsync always|batch|off]]
 //
 // With --rate, a probe thread also sleeps 1 ms at a time and records how late
 // it wakes: the delay any thread of this machine sees at that load, which
 // bounds the latency the plugin's threads can show.
+//
+// With --trace, each timed record's submit time and latency (submit() called
+// -> its completion, in microseconds) go to FILE, a line each, for
+// bench/latency_episodes.py.
 #include "output_step/output_step.h"
 
 #include <dlfcn.h>
@@ -125,6 +129,8 @@ struct Host {
   // context switch on both sides).
   std::atomic<std::uint64_t> wake_at{~std::uint64_t{0}};
   std::string first_error;
+  // With --trace: when each record (by token) completed, in steady-clock ns.
+  std::vector<std::int64_t>* completed_ns = nullptr;
 
   Host() {
     abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
@@ -132,6 +138,9 @@ struct Host {
     abi.name = "plugin-bench";
     abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
       auto* self = static_cast<Host*>(h->host_data);
+      if (self->completed_ns != nullptr && c->token < self->completed_ns->size()) {
+        (*self->completed_ns)[c->token] = std::chrono::steady_clock::now().time_since_epoch().count();
+      }
       // The ABI serialises completion calls: these counters have one writer
       // at a time, and need no locked read-modify-write.
       if (c->outcome == OUTPUT_STEP_DELIVERED) {
@@ -157,7 +166,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N] [--busy-poll-us N]\n");
     return 2;
   }
-  std::string plugin = argv[1], url = argv[2], ca, spool, fsync = "batch";
+  std::string plugin = argv[1], url = argv[2], ca, spool, fsync = "batch", trace;
   std::uint64_t records = std::strtoull(argv[3], nullptr, 10);
   double rate = 0;
   int concurrency = 64;
@@ -170,6 +179,7 @@ int main(int argc, char** argv) {
     else if (flag == "--busy-poll-us") busy_poll_us = std::atoi(argv[i + 1]);
     else if (flag == "--spool") spool = argv[i + 1];
     else if (flag == "--fsync") fsync = argv[i + 1];
+    else if (flag == "--trace") trace = argv[i + 1];
   }
   void* module = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!module) {
@@ -222,6 +232,12 @@ int main(int argc, char** argv) {
   std::string text;
   const std::uint64_t warmup = std::min<std::uint64_t>(2000, records / 10);
   std::uint64_t submitted = 0;
+  std::vector<std::int64_t> submitted_ns, completed_ns;
+  if (!trace.empty()) {
+    submitted_ns.resize(warmup + records);
+    completed_ns.resize(warmup + records);
+    host.completed_ns = &completed_ns;
+  }
   // With --rate, submissions are paced at that rate (latency at a given
   // load); without, as fast as back-pressure allows (throughput).
   auto paced_start = std::chrono::steady_clock::now();
@@ -247,6 +263,10 @@ int main(int argc, char** argv) {
       for (std::size_t k = 0; k < n; ++k) {
         make_record(submitted + k, texts[k]);
         batch[k] = {texts[k].data(), texts[k].size(), submitted + k};
+      }
+      if (!submitted_ns.empty()) {
+        const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+        std::fill_n(submitted_ns.begin() + static_cast<std::ptrdiff_t>(submitted), n, now);
       }
       std::size_t offset = 0;
       while (offset < n) {
@@ -308,6 +328,14 @@ int main(int argc, char** argv) {
                   R"({"plugin_threads": %.2f, "plugin_threads_system": %.2f, "submit": %.2f, "runner_own": %.2f})",
                   plugin_cpu, per_record(cpu_end.plugin_system_us - cpu_start.plugin_system_us),
                   per_record(submit_cpu_us), runner_cpu - per_record(submit_cpu_us));
+  }
+
+  if (!trace.empty()) {
+    std::ofstream out(trace);
+    const std::int64_t origin = started.time_since_epoch().count();
+    for (std::uint64_t i = warmup; i < total; ++i) {
+      out << (submitted_ns[i] - origin) / 1000 << ' ' << (completed_ns[i] - submitted_ns[i]) / 1000 << '\n';
+    }
   }
 
   char stats[2048];

@@ -64,7 +64,21 @@ run=$("$bench" "$plugin" "$http/v1/hook" 5000)
 check http "$run"
 run=$("$bench" "$plugin" "$https/v1/hook" 2000 --ca "$work/ca.pem")
 check https "$run"
-run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000)
+run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --trace "$work/trace.txt")
 check paced "$run" paced
+# The trace: a line per timed record, and what bench/plugin.sh reads of its summary.
+episodes=$(python3 "$(dirname "$0")/../bench/latency_episodes.py" "$work/trace.txt")
+python3 - "$episodes" "$(wc -l <"$work/trace.txt")" <<'PY'
+import json, sys
+summary, lines = json.loads(sys.argv[1]), int(sys.argv[2])
+keys = ("records", "over_threshold_percent", "episodes", "longest_episode_ms", "episode_time_percent",
+        "arrivals_per_ms_in_episodes", "completions_per_ms_in_episodes", "peak_completions_per_ms")
+problems = [f"no {k}" for k in keys if k not in summary]
+if lines != 2000 or summary.get("records") != 2000:
+    problems.append(f"trace of {lines} lines, summary of {summary.get('records')} records (2000 timed)")
+if problems:
+    sys.exit("bench_smoke trace: " + "; ".join(problems))
+print(f"bench_smoke trace: {summary}")
+PY
 run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --busy-poll-us 50)
 check "paced, busy polling" "$run" paced
