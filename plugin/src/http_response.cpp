@@ -105,70 +105,83 @@ void ResponseReader::keep(const char* data, std::size_t size) {
   excerpt_.append(data, std::min(room, size));
 }
 
-bool ResponseReader::parse_head(std::string_view head) {
-  std::size_t eol = head.find('\n');
-  std::string_view status_line = trim(head.substr(0, eol));
+std::size_t ResponseReader::parse_head(std::string_view text) {
+  const char* const end = text.data() + text.size();
+  const auto* eol = static_cast<const char*>(std::memchr(text.data(), '\n', text.size()));
+  if (eol == nullptr) return kIncomplete;
+  std::string_view status_line = trim(std::string_view(text.data(), static_cast<std::size_t>(eol - text.data())));
   // HTTP-version SP 3DIGIT [SP reason-phrase]
   if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
       (status_line.size() > 12 && status_line[12] != ' ')) {
     error_ = "response: not an HTTP/1.x status line";
-    return false;
+    return kMalformed;
   }
   int status = 0;
   for (std::size_t i = 9; i < 12; ++i) {
     char c = status_line[i];
     if (c < '0' || c > '9') {
       error_ = "response: the status code is not three digits";
-      return false;
+      return kMalformed;
     }
     status = status * 10 + (c - '0');
   }
   if (status < 100) {
     error_ = "response: status code " + std::to_string(status) + " is out of range";
-    return false;
+    return kMalformed;
   }
-  status_ = status;
-  keep_alive_ = status_line[7] != '0';  // HTTP/1.1 persists unless told otherwise; 1.0 the reverse
-  bool http10 = !keep_alive_;
-  bool chunked = false, has_transfer_encoding = false, has_length = false;
+  bool keep_alive = status_line[7] != '0';  // HTTP/1.1 persists unless told otherwise; 1.0 the reverse
+  const bool http10 = !keep_alive;
+  bool chunked = false, has_transfer_encoding = false, has_length = false, has_retry_after = false;
   std::uint64_t length = 0;
+  std::string_view retry_after;
   // One pass over each header line: the name's bytes are checked as they
-  // are read, up to the colon; the value is found with one memchr.
-  const char* p = eol == std::string_view::npos ? head.data() + head.size() : head.data() + eol + 1;
-  const char* const end = head.data() + head.size();
-  while (p < end) {
-    if (*p == '\r' || *p == '\n') break;  // the blank line
+  // are read, up to the colon; the value is found with one memchr. The pass
+  // ends at the blank line, which it finds itself (no scan for the end of
+  // the head first).
+  const char* p = eol + 1;
+  std::size_t head_size = 0;
+  for (;;) {
+    if (p == end) return kIncomplete;
+    if (*p == '\n' || *p == '\r') {  // the blank line, LF or CRLF
+      if (*p == '\r' && p + 1 == end) return kIncomplete;
+      if (*p == '\r' && p[1] != '\n') {
+        error_ = "response: malformed header line";
+        return kMalformed;
+      }
+      head_size = static_cast<std::size_t>(p - text.data()) + (*p == '\r' ? 2 : 1);
+      break;
+    }
     if (*p == ' ' || *p == '\t') {
       error_ = "response: folded header lines are not allowed";
-      return false;
+      return kMalformed;
     }
     const char* name_start = p;
     while (p < end && kTokenChars[static_cast<unsigned char>(*p)]) ++p;
-    if (p == end || *p != ':' || p == name_start) {
+    if (p == end) return kIncomplete;
+    if (*p != ':' || p == name_start) {
       error_ = "response: malformed header line";
-      return false;
+      return kMalformed;
     }
     std::string_view name(name_start, static_cast<std::size_t>(p - name_start));
     const char* value_start = p + 1;
     const auto* newline = static_cast<const char*>(std::memchr(value_start, '\n', static_cast<std::size_t>(end - value_start)));
-    const char* line_end = newline ? newline : end;
-    p = newline ? newline + 1 : end;
-    std::string_view line_value(value_start, static_cast<std::size_t>(line_end - value_start));
+    if (newline == nullptr) return kIncomplete;
+    p = newline + 1;
     Known known = known_header(name);
     if (known == Known::other) continue;
-    std::string_view value = trim(line_value);
+    std::string_view value = trim(std::string_view(value_start, static_cast<std::size_t>(newline - value_start)));
     switch (known) {
       case Known::content_length: {
         std::uint64_t n = 0;
         if (value.empty() || value.size() > 15 ||
             !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
           error_ = "response: Content-Length is not a number";
-          return false;
+          return kMalformed;
         }
         for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
         if (has_length && n != length) {
           error_ = "response: conflicting Content-Length headers";
-          return false;
+          return kMalformed;
         }
         has_length = true;
         length = n;
@@ -181,14 +194,21 @@ bool ResponseReader::parse_head(std::string_view head) {
         break;
       case Known::connection:
         for_each_token(value, [&](std::string_view option) {
-          if (iequals(option, "close")) keep_alive_ = false;
-          else if (http10 && iequals(option, "keep-alive")) keep_alive_ = true;
+          if (iequals(option, "close")) keep_alive = false;
+          else if (http10 && iequals(option, "keep-alive")) keep_alive = true;
         });
         break;
-      case Known::retry_after: retry_after_.assign(value); break;
+      case Known::retry_after:
+        retry_after = value;
+        has_retry_after = true;
+        break;
       case Known::other: break;
     }
   }
+  // The whole head is read: what it says is kept (never the half of one).
+  status_ = status;
+  keep_alive_ = keep_alive;
+  if (has_retry_after) retry_after_.assign(retry_after);
   if (head_request_ || status_ == 204 || status_ == 304 || status_ < 200) {
     framing_ = Framing::none;
   } else if (has_transfer_encoding) {
@@ -202,7 +222,7 @@ bool ResponseReader::parse_head(std::string_view head) {
   } else {
     framing_ = Framing::until_close;
   }
-  return true;
+  return head_size;
 }
 
 void ResponseReader::start_body() {
@@ -220,16 +240,16 @@ ResponseReader::Progress ResponseReader::feed(const char* data, std::size_t size
   while (size > 0) {
     switch (state_) {
       case State::head: {
-        std::string_view head;
-        std::size_t end = std::string::npos;
+        std::size_t end = kIncomplete;
         if (line_.empty()) {
           // Usually a whole head arrives in one read: parsed where it lies,
-          // not copied first.
-          head = std::string_view(data, std::min(size, kHeaderLimit + 1));
-          end = end_of_head(head, 0);
+          // in one pass, not copied first. (A line is judged only once it
+          // is whole: a malformed one is the same error in any split.)
+          end = parse_head(std::string_view(data, std::min(size, kHeaderLimit + 1)));
+          if (end == kMalformed) return fail(error_);
         }
         std::size_t used = end;  // bytes of this call that belong to the head
-        if (end == std::string::npos) {
+        if (end == kIncomplete) {
           std::size_t from = line_.size() >= 3 ? line_.size() - 3 : 0;
           std::size_t take = std::min(size, kHeaderLimit + 1 - std::min(kHeaderLimit + 1, line_.size()));
           line_.append(data, take);
@@ -243,11 +263,11 @@ ResponseReader::Progress ResponseReader::feed(const char* data, std::size_t size
             break;
           }
           used = take - (line_.size() - end);
-          head = line_;
+          const std::size_t parsed = parse_head(std::string_view(line_).substr(0, end));
+          if (parsed != end) return fail(parsed == kMalformed ? error_ : "response: malformed head");
         }
         data += used;
         size -= used;
-        if (!parse_head(head.substr(0, end))) return fail(error_);
         if (status_ >= 100 && status_ < 200) {
           if (status_ == 101) return fail("response: 101 Switching Protocols was not asked for");
           // An interim response: the real one follows.

@@ -50,7 +50,10 @@ class ResponseReader {
   enum class Framing { none, length, chunked, until_close };
 
   Progress fail(std::string message);
-  bool parse_head(std::string_view head);  // false: error_ set
+  // parse_head: the offset just past the head's blank line, or one of these.
+  static constexpr std::size_t kIncomplete = static_cast<std::size_t>(-1);  // the text ends first
+  static constexpr std::size_t kMalformed = static_cast<std::size_t>(-2);   // error_ says why
+  std::size_t parse_head(std::string_view text);
   void start_body();
   void keep(const char* data, std::size_t size);
 

@@ -182,6 +182,7 @@ BOOST_AUTO_TEST_CASE(malformed_responses_are_errors_that_say_what) {
            Case{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n",
                 "response: a chunk does not end where its size says"},
            Case{"HTTP/1.1 101 Switching Protocols\r\n\r\n", "response: 101 Switching Protocols was not asked for"},
+           Case{"HTTP/1.1 200 OK\r\n\rX: a\r\n\r\n", "response: malformed header line"},
        }) {
     ResponseReader r;
     r.reset();
@@ -190,6 +191,33 @@ BOOST_AUTO_TEST_CASE(malformed_responses_are_errors_that_say_what) {
       BOOST_TEST((r.feed(wire.data(), wire.size()) == Progress::error));
       BOOST_TEST(r.error() == c.error);
       BOOST_TEST(!r.keep_alive());
+      // The same error however the bytes arrive: a head is judged once it
+      // is whole, whether it came in one read or several.
+      for (std::size_t cut = 1; cut < wire.size(); ++cut) {
+        ResponseReader split;
+        split.reset();
+        Progress first = split.feed(wire.data(), cut);
+        Progress second = first == Progress::error ? first : split.feed(wire.data() + cut, wire.size() - cut);
+        BOOST_TEST_CONTEXT("split at " << cut) {
+          BOOST_TEST((second == Progress::error));
+          BOOST_TEST(split.error() == c.error);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_head_cut_short_leaves_no_status) {
+  // Nothing of a head counts until its blank line: a connection closed in
+  // the middle of one is an error with no status, not a half-read 200.
+  for (std::string wire : {"HTTP/1.1 200 OK\r\nContent-Le", "HTTP/1.1 200 OK\r\nRetry-After: 5\r\n"}) {
+    ResponseReader r;
+    r.reset();
+    BOOST_TEST_CONTEXT(wire) {
+      BOOST_TEST((r.feed(wire.data(), wire.size()) == Progress::more));
+      BOOST_TEST((r.feed_eof() == Progress::error));
+      BOOST_TEST(r.status() == 0);
+      BOOST_TEST(r.retry_after().empty());
     }
   }
 }
