@@ -162,8 +162,11 @@ struct Host {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N] [--busy-poll-us N]\n");
+  constexpr const char* kUsage =
+      "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N] [--busy-poll-us N]\n"
+      "                    [--trace FILE] [--spool DIR [--fsync always|batch|off]]\n";
+  if (argc < 4 || argc % 2 != 0) {
+    std::fputs(kUsage, stderr);
     return 2;
   }
   std::string plugin = argv[1], url = argv[2], ca, spool, fsync = "batch", trace;
@@ -180,6 +183,10 @@ int main(int argc, char** argv) {
     else if (flag == "--spool") spool = argv[i + 1];
     else if (flag == "--fsync") fsync = argv[i + 1];
     else if (flag == "--trace") trace = argv[i + 1];
+    else {
+      std::fprintf(stderr, "plugin-bench: unknown option '%s'\n%s", flag.c_str(), kUsage);
+      return 2;
+    }
   }
   void* module = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!module) {
