@@ -22,7 +22,7 @@ result = {"benchmark": "simulator_1m", "wall_seconds": wall, "run_seconds": roun
           "deliveries_per_second": round(deliveries / wall), "peak_rss_mb": round(int(rss_kb) / 1024),
           "status": report["status"], "target_wall_seconds": 15}
 json.dump(result, open(sys.argv[3], "w"), indent=2)
-print(f"| journey-sim, 1,000,000 events, 100,000 profiles, 3 stages | {wall:.1f} s wall (target < 15 s) | "
+print(f"| journey-sim, 1,000,000 events, 100,000 profiles, 3 stages | {wall:.1f} s wall (target < 15 s: {'met' if wall < 15 else 'NOT met'}) | "
       f"{events / wall:,.0f} events/s | {deliveries:,} deliveries, {deliveries / wall:,.0f}/s | peak RSS {int(rss_kb) // 1024} MB |")
 print(f"results: {sys.argv[3]}")
 PY

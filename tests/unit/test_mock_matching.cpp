@@ -1,3 +1,4 @@
+#include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
 #include "webhook_mock/json_path.hpp"
 #include "webhook_mock/request_pattern.hpp"
@@ -6,6 +7,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
 
 namespace json = boost::json;
 using namespace webhook_mock;
@@ -111,6 +116,41 @@ BOOST_AUTO_TEST_CASE(store_picks_by_priority_then_newest_and_steps_scenarios) {
   auto none = store.answer(r, 404);
   BOOST_TEST(none.response.status == 404);
   BOOST_TEST(none.stub_id.empty());
+}
+
+// Resident memory of this process, in KiB.
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+BOOST_AUTO_TEST_CASE(a_cleared_journal_gives_its_memory_back) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  BOOST_TEST_MESSAGE("skipped: a sanitizer's allocator keeps freed memory on purpose");
+#else
+  // 80 MiB of bodies, with a few small allocations that outlive them in
+  // between (as a server's own allocations do), so that the freed memory
+  // lies in the middle of the heap where free() alone keeps it.
+  webhook_mock::Journal journal(1'000'000);
+  std::vector<std::string> outliving;
+  const long before = rss_kib();
+  for (int i = 0; i < 20'000; ++i) {
+    webhook_mock::RecordedRequest r;
+    r.body.assign(4096, 'x');
+    journal.add(std::move(r));
+    if (i % 64 == 0) outliving.emplace_back(40, 'y');
+  }
+  const long full = rss_kib();
+  BOOST_TEST_REQUIRE(full - before > 60 * 1024);
+  journal.clear();
+  BOOST_TEST(journal.size() == 0u);
+  const long after = rss_kib();
+  BOOST_TEST_MESSAGE("RSS " << before << " KiB, with the journal " << full << ", cleared " << after);
+  BOOST_TEST(after - before < (full - before) / 4);
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()

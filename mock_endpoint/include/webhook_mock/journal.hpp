@@ -25,6 +25,7 @@ class Journal {
   std::size_t size() const;
   std::uint64_t total() const;
   std::uint64_t evicted() const;
+  // Drops every entry and returns the memory they held to the system.
   void clear();
   // Waits until `ready()` holds (checked at every new entry) or `timeout` passes.
   bool wait(const std::function<bool()>& ready, std::chrono::milliseconds timeout) const;
