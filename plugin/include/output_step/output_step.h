@@ -161,7 +161,10 @@ typedef struct output_step {
    * its length in `*accepted` (which must not be NULL). Returns
    *   OUTPUT_STEP_OK       when all `count` were accepted;
    *   OUTPUT_STEP_BUSY     when back-pressure stopped it after *accepted
-   *                        (records in flight, or a full spool);
+   *                        (records in flight, or a full spool); a record
+   *                        stops counting just after its completion's
+   *                        callback returns, so wait for a completion or a
+   *                        few ms, whichever comes first, then try again;
    *   OUTPUT_STEP_INVALID  when records[*accepted] is not a JSON object (the
    *                        rest are not accepted; the reason is logged);
    *   OUTPUT_STEP_CLOSED   after destroy has begun;
