@@ -649,7 +649,8 @@ struct Engine::Impl final : ConnectionOwner {
                       : result.tls_verification_failed ? Verdict::permanent
                                                        : Verdict::retry;
     if (verdict == Verdict::delivered) {
-      finish(job, Outcome::delivered, {}, done_ns);
+      latency.record((done_ns - job->accepted_ns) / 1000);
+      finish(job, Outcome::delivered, {});
     } else if (verdict == Verdict::retry && job->attempts <= config.retry_count && !stopping) {
       std::uniform_real_distribution<double> unit(0.0, 1.0);
       std::int64_t delay = backoff.delay_ms(job->attempts, unit(random));
@@ -705,10 +706,9 @@ struct Engine::Impl final : ConnectionOwner {
     });
   }
 
-  // Ends a record: dead letter, delivery log, statistics, completion.
-  // `done_ns`: the steady time the outcome was known, when the caller has
-  // read it already (0: read it here).
-  void finish(Job* job, Outcome outcome, std::string error, std::int64_t done_ns = 0) {
+  // Ends a record: dead letter, delivery log, statistics, completion. (A
+  // delivered record's latency is recorded where its response was read.)
+  void finish(Job* job, Outcome outcome, std::string error) {
     // The host time is written only into dead letters and the delivery log.
     std::int64_t now = dead_letters.is_open() || delivery_log.is_open() ? now_ms() : 0;
     redact(error);
@@ -734,11 +734,7 @@ struct Engine::Impl final : ConnectionOwner {
       }
     }
     switch (outcome) {
-      case Outcome::delivered: {
-        bump(delivered);
-        latency.record(((done_ns != 0 ? done_ns : steady_ns()) - job->accepted_ns) / 1000);
-        break;
-      }
+      case Outcome::delivered: bump(delivered); break;
       case Outcome::failed: bump(failed); break;
       case Outcome::dead_lettered: bump(dead_lettered); break;
     }
