@@ -25,22 +25,25 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace {
 
-long rss_kib() {
+// A "Vm...:" figure of /proc/self/status, in KiB: VmRSS (resident now),
+// VmHWM (the peak).
+long status_kib(std::string_view key) {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(key, 0) == 0) return std::strtol(line.c_str() + key.size(), nullptr, 10);
   }
   return 0;
 }
@@ -110,14 +113,6 @@ class WakeupProbe {
   std::atomic<bool> stop_{false};
   std::vector<std::int64_t> delays_;
 };
-
-long peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return 0;
-}
 
 struct Host {
   output_step_host_t abi{};
@@ -316,12 +311,12 @@ int main(int argc, char** argv) {
   const std::uint64_t total = warmup + records;
   while (submitted < total) {
     submit_until(std::min(total, submitted + 10000));
-    if (rss_at_100k == 0 && submitted - warmup >= 100000) rss_at_100k = rss_kib();
+    if (rss_at_100k == 0 && submitted - warmup >= 100000) rss_at_100k = status_kib("VmRSS:");
   }
   step->flush(step, 600000);
   const std::string wakeup = rate > 0 ? probe.stop() : "null";
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  long rss_end = rss_kib();
+  long rss_end = status_kib("VmRSS:");
   const CpuSplit cpu_end = cpu_split();
   const auto per_record = [records](double us) { return us / static_cast<double>(records); };
   // The plugin's CPU per record: its own threads, and its submit() on ours.
@@ -351,7 +346,7 @@ int main(int argc, char** argv) {
   std::printf(R"({"records": %llu, "delivered": %llu, "seconds": %.3f, "records_per_second": %.0f, "rss_100k_kib": %ld, "rss_end_kib": %ld, "peak_rss_kib": %ld, "cpu_us_per_record": %s, "wakeup_delay": %s, "first_error": "%s", "stats": %s})"
               "\n",
               static_cast<unsigned long long>(records), static_cast<unsigned long long>(host.delivered.load() - warmup),
-              seconds, static_cast<double>(records) / seconds, rss_at_100k, rss_end, peak_rss_kib(),
+              seconds, static_cast<double>(records) / seconds, rss_at_100k, rss_end, status_kib("VmHWM:"),
               cpu, wakeup.c_str(), host.first_error.c_str(), stats);
   return host.delivered.load() == total ? 0 : 1;
 }

@@ -13,8 +13,8 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <ctime>
 #include <array>
+#include <ctime>
 #include <type_traits>
 
 namespace webhook {
