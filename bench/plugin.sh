@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The plugin's delivery through the ABI against wrk, on the same nginx (one
 # worker, loopback), over HTTP and HTTPS, in the same run; then latency at
-# half the plugin's maximum rate. Bounded: a fixed number of records.
+# half the plugin's maximum rate, against a minimal paced client's at the
+# same rate (bench/paced_client.cpp). Bounded: a fixed number of records.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$BENCH_DIR/common.sh"
@@ -58,13 +59,14 @@ nginx_us() {
 # webhook-timestamp of the same length) and a body of the same size as the
 # plugin's rendering of a typical record (the template's spacing).
 body_size=$(python3 -c 'import json; print(len(json.dumps({"id": "user-12345", "email": "user12345@example.com", "tier": "gold", "event": "purchase", "sku": "SKU-123", "amount": 123.5, "n": 123456, "time": "2026-11-26T10:00:00Z", "journey": "Bench", "stage": "Stage 1"})))')
-python3 - "$work/body.lua" "$body_size" <<'PY'
+request_headers=(--header "User-Agent: webhook-output-step/0.1" --header "Content-Type: application/json"
+  --header "webhook-id: msg_0123456789abcdef0123456789abcdef" --header "Authorization: Bearer bench-key"
+  --header "webhook-timestamp: 1795749174")
+python3 - "$work/body.lua" "$body_size" "${request_headers[@]}" <<'PY'
 import sys
-headers = {"User-Agent": "webhook-output-step/0.1", "Content-Type": "application/json",
-           "webhook-id": "msg_" + "0123456789abcdef" * 2, "Authorization": "Bearer bench-key",
-           "webhook-timestamp": "1795749174"}
+headers = [h.split(": ", 1) for h in sys.argv[4::2]]
 lua = 'wrk.method = "POST"\nwrk.body = "' + "x" * int(sys.argv[2]) + '"\n'
-lua += "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers.items())
+lua += "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers)
 open(sys.argv[1], "w").write(lua)
 PY
 # wrk_run URL SECONDS: "requests/s CPU-us-per-request system-CPU-us-per-request"
@@ -125,16 +127,31 @@ wrk_http=$(median "${wrk_http_runs[@]}"); plugin_http_rps=$(median "${plugin_htt
 wrk_https=$(median "${wrk_https_runs[@]}"); plugin_https_rps=$(median "${plugin_https_runs[@]}"); ratio_https=$(median "${ratio_https_runs[@]}")
 half=$(python3 -c "print(int($plugin_http_rps / 2))")
 # Half rate, with the default configuration and with delivery.busy_poll_us
-# (BENCH_BUSY_POLL_US, 50), alternating.
+# (BENCH_BUSY_POLL_US, 50), alternating. The runner submits the records in
+# batches of four (one every 69 us at 58,000/s), and again in batches of 32
+# (one every 0.55 ms): the same load in fewer, larger arrivals, which wake
+# the threads less often.
 busy_poll_us=${BENCH_BUSY_POLL_US:-50}
-# Each run also writes a trace of its records (plugin-bench --trace): the
-# median run's shows when its late records were late (bench/latency_episodes.py).
-half_runs=(); half_poll_runs=()
+# Each run of the first kind also writes a trace of its records (plugin-bench
+# --trace): the median run's shows when its late records were late
+# (bench/latency_episodes.py).
+# The latency reference, alternating with them: bench/paced_client.cpp, a
+# client of one thread and one epoll sending wrk's request (the plugin's) at
+# the same rate, in the same batches, over 64 connections to the same nginx:
+# the p99 that this machine allows any client at that rate.
+half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=()
+reference() {
+  "$build/bench/paced-client" "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
+    --body-size "$body_size" "${request_headers[@]}" "$@"
+}
 for round in $(seq 0 $((rounds - 1))); do
   half_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
     --trace "$work/trace-half-$round.txt")")
   half_poll_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
     --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
+  reference_runs+=("$(reference --batch 4)")
+  half32_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" --batch 32)")
+  reference32_runs+=("$(reference --batch 32)")
 done
 # The run with the median p99 stands for the half-rate latency: its index.
 median_p99_run() {
@@ -153,6 +170,13 @@ plugin_half=${half_runs[$i]}; half_p99s=$(p99s_of "${half_runs[@]}")
 half_episodes=$(python3 "$BENCH_DIR/latency_episodes.py" "$work/trace-half-$i.txt")
 i=$(median_p99_run "${half_poll_runs[@]}")
 plugin_half_poll=${half_poll_runs[$i]}; half_poll_p99s=$(p99s_of "${half_poll_runs[@]}")
+half32_p99s=$(p99s_of "${half32_runs[@]}")
+reference_p99s_of() {
+  python3 -c '
+import json, sys
+print(" ".join(str(json.loads(r)["latency"]["p99_us"]) for r in sys.argv[1:]))' "$@"
+}
+reference_p99s=$(reference_p99s_of "${reference_runs[@]}"); reference32_p99s=$(reference_p99s_of "${reference32_runs[@]}")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
@@ -161,15 +185,18 @@ fi
 steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
-  "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" "$half_episodes" \
+  "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" "$half_episodes" "$reference_p99s" \
+  "$half32_p99s" "$reference32_p99s" \
   "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
   "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" "${nginx_wrk_runs[*]}" "${nginx_plugin_runs[*]}" \
   "${idle_wrk_runs[*]}" "${idle_plugin_runs[*]}" <<'PY'
 import json, statistics, sys
-out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us, episodes = sys.argv[1:13]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[13:]]
+(out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us, episodes,
+ reference_p99s, half32_p99s, reference32_p99s) = sys.argv[1:16]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[16:]]
+us_list = lambda text: [int(x) for x in text.split()]
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
@@ -193,6 +220,12 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "latency_at_half_busy_poll_us": {k: p_half_poll["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_busy_poll_p99_per_round_us": [int(x) for x in half_poll_p99s.split()],
           "cpu_us_per_record_at_half_busy_poll": p_half_poll["cpu_us_per_record"],
+          "reference_at_half_p99_us": round(med(us_list(reference_p99s))),
+          "reference_at_half_p99_per_round_us": us_list(reference_p99s),
+          "latency_at_half_batch32_p99_us": round(med(us_list(half32_p99s))),
+          "latency_at_half_batch32_p99_per_round_us": us_list(half32_p99s),
+          "reference_at_half_batch32_p99_us": round(med(us_list(reference32_p99s))),
+          "reference_at_half_batch32_p99_per_round_us": us_list(reference32_p99s),
           "peak_rss_kib": p_http["peak_rss_kib"],
           "spool_batch_rps": round(med(spool)),
           "ratio_spool_batch_vs_none": round(med(ratio_spool), 3),
@@ -237,6 +270,15 @@ poll = result["latency_at_half_busy_poll_us"]
 print(f"  with delivery.busy_poll_us {busy_poll_us}: p50 {poll['p50_us']} us, p99 {poll['p99_us']} us "
       f"(the median of rounds with p99 {half_poll_p99s} us); the plugin's threads' CPU per record "
       f"{p_half_poll['cpu_us_per_record']['plugin_threads']:.2f} us instead of {p_half['cpu_us_per_record']['plugin_threads']:.2f}")
+reference = result["reference_at_half_p99_us"]
+print(f"  the reference (bench/paced_client.cpp: one thread, one epoll, the same request, rate and batches) in the "
+      f"same rounds: p99 {reference} us (rounds {reference_p99s} us; {'under' if reference < 2000 else 'over'} 2 ms); "
+      f"the plugin's median p99 / the reference's: {result['latency_at_half_us']['p99_us'] / max(reference, 1):.2f}, "
+      f"with busy polling {poll['p99_us'] / max(reference, 1):.2f}")
+p32, r32 = result["latency_at_half_batch32_p99_us"], result["reference_at_half_batch32_p99_us"]
+print(f"  records submitted 32 at a time (the same rate): p99 {p32} us (rounds {half32_p99s} us; "
+      f"{'under' if p32 < 2000 else 'over'} 2 ms), the reference's {r32} us (rounds {reference32_p99s} us): "
+      f"{p32 / max(r32, 1):.2f} x the reference")
 late = result["late_episodes_at_half"]
 if late["episodes"]:
     print(f"  records later than 2 ms: {late['over_threshold_percent']} %, in {late['episodes']} episodes "

@@ -158,8 +158,8 @@ struct Host {
 
 int main(int argc, char** argv) {
   constexpr const char* kUsage =
-      "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N] [--busy-poll-us N]\n"
-      "                    [--trace FILE] [--spool DIR [--fsync always|batch|off]]\n";
+      "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N [--batch N]] [--concurrency N]\n"
+      "                    [--busy-poll-us N] [--trace FILE] [--spool DIR [--fsync always|batch|off]]\n";
   if (argc < 4 || argc % 2 != 0) {
     std::fputs(kUsage, stderr);
     return 2;
@@ -169,12 +169,14 @@ int main(int argc, char** argv) {
   double rate = 0;
   int concurrency = 64;
   int busy_poll_us = 0;
+  std::size_t paced_batch = 4;
   for (int i = 4; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--ca") ca = argv[i + 1];
     else if (flag == "--rate") rate = std::strtod(argv[i + 1], nullptr);
     else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
     else if (flag == "--busy-poll-us") busy_poll_us = std::atoi(argv[i + 1]);
+    else if (flag == "--batch") paced_batch = std::strtoul(argv[i + 1], nullptr, 10);
     else if (flag == "--spool") spool = argv[i + 1];
     else if (flag == "--fsync") fsync = argv[i + 1];
     else if (flag == "--trace") trace = argv[i + 1];
@@ -182,6 +184,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "plugin-bench: unknown option '%s'\n%s", flag.c_str(), kUsage);
       return 2;
     }
+  }
+  if (paced_batch < 1 || paced_batch > 64) {
+    std::fprintf(stderr, "plugin-bench: --batch must be 1 to 64\n%s", kUsage);
+    return 2;
   }
   void* module = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!module) {
@@ -253,11 +259,11 @@ int main(int argc, char** argv) {
     return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
   };
   auto submit_until = [&](std::uint64_t target) {
-    const std::size_t kBatch = rate > 0 ? 4 : 64;
-    std::vector<std::string> texts(kBatch);
-    std::vector<output_step_record_t> batch(kBatch);
+    const std::size_t batch_size = rate > 0 ? paced_batch : 64;
+    std::vector<std::string> texts(batch_size);
+    std::vector<output_step_record_t> batch(batch_size);
     while (submitted < target) {
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, target - submitted));
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - submitted));
       if (rate > 0) {
         std::this_thread::sleep_until(paced_start + std::chrono::duration<double>(
                                                         static_cast<double>(submitted - paced_from) / rate));
@@ -279,12 +285,12 @@ int main(int argc, char** argv) {
         offset += accepted;
         if (status == OUTPUT_STEP_BUSY) {
           // Back-pressure: wait until there is room for the batch in hand
-          // (kBatch completions), as a runner with a batch would. Waiting for
+          // (batch_size completions), as a runner with a batch would. Waiting for
           // more (a quarter of max_in_flight was tried) makes the runner
           // submit in bursts of milliseconds that hold a core while nginx
           // waits for it, and leaves the other core idle.
           std::unique_lock lock(host.mutex);
-          std::uint64_t window_end = host.done.load(std::memory_order_acquire) + kBatch;
+          std::uint64_t window_end = host.done.load(std::memory_order_acquire) + batch_size;
           host.wake_at.store(window_end, std::memory_order_release);
           host.completed.wait_for(lock, std::chrono::milliseconds(20),
                                   [&] { return host.done.load(std::memory_order_acquire) >= window_end; });

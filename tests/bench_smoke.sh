@@ -2,11 +2,12 @@
 # A short run of the plugin's benchmark driver against webhook-mock, so that
 # `make test` catches a broken harness before `make bench` does: full rate
 # over HTTP and HTTPS, then paced (with the wake-up probe; again with busy
-# polling), each checked for every record delivered and every figure
-# bench/plugin.sh reads.
-#   bench_smoke.sh PLUGIN_BENCH WEBHOOK_OUTPUT_SO WEBHOOK_MOCK
+# polling; again in batches of 32), each checked for every record delivered
+# and every figure bench/plugin.sh reads; then the latency reference
+# (paced-client) the same way, and its refusals.
+#   bench_smoke.sh PLUGIN_BENCH WEBHOOK_OUTPUT_SO WEBHOOK_MOCK PACED_CLIENT
 set -euo pipefail
-bench=$1 plugin=$2 mock=$3
+bench=$1 plugin=$2 mock=$3 paced=$4
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -82,3 +83,46 @@ print(f"bench_smoke trace: {summary}")
 PY
 run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --busy-poll-us 50)
 check "paced, busy polling" "$run" paced
+run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --batch 32)
+check "paced, batches of 32" "$run" paced
+
+# The latency reference: every request answered, timed, at about the rate asked.
+run=$("$paced" "$http/v1/hook" 2000 --rate 4000 --batch 32 --body-size 211 --header "Content-Type: application/json")
+python3 - "$run" <<'PY'
+import json, sys
+run = json.loads(sys.argv[1])
+problems = []
+if run["requests"] != 2000 or run["failed"] != 0:
+    problems.append(f"{run['failed']} of {run['requests']} requests failed")
+latency = run["latency"]
+if not 0 < latency["p50_us"] <= latency["p99_us"] <= latency["p999_us"] <= latency["max_us"]:
+    problems.append(f"percentiles out of order: {latency}")
+if not 0.3 < run["seconds"] < 5:
+    problems.append(f"2000 requests at 4000/s took {run['seconds']} s")
+if problems:
+    sys.exit("bench_smoke paced-client: " + "; ".join(problems))
+print(f"bench_smoke paced-client: p50 {latency['p50_us']} us, p99 {latency['p99_us']} us")
+PY
+# What the mock received is what the reference sent: the body and the header asked for.
+python3 - "$http" <<'PY'
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/__admin/requests?limit=1") as response:
+    request = json.load(response)["requests"][0]["request"]
+if request["body"] != "x" * 211 or request["headers"].get("Content-Type") != "application/json":
+    sys.exit(f"bench_smoke paced-client: the mock received {request['headers']} and a body of {len(request['body'])} bytes")
+PY
+# Refusals: exit status 2 and a message that names what is wrong.
+refused() {  # refused EXPECTED-TEXT ARGS...
+  local expected=$1 status=0
+  shift
+  "$paced" "$@" >/dev/null 2>"$work/refused.err" || status=$?
+  if (( status != 2 )) || ! grep -qF -- "$expected" "$work/refused.err"; then
+    echo "bench_smoke paced-client $*: exit status $status, $(cat "$work/refused.err")" >&2
+    exit 1
+  fi
+}
+refused "loopback" "http://10.0.0.1:80/" 10 --rate 10
+refused "--rate is required" "$http/v1/hook" 10
+refused "unknown option" "$http/v1/hook" 10 --rate 10 --bogus 1
+refused "--batch must be 1 to 64" "$http/v1/hook" 10 --rate 10 --batch 65
+echo "bench_smoke paced-client: refusals as documented"
