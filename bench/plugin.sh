@@ -47,6 +47,9 @@ CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
 nginx_master=$!
 wait_port "$http_port"; wait_port "$https_port"
+# nginx_preempted: how often its worker has been preempted so far (taken off
+# its core while it could still run: a thread of the client's woke there).
+nginx_preempted() { awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$(pgrep -P "$nginx_master" | head -n1)/status"; }
 # nginx_us: CPU microseconds its worker has used so far (user + system).
 nginx_us() {
   local worker
@@ -140,16 +143,21 @@ busy_poll_us=${BENCH_BUSY_POLL_US:-50}
 # the same rate, in the same batches, over 64 connections to the same nginx:
 # the p99 that this machine allows any client at that rate.
 half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=()
+preempted_plugin_runs=(); preempted_reference_runs=()
 reference() {
   "$build/bench/paced-client" "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
     --body-size "$body_size" "${request_headers[@]}" "$@"
 }
 for round in $(seq 0 $((rounds - 1))); do
+  c0=$(nginx_preempted)
   half_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
     --trace "$work/trace-half-$round.txt")")
+  preempted_plugin_runs+=($(($(nginx_preempted) - c0)))
   half_poll_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
     --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
+  c0=$(nginx_preempted)
   reference_runs+=("$(reference --batch 4)")
+  preempted_reference_runs+=($(($(nginx_preempted) - c0)))
   half32_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" --batch 32)")
   reference32_runs+=("$(reference --batch 32)")
 done
@@ -186,7 +194,7 @@ steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
   "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" "$half_episodes" "$reference_p99s" \
-  "$half32_p99s" "$reference32_p99s" \
+  "$half32_p99s" "$reference32_p99s" "${preempted_plugin_runs[*]}" "${preempted_reference_runs[*]}" \
   "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
@@ -194,8 +202,8 @@ python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$round
   "${idle_wrk_runs[*]}" "${idle_plugin_runs[*]}" <<'PY'
 import json, statistics, sys
 (out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us, episodes,
- reference_p99s, half32_p99s, reference32_p99s) = sys.argv[1:16]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[16:]]
+ reference_p99s, half32_p99s, reference32_p99s, preempted_plugin, preempted_reference) = sys.argv[1:18]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[18:]]
 us_list = lambda text: [int(x) for x in text.split()]
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
@@ -226,6 +234,8 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "latency_at_half_batch32_p99_per_round_us": us_list(half32_p99s),
           "reference_at_half_batch32_p99_us": round(med(us_list(reference32_p99s))),
           "reference_at_half_batch32_p99_per_round_us": us_list(reference32_p99s),
+          "nginx_preemptions_per_second_at_half": {"under_plugin": round(med(us_list(preempted_plugin)) / 3),
+                                                   "under_reference": round(med(us_list(preempted_reference)) / 3)},
           "peak_rss_kib": p_http["peak_rss_kib"],
           "spool_batch_rps": round(med(spool)),
           "ratio_spool_batch_vs_none": round(med(ratio_spool), 3),
@@ -275,6 +285,9 @@ print(f"  the reference (bench/paced_client.cpp: one thread, one epoll, the same
       f"same rounds: p99 {reference} us (rounds {reference_p99s} us; {'under' if reference < 2000 else 'over'} 2 ms); "
       f"the plugin's median p99 / the reference's: {result['latency_at_half_us']['p99_us'] / max(reference, 1):.2f}, "
       f"with busy polling {poll['p99_us'] / max(reference, 1):.2f}")
+preempted = result["nginx_preemptions_per_second_at_half"]
+print(f"  nginx's worker was preempted {preempted['under_plugin']:,} times a second under the plugin (the runner's and "
+      f"the delivery thread's wake-ups on its core), {preempted['under_reference']:,} under the reference (one thread)")
 p32, r32 = result["latency_at_half_batch32_p99_us"], result["reference_at_half_batch32_p99_us"]
 print(f"  records submitted 32 at a time (the same rate): p99 {p32} us (rounds {half32_p99s} us; "
       f"{'under' if p32 < 2000 else 'over'} 2 ms), the reference's {r32} us (rounds {reference32_p99s} us): "
