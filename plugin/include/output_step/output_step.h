@@ -183,6 +183,10 @@ typedef struct output_step {
    *                   last few ms);
    *   fsync "off":    written to the OS (survives a process crash).
    * Without a store, an accepted record lives in memory until completed.
+   * Hand over in one call the records that arrived together: a call may
+   * wake the module's I/O thread, and under a steady load many small calls
+   * cost wake-ups that one larger call does not (see the webhook step's
+   * documentation, "Handing records over in batches").
    * Thread-safe: any host thread, concurrently. */
   output_step_status_t (*submit)(const struct output_step *step,
                                  const output_step_record_t *records, size_t count,
