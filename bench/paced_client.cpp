@@ -1,6 +1,6 @@
 // paced-client: the latency reference for the plugin's half-rate benchmark.
 // An open-loop HTTP/1.1 client of the fewest moving parts: one thread, one
-// epoll, non-blocking keep-alive sockets, one prepared request sent as is,
+// epoll, non-blocking keep-alive sockets, one prepared POST sent as is,
 // responses read only as far as Content-Length. It sends REQUESTS requests
 // at RATE per second, BATCH at a time (4 unless told; as plugin-bench's
 // paced runner submits), sleeping in between, and prints one JSON line with
@@ -243,6 +243,9 @@ int main(int argc, char** argv) {
       Connection& c = pool[i];
       if (events[e].events & EPOLLOUT) send_rest(i);
       if (!(events[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+      // One read per readiness event, as wrk does (epoll is level-triggered:
+      // what is left is reported again), so no read comes back empty but
+      // after a spurious event; a full buffer is read on at once.
       for (;;) {
         const ssize_t n = read(c.fd, buffer, sizeof buffer);
         if (n < 0 && errno == EAGAIN) break;
@@ -252,6 +255,7 @@ int main(int argc, char** argv) {
           return 1;
         }
         c.in.append(buffer, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof buffer) break;
       }
       const long length = response_length(c.in);
       if (length < 0) {
