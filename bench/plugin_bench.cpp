@@ -3,12 +3,14 @@
 // template with ten variables, 64 connections), submits RECORDS records as
 // fast as back-pressure allows, and prints one JSON line of figures.
 //
-//   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N] [--concurrency N]
+//   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N [--batch N]] [--concurrency N]
 //                [--busy-poll-us N] [--trace FILE] [--spool DIR [--fsync always|batch|off]]
 //
-// With --rate, a probe thread also sleeps 1 ms at a time and records how late
-// it wakes: the delay any thread of this machine sees at that load, which
-// bounds the latency the plugin's threads can show.
+// With --rate, records are submitted at N per second, --batch at a time (4;
+// 1 to 64), the runner sleeping in between; and a probe thread sleeps 1 ms
+// at a time and records how late it wakes: the delay any thread of this
+// machine sees at that load, which bounds the latency the plugin's threads
+// can show.
 //
 // With --trace, each timed record's submit time and latency (submit() called
 // -> its completion, in microseconds) go to FILE, a line each, for
@@ -169,14 +171,14 @@ int main(int argc, char** argv) {
   double rate = 0;
   int concurrency = 64;
   int busy_poll_us = 0;
-  std::size_t paced_batch = 4;
+  std::string batch_option;  // --batch as given
   for (int i = 4; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--ca") ca = argv[i + 1];
     else if (flag == "--rate") rate = std::strtod(argv[i + 1], nullptr);
     else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
     else if (flag == "--busy-poll-us") busy_poll_us = std::atoi(argv[i + 1]);
-    else if (flag == "--batch") paced_batch = std::strtoul(argv[i + 1], nullptr, 10);
+    else if (flag == "--batch") batch_option = argv[i + 1];
     else if (flag == "--spool") spool = argv[i + 1];
     else if (flag == "--fsync") fsync = argv[i + 1];
     else if (flag == "--trace") trace = argv[i + 1];
@@ -185,8 +187,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Records per submit() when paced.
+  const std::size_t paced_batch = batch_option.empty() ? 4 : std::strtoul(batch_option.c_str(), nullptr, 10);
   if (paced_batch < 1 || paced_batch > 64) {
     std::fprintf(stderr, "plugin-bench: --batch must be 1 to 64\n%s", kUsage);
+    return 2;
+  }
+  if (!batch_option.empty() && rate <= 0) {
+    std::fprintf(stderr, "plugin-bench: --batch paces records: it needs --rate\n%s", kUsage);
     return 2;
   }
   void* module = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -126,3 +126,14 @@ refused "--rate is required" "$http/v1/hook" 10
 refused "unknown option" "$http/v1/hook" 10 --rate 10 --bogus 1
 refused "--batch must be 1 to 64" "$http/v1/hook" 10 --rate 10 --batch 65
 echo "bench_smoke paced-client: refusals as documented"
+# plugin-bench's own: a batch out of range, or without a rate to pace it.
+for args in "--rate 10 --batch 0" "--batch 32"; do
+  status=0
+  # shellcheck disable=SC2086 # the options are words on purpose
+  "$bench" "$plugin" "$http/v1/hook" 10 $args >/dev/null 2>"$work/refused.err" || status=$?
+  if (( status != 2 )) || ! grep -q -- "--batch" "$work/refused.err"; then
+    echo "bench_smoke plugin-bench $args: exit status $status, $(cat "$work/refused.err")" >&2
+    exit 1
+  fi
+done
+echo "bench_smoke plugin-bench: refusals as documented"
