@@ -314,7 +314,7 @@ else:
     print(f"peak RSS {result['peak_rss_kib'] // 1024} MiB")
 print(f"CPU time taken by the hypervisor during these runs (steal): {float(steal):.1f} %")
 if float(steal) > 5:
-    print(f"WARNING: the hypervisor took {float(steal):.0f} % of the CPU time: these figures say more about the "
+    print(f"WARNING: the hypervisor took {float(steal):.1f} % of the CPU time: these figures say more about the "
           f"machine's neighbours than about the plugin; run again when the machine is quieter")
 print(f"results: {out}")
 PY
