@@ -141,7 +141,8 @@ busy_poll_us=${BENCH_BUSY_POLL_US:-50}
 # The latency reference, alternating with them: bench/paced_client.cpp, a
 # client of one thread and one epoll sending wrk's request (the plugin's) at
 # the same rate, in the same batches, over 64 connections to the same nginx:
-# the p99 that this machine allows any client at that rate.
+# about the least p99 that a client sleeping between batches sees on this
+# machine at that rate.
 half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=()
 preempted_plugin_runs=(); preempted_reference_runs=()
 reference() {
@@ -239,6 +240,8 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "ratio_p99_to_reference": round(med([p / max(r, 1) for p, r in zip(us_list(half_p99s), us_list(reference_p99s))]), 2),
           "ratio_p99_to_reference_busy_poll": round(med([p / max(r, 1) for p, r in zip(us_list(half_poll_p99s), us_list(reference_p99s))]), 2),
           "ratio_p99_to_reference_batch32": round(med([p / max(r, 1) for p, r in zip(us_list(half32_p99s), us_list(reference32_p99s))]), 2),
+          # Each run lasts about 3 s: three times the rate's records (plus a
+          # warm-up of 2,000 for the plugin).
           "nginx_preemptions_per_second_at_half": {"under_plugin": round(med(us_list(preempted_plugin)) / 3),
                                                    "under_reference": round(med(us_list(preempted_reference)) / 3)},
           "peak_rss_kib": p_http["peak_rss_kib"],
