@@ -145,21 +145,21 @@ busy_poll_us=${BENCH_BUSY_POLL_US:-50}
 # machine at that rate.
 half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=()
 preempted_plugin_runs=(); preempted_reference_runs=()
+# half_plugin ARGS... / reference ARGS...: one run of each at the half rate.
+half_plugin() { bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" "$@"; }
 reference() {
   "$build/bench/paced-client" "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
     --body-size "$body_size" "${request_headers[@]}" "$@"
 }
 for round in $(seq 0 $((rounds - 1))); do
   c0=$(nginx_preempted)
-  half_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
-    --trace "$work/trace-half-$round.txt")")
+  half_runs+=("$(half_plugin --trace "$work/trace-half-$round.txt")")
   preempted_plugin_runs+=($(($(nginx_preempted) - c0)))
-  half_poll_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
-    --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
+  half_poll_runs+=("$(half_plugin --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
   c0=$(nginx_preempted)
   reference_runs+=("$(reference --batch 4)")
   preempted_reference_runs+=($(($(nginx_preempted) - c0)))
-  half32_runs+=("$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" --batch 32)")
+  half32_runs+=("$(half_plugin --batch 32)")
   reference32_runs+=("$(reference --batch 32)")
 done
 # The run with the median p99 stands for the half-rate latency: its index.
@@ -169,10 +169,12 @@ import json, sys
 p99s = [json.loads(r)["stats"]["latency"]["p99_us"] for r in sys.argv[1:]]
 print(sorted(range(len(p99s)), key=lambda i: p99s[i])[len(p99s) // 2])' "$@"
 }
+# p99s_of RUN...: the p99 of each run, plugin-bench's (in its stats) or paced-client's.
 p99s_of() {
   python3 -c '
 import json, sys
-print(" ".join(str(json.loads(r)["stats"]["latency"]["p99_us"]) for r in sys.argv[1:]))' "$@"
+runs = [json.loads(r) for r in sys.argv[1:]]
+print(" ".join(str(run.get("stats", run)["latency"]["p99_us"]) for run in runs))' "$@"
 }
 i=$(median_p99_run "${half_runs[@]}")
 plugin_half=${half_runs[$i]}; half_p99s=$(p99s_of "${half_runs[@]}")
@@ -180,12 +182,7 @@ half_episodes=$(python3 "$BENCH_DIR/latency_episodes.py" "$work/trace-half-$i.tx
 i=$(median_p99_run "${half_poll_runs[@]}")
 plugin_half_poll=${half_poll_runs[$i]}; half_poll_p99s=$(p99s_of "${half_poll_runs[@]}")
 half32_p99s=$(p99s_of "${half32_runs[@]}")
-reference_p99s_of() {
-  python3 -c '
-import json, sys
-print(" ".join(str(json.loads(r)["latency"]["p99_us"]) for r in sys.argv[1:]))' "$@"
-}
-reference_p99s=$(reference_p99s_of "${reference_runs[@]}"); reference32_p99s=$(reference_p99s_of "${reference32_runs[@]}")
+reference_p99s=$(p99s_of "${reference_runs[@]}"); reference32_p99s=$(p99s_of "${reference32_runs[@]}")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
@@ -206,6 +203,8 @@ import json, statistics, sys
  reference_p99s, half32_p99s, reference32_p99s, preempted_plugin, preempted_reference) = sys.argv[1:18]
 runs = [[float(x) for x in arg.split()] for arg in sys.argv[18:]]
 us_list = lambda text: [int(x) for x in text.split()]
+# The median of round-by-round ratios of two lists of p99s.
+ratio_median = lambda ps, rs: round(statistics.median([p / max(r, 1) for p, r in zip(us_list(ps), us_list(rs))]), 2)
 (wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
@@ -237,9 +236,9 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "reference_at_half_batch32_p99_per_round_us": us_list(reference32_p99s),
           # The plugin's p99 over the reference's, round by round (their median,
           # as for the throughput): a noisy minute spoils one pair, not the figure.
-          "ratio_p99_to_reference": round(med([p / max(r, 1) for p, r in zip(us_list(half_p99s), us_list(reference_p99s))]), 2),
-          "ratio_p99_to_reference_busy_poll": round(med([p / max(r, 1) for p, r in zip(us_list(half_poll_p99s), us_list(reference_p99s))]), 2),
-          "ratio_p99_to_reference_batch32": round(med([p / max(r, 1) for p, r in zip(us_list(half32_p99s), us_list(reference32_p99s))]), 2),
+          "ratio_p99_to_reference": ratio_median(half_p99s, reference_p99s),
+          "ratio_p99_to_reference_busy_poll": ratio_median(half_poll_p99s, reference_p99s),
+          "ratio_p99_to_reference_batch32": ratio_median(half32_p99s, reference32_p99s),
           # Each run lasts about 3 s: three times the rate's records (plus a
           # warm-up of 2,000 for the plugin).
           "nginx_preemptions_per_second_at_half": {"under_plugin": round(med(us_list(preempted_plugin)) / 3),
