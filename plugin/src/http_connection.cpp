@@ -152,6 +152,18 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
 
   void do_resolve() {
     arm(settings_.connect_timeout);
+    // An address needs no lookup: connect at once, without Asio's resolver
+    // thread (a thread, and a wake-up per connection, that a host driving
+    // the I/O on its own thread would not expect).
+    boost::system::error_code address_ec;
+    const auto address = asio::ip::make_address(host_without_brackets(), address_ec);
+    if (!address_ec) {
+      socket().async_connect(tcp::endpoint(address, settings_.port),
+                             [self = this->shared_from_this()](const boost::system::error_code& connect_ec) {
+                               self->on_connect(connect_ec);
+                             });
+      return;
+    }
     resolver_.async_resolve(host_without_brackets(), std::to_string(settings_.port),
                             [self = this->shared_from_this()](const boost::system::error_code& ec,
                                                               Resolver::results_type results) {
