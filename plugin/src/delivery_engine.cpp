@@ -103,6 +103,25 @@ struct KeyState {
   std::deque<Job*> waiting;  // later records of the key, in submit order
 };
 
+// The right to run the io_context on this thread when the host drives it:
+// one thread at a time, and not again further up the same thread's stack
+// (poll called from a completion callback).
+class Driving {
+ public:
+  explicit Driving(std::atomic<bool>& flag)
+      : flag_(flag), held_(!flag.exchange(true, std::memory_order_acquire)) {}
+  ~Driving() {
+    if (held_) flag_.store(false, std::memory_order_release);
+  }
+  Driving(const Driving&) = delete;
+  Driving& operator=(const Driving&) = delete;
+  explicit operator bool() const { return held_; }
+
+ private:
+  std::atomic<bool>& flag_;
+  bool held_;
+};
+
 }  // namespace
 
 struct Engine::Impl final : ConnectionOwner {
@@ -118,11 +137,18 @@ struct Engine::Impl final : ConnectionOwner {
 
   // Run by one thread, the only one that touches its sockets and timers:
   // no locking around each socket operation (other threads only post).
+  // That thread is ours, or with hooks.host_drives_io whichever host thread
+  // holds `driving` (in poll, flush or shutdown).
   asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<asio::ssl::context> tls;
   asio::steady_timer timer{io};
   std::thread thread;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::atomic<bool> driving{false};
+  std::atomic<bool> shut_down{false};
+  asio::steady_timer poll_timer{io};  // bounds a poll's wait
+  bool poll_timed_out = false;
+  std::uint64_t completed_count = 0;  // records finished: what poll reports
 
   // Shared with submitters.
   std::mutex inbox_mutex;
@@ -249,7 +275,11 @@ struct Engine::Impl final : ConnectionOwner {
     }
     keep_record_text = spool != nullptr || dead_letters.is_open();
     work.emplace(io.get_executor());
-    thread = std::thread([this] { run_io(); });
+    if (!hooks.host_drives_io) {
+      thread = std::thread([this] { run_io(); });
+    } else if (config.busy_poll_us > 0) {
+      log(LogLevel::warning, "delivery.busy_poll_us has no effect: the host drives the step's I/O");
+    }
     for (auto& recovered : recovery.unacknowledged) resubmit(recovered);
   }
 
@@ -505,6 +535,24 @@ struct Engine::Impl final : ConnectionOwner {
     }
   }
 
+  // With hooks.host_drives_io, on the thread holding `driving`: runs every
+  // ready handler; when there was none, waits up to `timeout` for one and
+  // runs what became ready. Returns how many records completed.
+  std::size_t drive(std::chrono::microseconds timeout) {
+    const std::uint64_t before = completed_count;
+    if (io.poll() == 0 && timeout.count() > 0 && !io.stopped()) {
+      poll_timed_out = false;
+      poll_timer.expires_after(timeout);  // a timerfd: woken to the microsecond
+      poll_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) poll_timed_out = true;
+      });
+      io.run_one();
+      if (!poll_timed_out) poll_timer.cancel();  // its handler runs below
+      io.poll();
+    }
+    return static_cast<std::size_t>(completed_count - before);
+  }
+
   void drain() {
     {
       std::lock_guard lock(inbox_mutex);
@@ -749,6 +797,7 @@ struct Engine::Impl final : ConnectionOwner {
     // A verdict was reached (delivered, dead-lettered, finally failed): the
     // spool lets go. A record cut short by shutdown stays for the next start.
     if (spool && job->spool_seq != 0 && !kept_in_spool) spool->acknowledge(job->spool_seq);
+    ++completed_count;
     if (hooks.on_completion) hooks.on_completion(completion);
     // After the callback: at shutdown, releasing the key finishes the records
     // queued behind it, which reuses `completion`.
@@ -846,8 +895,35 @@ std::size_t Engine::submit_batch(const RecordView* records, std::size_t count, S
 }
 
 bool Engine::flush(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(impl_->flush_mutex);
-  return impl_->flushed.wait_for(lock, timeout, [this] { return impl_->in_flight.load() == 0; });
+  Impl& i = *impl_;
+  auto done = [&i] { return i.in_flight.load(std::memory_order_acquire) == 0; };
+  if (!i.hooks.host_drives_io) {
+    std::unique_lock lock(i.flush_mutex);
+    return i.flushed.wait_for(lock, timeout, done);
+  }
+  // Nobody else may be running the I/O: run it here until done, or wait
+  // for the thread that is (in slices, in case it stops).
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
+    if (Driving driving{i.driving}) {
+      if (i.io.stopped()) return done();
+      i.drive(left);
+    } else {
+      std::unique_lock lock(i.flush_mutex);
+      i.flushed.wait_for(lock, std::min<std::chrono::microseconds>(left, std::chrono::milliseconds(1)), done);
+    }
+  }
+  return true;
+}
+
+std::size_t Engine::poll(std::chrono::microseconds timeout) {
+  Impl& i = *impl_;
+  if (!i.hooks.host_drives_io || i.shut_down.load(std::memory_order_acquire)) return 0;
+  Driving driving{i.driving};
+  return driving ? i.drive(timeout) : 0;
 }
 
 void Engine::on_time() {
@@ -896,15 +972,32 @@ std::string Engine::stats_json() const {
 
 std::uint64_t Engine::shutdown(std::chrono::milliseconds timeout) {
   Impl& i = *impl_;
-  if (!i.thread.joinable()) return 0;
+  if (i.shut_down.exchange(true)) return 0;
   i.closed.store(true, std::memory_order_release);
   flush(timeout);
-  std::promise<std::uint64_t> cut;
-  asio::post(i.io, [&] { cut.set_value(i.cut_everything_short()); });
-  std::uint64_t count = cut.get_future().get();
-  i.work.reset();
-  i.io.stop();
-  i.thread.join();
+  std::uint64_t count = 0;
+  if (i.thread.joinable()) {
+    std::promise<std::uint64_t> cut;
+    asio::post(i.io, [&] { cut.set_value(i.cut_everything_short()); });
+    count = cut.get_future().get();
+    i.work.reset();
+    i.io.stop();
+    i.thread.join();
+  } else {
+    // The host drives the I/O: take it over and end what is left here. A
+    // poll still running on another thread is woken, and polls from now on
+    // return at once.
+    for (;;) {
+      if (Driving driving{i.driving}) {
+        count = i.cut_everything_short();
+        i.work.reset();
+        i.io.stop();
+        break;
+      }
+      asio::post(i.io, [] {});
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
   i.stop_flusher();
   if (i.spool) i.spool->sync();
   return count;

@@ -1,7 +1,8 @@
 // The delivery engine behind one output step: renders records at submit (on
 // the caller's thread), then schedules, sends, retries and reports them on
-// one I/O thread of its own. No Asio in this header: callers stay cheap to
-// compile.
+// one I/O thread: its own, or the host's (EngineHooks::host_drives_io, then
+// only inside poll, flush and shutdown). No Asio in this header: callers
+// stay cheap to compile.
 #pragma once
 
 #include "config.hpp"
@@ -41,10 +42,13 @@ class HostClock {
 enum class LogLevel { debug, info, warning, error };
 
 struct EngineHooks {
-  // Called on the engine's thread (or shutdown's caller), one at a time.
+  // Called on the engine's thread (or shutdown's caller), one at a time;
+  // with host_drives_io, on the thread in poll, flush or shutdown.
   std::function<void(const Completion&)> on_completion;
   std::function<void(LogLevel, const std::string&)> log;  // may be empty
   HostClock* clock = nullptr;                              // borrowed; may be null
+  // The host runs the engine's I/O through poll(): no I/O thread is started.
+  bool host_drives_io = false;
 };
 
 enum class SubmitStatus { accepted, busy, invalid, closed, failed };
@@ -76,8 +80,17 @@ class Engine {
   // when it did not). Any thread.
   std::size_t submit_batch(const RecordView* records, std::size_t count, SubmitStatus& status, std::string& error);
 
-  // Waits until no accepted record is unfinished, or `timeout` passes.
+  // Waits until no accepted record is unfinished, or `timeout` passes. With
+  // host_drives_io it runs the I/O itself meanwhile (unless another thread
+  // is in poll, which then does).
   bool flush(std::chrono::milliseconds timeout);
+
+  // With host_drives_io: runs every ready piece of I/O work on the calling
+  // thread, first waiting up to `timeout` for one when none is ready.
+  // Returns how many records completed. Returns 0 at once when another
+  // thread (or this one, further up: a completion callback) is running the
+  // I/O, and always without host_drives_io.
+  std::size_t poll(std::chrono::microseconds timeout);
 
   std::string stats_json() const;
 

@@ -6,6 +6,7 @@
 #include "config.hpp"
 #include "delivery_engine.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -27,6 +28,7 @@ struct Instance {
   output_step_t step{};  // first: the ABI object
   const output_step_host_t* host = nullptr;
   HostClockAdapter clock;
+  bool host_drives_io = false;  // the host offered output-step.host-io/1
   std::unique_ptr<Engine> engine;
 };
 
@@ -134,11 +136,24 @@ void clock_pending(const output_step_t* step, uint64_t* unfinished, uint64_t* wa
 
 constexpr output_step_clock_t kClockExtension{clock_on_time, clock_next_wakeup, clock_pending};
 
+size_t io_poll(const output_step_t* step, int64_t timeout_us) {
+  Instance* self = instance_of(step);
+  try {
+    return self->engine->poll(std::chrono::microseconds(timeout_us < 0 ? 0 : timeout_us));
+  } catch (const std::exception& e) {
+    host_log(self->host, OUTPUT_STEP_LOG_ERROR, std::string("poll: ") + e.what());
+    return 0;
+  }
+}
+
+constexpr output_step_io_t kIoExtension{io_poll};
+
 const void* get_extension(const output_step_t* step, const char* id) {
   if (id == nullptr) return nullptr;
   if (std::strcmp(id, OUTPUT_STEP_EXT_CLOCK) == 0 && instance_of(step)->clock.clock != nullptr) {
     return &kClockExtension;
   }
+  if (std::strcmp(id, OUTPUT_STEP_EXT_IO) == 0 && instance_of(step)->host_drives_io) return &kIoExtension;
   return nullptr;
 }
 
@@ -182,6 +197,8 @@ const output_step_t* create(const output_step_host_t* host, const char* config, 
         self->clock.host = host;
         self->clock.clock = clock;
       }
+      auto* io = static_cast<const output_step_host_io_t*>(host->get_extension(host, OUTPUT_STEP_EXT_HOST_IO));
+      self->host_drives_io = io != nullptr && io->size >= sizeof(output_step_host_io_t);
     }
     EngineHooks hooks;
     hooks.on_completion = [host](const Completion& c) {
@@ -200,6 +217,7 @@ const output_step_t* create(const output_step_host_t* host, const char* config, 
       host_log(host, static_cast<output_step_log_level_t>(level), message);
     };
     hooks.clock = self->clock.clock ? &self->clock : nullptr;
+    hooks.host_drives_io = self->host_drives_io;
     self->engine = std::make_unique<Engine>(std::move(*parsed), std::move(hooks));
     self->step.module_data = self.get();
     self->step.submit = submit;

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -54,6 +55,13 @@ struct TestHost {
   std::atomic<std::int64_t> now{1'900'000'000'000};
   std::atomic<std::int64_t> wakeup{-1};
   bool offer_clock = false;
+  output_step_host_io_t io{sizeof(output_step_host_io_t)};
+  bool offer_io = false;
+  // With offer_io: the step (its poll, for a completion callback to call)
+  // and the threads completions ran on, with what poll returned inside them.
+  const output_step_t* step = nullptr;
+  std::set<std::thread::id> completion_threads;
+  std::vector<size_t> nested_polls;
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<output_step_completion_t> completions;
@@ -71,16 +79,24 @@ struct TestHost {
     };
     abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
       auto* self = static_cast<TestHost*>(h->host_data);
+      size_t nested = 0;  // what a poll from inside the callback returns
+      if (self->step != nullptr) {
+        auto* step_io = static_cast<const output_step_io_t*>(self->step->get_extension(self->step, OUTPUT_STEP_EXT_IO));
+        nested = step_io->poll(self->step, 1000);
+      }
       std::lock_guard lock(self->mutex);
+      if (self->step != nullptr) self->nested_polls.push_back(nested);
       self->completions.push_back(*c);
       self->errors.emplace_back(c->error ? c->error : "");
       self->completions.back().error = nullptr;  // valid only during the call
       self->completions.back().delivery_id = nullptr;
+      self->completion_threads.insert(std::this_thread::get_id());
       self->changed.notify_all();
     };
     abi.get_extension = [](const output_step_host_t* h, const char* id) -> const void* {
       auto* self = static_cast<TestHost*>(h->host_data);
       if (self->offer_clock && std::string_view(id) == OUTPUT_STEP_EXT_HOST_CLOCK) return &self->clock;
+      if (self->offer_io && std::string_view(id) == OUTPUT_STEP_EXT_HOST_IO) return &self->io;
       return nullptr;
     };
     clock.now_ms = [](const output_step_host_t* h) { return static_cast<TestHost*>(h->host_data)->now.load(); };
@@ -105,6 +121,26 @@ std::string config_for(const mock::Server& server, const std::string& delivery =
 
 std::string record(int i) {
   return R"({"event_id": "a-)" + std::to_string(i) + R"(", "profile": {"id": "p)" + std::to_string(i) + R"("}})";
+}
+
+// Threads of this process now (the mock server's included).
+std::size_t thread_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// Submits records `first` to `first + count - 1`, every one accepted.
+void submit_records(const output_step_t* step, int first, int count) {
+  std::vector<std::string> texts;
+  for (int i = first; i < first + count; ++i) texts.push_back(record(i));
+  std::vector<output_step_record_t> records;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    records.push_back({texts[i].data(), texts[i].size(), static_cast<std::uint64_t>(first) + i});
+  }
+  size_t accepted = 0;
+  BOOST_REQUIRE(step->submit(step, records.data(), records.size(), &accepted) == OUTPUT_STEP_OK);
+  BOOST_REQUIRE(accepted == records.size());
 }
 
 }  // namespace
@@ -269,5 +305,115 @@ BOOST_AUTO_TEST_CASE(host_clock_makes_hours_of_backoff_pass_instantly) {
   BOOST_TEST(host.completions[0].attempts == 3u);
   BOOST_TEST(host.now.load() - begin >= 2 * 7'200'000);
   BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+  step->destroy(step, 1000, nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_driving_the_io_gets_every_completion_on_its_own_thread) {
+  auto* entry = load_module();
+  mock::Server server;
+  TestHost host;
+  host.offer_io = true;
+  std::string config = config_for(server, R"({"concurrency": 4})");
+  const std::size_t threads_before = thread_count();
+  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
+  BOOST_REQUIRE(step != nullptr);
+  auto* io = static_cast<const output_step_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_IO));
+  BOOST_REQUIRE(io != nullptr);
+
+  // Nothing moves between polls: the step has no thread of its own.
+  submit_records(step, 0, 10);
+  std::this_thread::sleep_for(100ms);
+  BOOST_TEST(server.total_received() == 0u);
+  BOOST_TEST(host.completions.empty());
+
+  // The runner's loop: submit a batch, poll until the next is due.
+  std::size_t reported = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (int batch = 1; batch < 25; ++batch) {
+    submit_records(step, batch * 10, 10);
+    const auto due = std::chrono::steady_clock::now() + 2ms;
+    while (std::chrono::steady_clock::now() < due) reported += io->poll(step, 500);
+  }
+  while (reported < 250 && std::chrono::steady_clock::now() - started < 20s) reported += io->poll(step, 10'000);
+  BOOST_TEST(reported == 250u);  // poll counts the completions it ran
+  BOOST_TEST(host.completions.size() == 250u);
+  for (const auto& c : host.completions) BOOST_TEST(c.outcome == OUTPUT_STEP_DELIVERED);
+  BOOST_TEST(server.total_received() == 250u);
+  BOOST_TEST(server.connections_accepted() <= 4u);
+  BOOST_TEST(host.completion_threads == std::set<std::thread::id>{std::this_thread::get_id()});
+  BOOST_TEST(thread_count() == threads_before);  // no I/O thread, no resolver thread
+  // Idle: a poll waits its timeout, to the millisecond, and reports nothing.
+  const auto idle = std::chrono::steady_clock::now();
+  BOOST_TEST(io->poll(step, 20'000) == 0u);
+  const auto waited = std::chrono::steady_clock::now() - idle;
+  BOOST_TEST((waited >= 19ms && waited < 500ms));
+  step->destroy(step, 1000, nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_driving_the_io_may_flush_and_destroy_without_polling) {
+  auto* entry = load_module();
+  mock::Server server;
+  TestHost host;
+  host.offer_io = true;
+  std::string config = config_for(server);
+  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
+  BOOST_REQUIRE(step != nullptr);
+  submit_records(step, 0, 20);
+  BOOST_TEST(step->flush(step, 10000) == OUTPUT_STEP_OK);  // runs the I/O itself
+  BOOST_TEST(host.completions.size() == 20u);
+  submit_records(step, 20, 20);
+  uint64_t unfinished = 99;
+  step->destroy(step, 10000, &unfinished);  // drains on this thread
+  BOOST_TEST(unfinished == 0u);
+  BOOST_TEST(host.completions.size() == 40u);
+  for (const auto& c : host.completions) BOOST_TEST(c.outcome == OUTPUT_STEP_DELIVERED);
+  BOOST_TEST(server.total_received() == 40u);
+  BOOST_TEST(host.completion_threads == std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+BOOST_AUTO_TEST_CASE(poll_inside_a_completion_returns_at_once_and_a_submit_wakes_a_poll) {
+  auto* entry = load_module();
+  mock::Server server;
+  TestHost host;
+  host.offer_io = true;
+  std::string config = config_for(server, R"({"busy_poll_us": 100})");
+  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
+  BOOST_REQUIRE(step != nullptr);
+  {
+    std::lock_guard lock(host.mutex);
+    BOOST_TEST(host.logs.size() == 1u);
+    BOOST_TEST(host.logs.at(0) == "delivery.busy_poll_us has no effect: the host drives the step's I/O");
+  }
+  auto* io = static_cast<const output_step_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_IO));
+  BOOST_REQUIRE(io != nullptr);
+  host.step = step;  // its completion callback polls (for 1 s, were it allowed to)
+
+  // A record submitted from another thread while this one waits in poll.
+  std::thread submitter([step] {
+    std::this_thread::sleep_for(50ms);
+    submit_records(step, 0, 1);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t reported = 0;
+  while (reported == 0 && std::chrono::steady_clock::now() - started < 10s) reported += io->poll(step, 5'000'000);
+  submitter.join();
+  BOOST_TEST(reported == 1u);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));  // woken by the submit, not the 5 s timeout
+  std::lock_guard lock(host.mutex);
+  BOOST_TEST(host.nested_polls == std::vector<size_t>{0});
+  host.step = nullptr;
+  step->destroy(step, 1000, nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(without_the_host_extension_the_step_offers_no_poll) {
+  auto* entry = load_module();
+  mock::Server server;
+  TestHost host;
+  std::string config = config_for(server);
+  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
+  BOOST_REQUIRE(step != nullptr);
+  BOOST_TEST(step->get_extension(step, OUTPUT_STEP_EXT_IO) == nullptr);
+  submit_records(step, 0, 5);
+  BOOST_TEST(host.wait_for(5));  // its own thread delivers, unpolled
   step->destroy(step, 1000, nullptr);
 }

@@ -20,7 +20,8 @@
  * the OUTPUT_STEP_ABI_MAJOR it was built with; the module refuses a host the
  * same way (create fails and says why). Minor versions only add: new
  * functions at the end of a struct, new extensions. Optional features are
- * string-identified, versioned extensions ("output-step.host-clock/1").
+ * string-identified, versioned extensions ("output-step.host-clock/1",
+ * "output-step.host-io/1").
  */
 #ifndef OUTPUT_STEP_OUTPUT_STEP_H
 #define OUTPUT_STEP_OUTPUT_STEP_H
@@ -39,7 +40,7 @@ extern "C" {
 #endif
 
 #define OUTPUT_STEP_ABI_MAJOR 1
-#define OUTPUT_STEP_ABI_MINOR 0
+#define OUTPUT_STEP_ABI_MINOR 1
 #define OUTPUT_STEP_ABI_REVISION 0
 
 typedef struct output_step_version {
@@ -134,7 +135,9 @@ typedef struct output_step_host {
               const char *message);
 
   /* The final report on one accepted record. Called from a module thread
-   * (never from within submit), or from destroy's caller during destroy.
+   * (never from within submit), or from destroy's caller during destroy;
+   * for a host that drives the step's I/O (output-step.host-io/1), only
+   * from within poll, flush and destroy, on the caller's thread.
    * Calls are serialised per step. The host must not call destroy from
    * inside it; it may call submit, flush and stats. Must not be NULL. */
   void (*on_completion)(const struct output_step_host *host,
@@ -284,6 +287,43 @@ typedef struct output_step_clock {
    * equal. Any thread. */
   void (*pending)(const output_step_t *step, uint64_t *unfinished, uint64_t *waiting);
 } output_step_clock_t;
+
+/* ------------------------------------------------------------------------ */
+/* Extension "output-step.host-io/1" (host side).                            */
+/*                                                                          */
+/* A host whose thread has nothing to do between records but wait (a        */
+/* single-threaded runner, an event loop) offers this to drive the step's   */
+/* I/O itself. The step then starts no I/O thread of its own: it sends,     */
+/* reads, retries and completes records only inside the calls of its        */
+/* OUTPUT_STEP_EXT_IO extension (poll), flush and destroy, on the caller's  */
+/* thread. A record then costs no thread wake-up between the host and the   */
+/* step: the host's thread wakes once, for its next batch or for the        */
+/* responses, whichever comes first. The host must call poll while records  */
+/* are unfinished (back-pressure, timeouts and retries advance only there). */
+/* ------------------------------------------------------------------------ */
+#define OUTPUT_STEP_EXT_HOST_IO "output-step.host-io/1"
+
+typedef struct output_step_host_io {
+  /* sizeof(output_step_host_io_t); later minor versions add fields after it. */
+  uint32_t size;
+} output_step_host_io_t;
+
+/* Extension "output-step.io/1" (step side), offered with the above. */
+#define OUTPUT_STEP_EXT_IO "output-step.io/1"
+
+typedef struct output_step_io {
+  /* Does the step's pending work on the calling thread: takes the records
+   * submitted since, sends them, reads responses, runs due retries and
+   * timeouts, and calls on_completion for every record that finishes, all
+   * before it returns. When nothing is ready it first waits up to
+   * `timeout_us` microseconds (0: not at all) for something to be, and
+   * returns once that is done: call it in a loop until the host's next
+   * deadline. Returns how many records completed in the call. From one
+   * host thread at a time (the host's loop); called from inside a
+   * completion callback, or while another thread is in it, it returns 0 at
+   * once. A submit from another thread wakes it. */
+  size_t (*poll)(const output_step_t *step, int64_t timeout_us);
+} output_step_io_t;
 
 #ifdef __cplusplus
 }
