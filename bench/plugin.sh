@@ -2,7 +2,8 @@
 # The plugin's delivery through the ABI against wrk, on the same nginx (one
 # worker, loopback), over HTTP and HTTPS, in the same run; then latency at
 # half the plugin's maximum rate, against a minimal paced client's at the
-# same rate (bench/paced_client.cpp). Bounded: a fixed number of records.
+# same rate (bench/paced_client.cpp); each also with the runner driving the
+# step's I/O (--host-io). Bounded: a fixed number of records.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$BENCH_DIR/common.sh"
@@ -101,7 +102,7 @@ wrk_run "http://127.0.0.1:$http_port/v1/hook" 1 >/dev/null
 wrk_http_runs=(); plugin_http_runs=(); ratio_http_runs=(); wrk_https_runs=(); plugin_https_runs=(); ratio_https_runs=()
 wrk_cpu_runs=(); wrk_sys_runs=(); plugin_cpu_runs=(); plugin_sys_runs=(); submit_cpu_runs=()
 nginx_wrk_runs=(); nginx_plugin_runs=(); idle_wrk_runs=(); idle_plugin_runs=()
-spool_runs=(); ratio_spool_runs=()
+spool_runs=(); ratio_spool_runs=(); hostio_runs=(); ratio_hostio_runs=()
 plugin_http=""
 for _ in $(seq "$rounds"); do
   n0=$(nginx_us); i0=$(cpu_ticks idle)
@@ -119,6 +120,10 @@ for _ in $(seq "$rounds"); do
   submit_cpu_runs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_us_per_record"]["submit"])' "$run")")
   [[ -z "$plugin_http" ]] && plugin_http=$run  # latency at full rate and peak RSS from the first run
   wrk_http_runs+=("$w"); plugin_http_runs+=("$p"); ratio_http_runs+=("$(python3 -c "print($p / $w)")")
+  # The runner driving the step's I/O (output-step.host-io/1): one thread for
+  # the rendering and the I/O, as wrk has one.
+  hp=$(rps_of "$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records" --host-io)")
+  hostio_runs+=("$hp"); ratio_hostio_runs+=("$(python3 -c "print($hp / $w)")")
   rm -rf "$work/spool"
   sp=$(rps_of "$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records" --spool "$work/spool")")
   spool_runs+=("$sp"); ratio_spool_runs+=("$(python3 -c "print($sp / $p)")")
@@ -143,8 +148,8 @@ busy_poll_us=${BENCH_BUSY_POLL_US:-50}
 # the same rate, in the same batches, over 64 connections to the same nginx:
 # about the least p99 that a client sleeping between batches sees on this
 # machine at that rate.
-half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=()
-preempted_plugin_runs=(); preempted_reference_runs=()
+half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=(); half_hostio_runs=()
+preempted_plugin_runs=(); preempted_reference_runs=(); preempted_hostio_runs=()
 # half_plugin ARGS... / reference ARGS...: one run of each at the half rate.
 half_plugin() { bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" "$@"; }
 reference() {
@@ -161,6 +166,9 @@ for round in $(seq 0 $((rounds - 1))); do
   preempted_reference_runs+=($(($(nginx_preempted) - c0)))
   half32_runs+=("$(half_plugin --batch 32)")
   reference32_runs+=("$(reference --batch 32)")
+  c0=$(nginx_preempted)
+  half_hostio_runs+=("$(half_plugin --host-io)")
+  preempted_hostio_runs+=($(($(nginx_preempted) - c0)))
 done
 # The run with the median p99 stands for the half-rate latency: its index.
 median_p99_run() {
@@ -183,6 +191,8 @@ i=$(median_p99_run "${half_poll_runs[@]}")
 plugin_half_poll=${half_poll_runs[$i]}; half_poll_p99s=$(p99s_of "${half_poll_runs[@]}")
 half32_p99s=$(p99s_of "${half32_runs[@]}")
 reference_p99s=$(p99s_of "${reference_runs[@]}"); reference32_p99s=$(p99s_of "${reference32_runs[@]}")
+i=$(median_p99_run "${half_hostio_runs[@]}")
+plugin_half_hostio=${half_hostio_runs[$i]}; half_hostio_p99s=$(p99s_of "${half_hostio_runs[@]}")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
@@ -193,28 +203,32 @@ steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
   "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" "$half_episodes" "$reference_p99s" \
   "$half32_p99s" "$reference32_p99s" "${preempted_plugin_runs[*]}" "${preempted_reference_runs[*]}" \
-  "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
+  "$plugin_half_hostio" "$half_hostio_p99s" "${preempted_hostio_runs[*]}" \
+  "${hostio_runs[*]}" "${ratio_hostio_runs[*]}" "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
   "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" "${nginx_wrk_runs[*]}" "${nginx_plugin_runs[*]}" \
   "${idle_wrk_runs[*]}" "${idle_plugin_runs[*]}" <<'PY'
 import json, statistics, sys
 (out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us, episodes,
- reference_p99s, half32_p99s, reference32_p99s, preempted_plugin, preempted_reference) = sys.argv[1:18]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[18:]]
+ reference_p99s, half32_p99s, reference32_p99s, preempted_plugin, preempted_reference,
+ p_half_hostio, half_hostio_p99s, preempted_hostio) = sys.argv[1:21]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[21:]]
 us_list = lambda text: [int(x) for x in text.split()]
 # The median of round-by-round ratios of two lists of p99s.
 ratio_median = lambda ps, rs: round(statistics.median([p / max(r, 1) for p, r in zip(us_list(ps), us_list(rs))]), 2)
-(wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
+(hostio, ratio_hostio, wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
-p_http, p_half, p_half_poll = json.loads(p_http), json.loads(p_half), json.loads(p_half_poll)
+p_http, p_half, p_half_poll, p_half_hostio = (json.loads(x) for x in (p_http, p_half, p_half_poll, p_half_hostio))
 result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections": 64, "rounds": int(rounds),
           "wrk_http_rps": round(med(wrk_http)), "plugin_http_rps": round(med(plugin_http)),
           "ratio_http": round(med(ratio_http), 3), "ratio_http_per_round": [round(r, 3) for r in ratio_http],
           "wrk_https_rps": round(med(wrk_https)), "plugin_https_rps": round(med(plugin_https)),
           "ratio_https": round(med(ratio_https), 3), "ratio_https_per_round": [round(r, 3) for r in ratio_https],
           "target_ratio": 0.8,
+          "plugin_http_host_io_rps": round(med(hostio)), "ratio_http_host_io": round(med(ratio_hostio), 3),
+          "ratio_http_host_io_per_round": [round(r, 3) for r in ratio_hostio],
           "latency_at_max_us": {k: p_http["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "half_rate": p_half["records_per_second"],
           "latency_at_half_us": {k: p_half["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
@@ -239,9 +253,15 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "ratio_p99_to_reference": ratio_median(half_p99s, reference_p99s),
           "ratio_p99_to_reference_busy_poll": ratio_median(half_poll_p99s, reference_p99s),
           "ratio_p99_to_reference_batch32": ratio_median(half32_p99s, reference32_p99s),
+          # The runner driving the step's I/O (plugin-bench --host-io), batches of 4.
+          "latency_at_half_host_io_us": {k: p_half_hostio["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
+          "latency_at_half_host_io_p99_per_round_us": us_list(half_hostio_p99s),
+          "cpu_us_per_record_at_half_host_io": p_half_hostio["cpu_us_per_record"],
+          "ratio_p99_to_reference_host_io": ratio_median(half_hostio_p99s, reference_p99s),
           # Each run lasts about 3 s: three times the rate's records (plus a
           # warm-up of 2,000 for the plugin).
           "nginx_preemptions_per_second_at_half": {"under_plugin": round(med(us_list(preempted_plugin)) / 3),
+                                                   "under_plugin_host_io": round(med(us_list(preempted_hostio)) / 3),
                                                    "under_reference": round(med(us_list(preempted_reference)) / 3)},
           "peak_rss_kib": p_http["peak_rss_kib"],
           "spool_batch_rps": round(med(spool)),
@@ -266,6 +286,9 @@ print("|---|---|---|---|")
 verdict = lambda value, target: f"target >= {target:.2f}: {'met' if value >= target else 'NOT met'}"
 print(f"| HTTP, {size}-byte JSON body from 10 variables | {med(plugin_http):,.0f} | {med(wrk_http):,.0f} | "
       f"{med(ratio_http):.3f} ({verdict(med(ratio_http), 0.8)}; rounds {each(ratio_http)}) |")
+print(f"| HTTP, the runner driving the I/O (output-step.host-io/1: one thread renders and sends) | "
+      f"{med(hostio):,.0f} | {med(wrk_http):,.0f} | {med(ratio_hostio):.3f} ({verdict(med(ratio_hostio), 0.8)}; "
+      f"rounds {each(ratio_hostio)}) |")
 print(f"| HTTPS | {med(plugin_https):,.0f} | {med(wrk_https):,.0f} | "
       f"{med(ratio_https):.3f} ({verdict(med(ratio_https), 0.8)}; rounds {each(ratio_https)}) |")
 print(f"| HTTP with the spool (fsync batch) | {med(spool):,.0f} | records/s without a spool: {med(plugin_http):,.0f} | "
@@ -292,9 +315,15 @@ print(f"  the reference (bench/paced_client.cpp: one thread, one epoll, the same
       f"same rounds: p99 {reference} us (rounds {reference_p99s} us; {'under' if reference < 2000 else 'over'} 2 ms); "
       f"the plugin's p99 / the reference's (median of the rounds' ratios): {result['ratio_p99_to_reference']:.2f}, "
       f"with busy polling {result['ratio_p99_to_reference_busy_poll']:.2f}")
+hostio = result["latency_at_half_host_io_us"]
+print(f"  with the runner driving the step's I/O (output-step.host-io/1: no delivery thread, the runner's thread polls "
+      f"between batches): p50 {hostio['p50_us']} us, p99 {hostio['p99_us']} us (the median of rounds with p99 "
+      f"{half_hostio_p99s} us; {'under' if hostio['p99_us'] < 2000 else 'over'} 2 ms): "
+      f"{result['ratio_p99_to_reference_host_io']:.2f} x the reference (median of the rounds' ratios)")
 preempted = result["nginx_preemptions_per_second_at_half"]
 print(f"  nginx's worker was preempted {preempted['under_plugin']:,} times a second under the plugin (the runner's and "
-      f"the delivery thread's wake-ups on its core), {preempted['under_reference']:,} under the reference (one thread)")
+      f"the delivery thread's wake-ups on its core), {preempted['under_plugin_host_io']:,} with the runner driving the "
+      f"I/O, {preempted['under_reference']:,} under the reference (one thread)")
 p32, r32 = result["latency_at_half_batch32_p99_us"], result["reference_at_half_batch32_p99_us"]
 print(f"  records submitted 32 at a time (the same rate): p99 {p32} us (rounds {half32_p99s} us; "
       f"{'under' if p32 < 2000 else 'over'} 2 ms), the reference's {r32} us (rounds {reference32_p99s} us): "

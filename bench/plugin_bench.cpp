@@ -4,13 +4,18 @@
 // fast as back-pressure allows, and prints one JSON line of figures.
 //
 //   plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N [--batch N]] [--concurrency N]
-//                [--busy-poll-us N] [--trace FILE] [--spool DIR [--fsync always|batch|off]]
+//                [--busy-poll-us N] [--host-io] [--trace FILE] [--spool DIR [--fsync always|batch|off]]
 //
 // With --rate, records are submitted at N per second, --batch at a time (4;
 // 1 to 64), the runner sleeping in between; and a probe thread sleeps 1 ms
 // at a time and records how late it wakes: the delay any thread of this
 // machine sees at that load, which bounds the latency the plugin's threads
 // can show.
+//
+// With --host-io, the runner offers output-step.host-io/1: the step starts
+// no I/O thread, and the runner's thread runs the step's I/O (its poll)
+// wherever it would otherwise sleep or wait: until the next batch is due,
+// until back-pressure eases; at full rate, after each submit too.
 //
 // With --trace, each timed record's submit time and latency (submit() called
 // -> its completion, in microseconds) go to FILE, a line each, for
@@ -118,6 +123,8 @@ class WakeupProbe {
 
 struct Host {
   output_step_host_t abi{};
+  output_step_host_io_t io{sizeof(output_step_host_io_t)};
+  bool offer_io = false;
   std::mutex mutex;
   std::condition_variable completed;
   std::atomic<std::uint64_t> done{0}, delivered{0};
@@ -133,6 +140,10 @@ struct Host {
     abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
     abi.host_data = this;
     abi.name = "plugin-bench";
+    abi.get_extension = [](const output_step_host_t* h, const char* id) -> const void* {
+      auto* self = static_cast<Host*>(h->host_data);
+      return self->offer_io && std::strcmp(id, OUTPUT_STEP_EXT_HOST_IO) == 0 ? &self->io : nullptr;
+    };
     abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
       auto* self = static_cast<Host*>(h->host_data);
       if (self->completed_ns != nullptr && c->token < self->completed_ns->size()) {
@@ -161,8 +172,8 @@ struct Host {
 int main(int argc, char** argv) {
   constexpr const char* kUsage =
       "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N [--batch N]] [--concurrency N]\n"
-      "                    [--busy-poll-us N] [--trace FILE] [--spool DIR [--fsync always|batch|off]]\n";
-  if (argc < 4 || argc % 2 != 0) {
+      "                    [--busy-poll-us N] [--host-io] [--trace FILE] [--spool DIR [--fsync always|batch|off]]\n";
+  if (argc < 4) {
     std::fputs(kUsage, stderr);
     return 2;
   }
@@ -172,8 +183,18 @@ int main(int argc, char** argv) {
   int concurrency = 64;
   int busy_poll_us = 0;
   std::string batch_option;  // --batch as given
-  for (int i = 4; i + 1 < argc; i += 2) {
+  bool host_io = false;
+  for (int i = 4; i < argc; i += 2) {
     std::string flag = argv[i];
+    if (flag == "--host-io") {
+      host_io = true;
+      --i;  // takes no value
+      continue;
+    }
+    if (i + 1 == argc) {
+      std::fprintf(stderr, "plugin-bench: option '%s' needs a value\n%s", flag.c_str(), kUsage);
+      return 2;
+    }
     if (flag == "--ca") ca = argv[i + 1];
     else if (flag == "--rate") rate = std::strtod(argv[i + 1], nullptr);
     else if (flag == "--concurrency") concurrency = std::atoi(argv[i + 1]);
@@ -215,11 +236,27 @@ int main(int argc, char** argv) {
                                       : R"(, "spool": {"dir": ")" + spool + R"(", "fsync": ")" + fsync + "\"}") +
                        "}}";
   Host host;
+  host.offer_io = host_io;
   const output_step_t* step = entry->create(
       &host.abi, config.data(), config.size(),
       [](void*, const char* field, const char* message) { std::fprintf(stderr, "config: %s: %s\n", field, message); },
       nullptr);
   if (!step) return 2;
+  const auto* io = static_cast<const output_step_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_IO));
+  if (host_io && io == nullptr) {
+    std::fprintf(stderr, "plugin-bench: the module does not offer %s\n", OUTPUT_STEP_EXT_IO);
+    return 2;
+  }
+  // Waits until `due`: asleep, or with --host-io running the step's I/O,
+  // at least once (a runner behind schedule still sends between batches).
+  const auto wait_until = [&](std::chrono::steady_clock::time_point due) {
+    if (io == nullptr) return std::this_thread::sleep_until(due);
+    auto now = std::chrono::steady_clock::now();
+    do {
+      io->poll(step, now < due ? std::chrono::duration_cast<std::chrono::microseconds>(due - now).count() + 1 : 0);
+      now = std::chrono::steady_clock::now();
+    } while (now < due);
+  };
 
   // Records as a runner holds them: JSON text, one per event. Made with
   // to_chars rather than snprintf, which cost the runner's thread more than
@@ -258,13 +295,20 @@ int main(int argc, char** argv) {
   // load); without, as fast as back-pressure allows (throughput).
   auto paced_start = std::chrono::steady_clock::now();
   std::uint64_t paced_from = 0;
-  // The runner's thread's CPU time inside submit() (the plugin's share of
-  // that thread), measured at full rate only: two clock reads per call.
+  // The runner's thread's CPU time inside submit() (and with --host-io,
+  // poll()): the plugin's share of that thread, measured at full rate only:
+  // two clock reads per call.
   double submit_cpu_us = 0;
   auto thread_cpu_us = [] {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+  };
+  // With --host-io at full rate, the runner's thread's CPU in poll() is the plugin's too.
+  auto poll_io = [&](std::int64_t timeout_us) {
+    const double cpu_before = rate > 0 ? 0 : thread_cpu_us();
+    io->poll(step, timeout_us);
+    if (rate == 0) submit_cpu_us += thread_cpu_us() - cpu_before;
   };
   auto submit_until = [&](std::uint64_t target) {
     const std::size_t batch_size = rate > 0 ? paced_batch : 64;
@@ -273,8 +317,8 @@ int main(int argc, char** argv) {
     while (submitted < target) {
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size, target - submitted));
       if (rate > 0) {
-        std::this_thread::sleep_until(paced_start + std::chrono::duration<double>(
-                                                        static_cast<double>(submitted - paced_from) / rate));
+        wait_until(paced_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(static_cast<double>(submitted - paced_from) / rate)));
       }
       for (std::size_t k = 0; k < n; ++k) {
         make_record(submitted + k, texts[k]);
@@ -291,7 +335,14 @@ int main(int argc, char** argv) {
         output_step_status_t status = step->submit(step, batch.data() + offset, n - offset, &accepted);
         if (rate == 0) submit_cpu_us += thread_cpu_us() - cpu_before;
         offset += accepted;
-        if (status == OUTPUT_STEP_BUSY) {
+        if (status == OUTPUT_STEP_BUSY && io != nullptr) {
+          // Back-pressure with the I/O on this thread: run it until the batch in hand fits.
+          const std::uint64_t window_end = host.done.load(std::memory_order_relaxed) + batch_size;
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+          while (host.done.load(std::memory_order_relaxed) < window_end && std::chrono::steady_clock::now() < give_up) {
+            poll_io(20'000);
+          }
+        } else if (status == OUTPUT_STEP_BUSY) {
           // Back-pressure: wait until there is room for the batch in hand
           // (batch_size completions), as a runner with a batch would. Waiting for
           // more (a quarter of max_in_flight was tried) makes the runner
@@ -309,6 +360,7 @@ int main(int argc, char** argv) {
         }
       }
       submitted += n;
+      if (io != nullptr && rate == 0) poll_io(0);  // at full rate: what is ready, then the next batch
     }
   };
   submit_until(warmup);

@@ -2,7 +2,8 @@
 # A short run of the plugin's benchmark driver against webhook-mock, so that
 # `make test` catches a broken harness before `make bench` does: full rate
 # over HTTP and HTTPS, then paced (with the wake-up probe; again with busy
-# polling; again in batches of 32), each checked for every record delivered
+# polling; again in batches of 32), then with the runner driving the step's
+# I/O (full rate and paced), each checked for every record delivered
 # and every figure bench/plugin.sh reads; then the latency reference
 # (paced-client) the same way, and its refusals.
 #   bench_smoke.sh PLUGIN_BENCH WEBHOOK_OUTPUT_SO WEBHOOK_MOCK PACED_CLIENT
@@ -85,6 +86,19 @@ run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --busy-poll-us 50)
 check "paced, busy polling" "$run" paced
 run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --batch 32)
 check "paced, batches of 32" "$run" paced
+# The runner driving the step's I/O (output-step.host-io/1): at full rate
+# the process has no thread but the runner's (the step started none), and
+# paced, only the wake-up probe's beside it.
+run=$("$bench" "$plugin" "$http/v1/hook" 5000 --host-io)
+check "host-driven I/O" "$run"
+python3 - "$run" <<'PY'
+import json, sys
+cpu = json.loads(sys.argv[1])["cpu_us_per_record"]
+if cpu["plugin_threads"] != 0 or not cpu["submit"] > 0:
+    sys.exit(f"bench_smoke host-driven I/O: CPU outside the runner's thread, or none in submit/poll: {cpu}")
+PY
+run=$("$bench" "$plugin" "$http/v1/hook" 2000 --rate 4000 --host-io)
+check "paced, host-driven I/O" "$run" paced
 
 # The latency reference: every request answered, timed, at about the rate asked.
 run=$("$paced" "$http/v1/hook" 2000 --rate 4000 --batch 32 --body-size 211 --header "Content-Type: application/json")
@@ -129,4 +143,5 @@ echo "bench_smoke paced-client: refusals as documented"
 # plugin-bench's own: a batch out of range, or without a rate to pace it.
 refused "--batch must be 1 to 64" "$bench" "$plugin" "$http/v1/hook" 10 --rate 10 --batch 0
 refused "--batch paces records: it needs --rate" "$bench" "$plugin" "$http/v1/hook" 10 --batch 32
+refused "option '--rate' needs a value" "$bench" "$plugin" "$http/v1/hook" 10 --host-io --rate
 echo "bench_smoke plugin-bench: refusals as documented"
