@@ -102,7 +102,7 @@ wrk_run "http://127.0.0.1:$http_port/v1/hook" 1 >/dev/null
 wrk_http_runs=(); plugin_http_runs=(); ratio_http_runs=(); wrk_https_runs=(); plugin_https_runs=(); ratio_https_runs=()
 wrk_cpu_runs=(); wrk_sys_runs=(); plugin_cpu_runs=(); plugin_sys_runs=(); submit_cpu_runs=()
 nginx_wrk_runs=(); nginx_plugin_runs=(); idle_wrk_runs=(); idle_plugin_runs=()
-spool_runs=(); ratio_spool_runs=(); hostio_runs=(); ratio_hostio_runs=()
+spool_runs=(); ratio_spool_runs=(); hostio_runs=(); ratio_hostio_runs=(); hostio_https_runs=(); ratio_hostio_https_runs=()
 plugin_http=""
 for _ in $(seq "$rounds"); do
   n0=$(nginx_us); i0=$(cpu_ticks idle)
@@ -130,10 +130,14 @@ for _ in $(seq "$rounds"); do
   read -r w _ _ < <(wrk_run "https://127.0.0.1:$https_port/v1/hook" "$seconds")
   p=$(rps_of "$(bench_plugin "https://127.0.0.1:$https_port/v1/hook" "$records" --ca "$work/ca.pem")")
   wrk_https_runs+=("$w"); plugin_https_runs+=("$p"); ratio_https_runs+=("$(python3 -c "print($p / $w)")")
+  hp=$(rps_of "$(bench_plugin "https://127.0.0.1:$https_port/v1/hook" "$records" --ca "$work/ca.pem" --host-io)")
+  hostio_https_runs+=("$hp"); ratio_hostio_https_runs+=("$(python3 -c "print($hp / $w)")")
 done
 wrk_http=$(median "${wrk_http_runs[@]}"); plugin_http_rps=$(median "${plugin_http_runs[@]}"); ratio_http=$(median "${ratio_http_runs[@]}")
 wrk_https=$(median "${wrk_https_runs[@]}"); plugin_https_rps=$(median "${plugin_https_runs[@]}"); ratio_https=$(median "${ratio_https_runs[@]}")
 half=$(python3 -c "print(int($plugin_http_rps / 2))")
+# With the runner driving the I/O, half of that mode's own maximum.
+half_hostio=$(python3 -c "print(int($(median "${hostio_runs[@]}") / 2))")
 # Half rate, with the default configuration and with delivery.busy_poll_us
 # (BENCH_BUSY_POLL_US, 50), alternating. The runner submits the records in
 # batches of four (one every 69 us at 58,000/s), and again in batches of 32
@@ -148,27 +152,29 @@ busy_poll_us=${BENCH_BUSY_POLL_US:-50}
 # the same rate, in the same batches, over 64 connections to the same nginx:
 # about the least p99 that a client sleeping between batches sees on this
 # machine at that rate.
-half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=(); half_hostio_runs=()
+half_runs=(); half_poll_runs=(); reference_runs=(); half32_runs=(); reference32_runs=()
+half_hostio_runs=(); reference_hostio_runs=()
 preempted_plugin_runs=(); preempted_reference_runs=(); preempted_hostio_runs=()
-# half_plugin ARGS... / reference ARGS...: one run of each at the half rate.
-half_plugin() { bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" "$@"; }
+# paced_plugin RATE ARGS... / reference RATE ARGS...: one run of each, about 3 s at RATE.
+paced_plugin() { bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$(($1 * 3))" --rate "$1" "${@:2}"; }
 reference() {
-  "$build/bench/paced-client" "http://127.0.0.1:$http_port/v1/hook" "$((half * 3))" --rate "$half" \
-    --body-size "$body_size" "${request_headers[@]}" "$@"
+  "$build/bench/paced-client" "http://127.0.0.1:$http_port/v1/hook" "$(($1 * 3))" --rate "$1" \
+    --body-size "$body_size" "${request_headers[@]}" "${@:2}"
 }
 for round in $(seq 0 $((rounds - 1))); do
   c0=$(nginx_preempted)
-  half_runs+=("$(half_plugin --trace "$work/trace-half-$round.txt")")
+  half_runs+=("$(paced_plugin "$half" --trace "$work/trace-half-$round.txt")")
   preempted_plugin_runs+=($(($(nginx_preempted) - c0)))
-  half_poll_runs+=("$(half_plugin --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
+  half_poll_runs+=("$(paced_plugin "$half" --busy-poll-us "$busy_poll_us" --trace "$work/trace-half-poll-$round.txt")")
   c0=$(nginx_preempted)
-  reference_runs+=("$(reference --batch 4)")
+  reference_runs+=("$(reference "$half" --batch 4)")
   preempted_reference_runs+=($(($(nginx_preempted) - c0)))
-  half32_runs+=("$(half_plugin --batch 32)")
-  reference32_runs+=("$(reference --batch 32)")
+  half32_runs+=("$(paced_plugin "$half" --batch 32)")
+  reference32_runs+=("$(reference "$half" --batch 32)")
   c0=$(nginx_preempted)
-  half_hostio_runs+=("$(half_plugin --host-io)")
+  half_hostio_runs+=("$(paced_plugin "$half_hostio" --host-io)")
   preempted_hostio_runs+=($(($(nginx_preempted) - c0)))
+  reference_hostio_runs+=("$(reference "$half_hostio" --batch 4)")
 done
 # The run with the median p99 stands for the half-rate latency: its index.
 median_p99_run() {
@@ -193,6 +199,7 @@ half32_p99s=$(p99s_of "${half32_runs[@]}")
 reference_p99s=$(p99s_of "${reference_runs[@]}"); reference32_p99s=$(p99s_of "${reference32_runs[@]}")
 i=$(median_p99_run "${half_hostio_runs[@]}")
 plugin_half_hostio=${half_hostio_runs[$i]}; half_hostio_p99s=$(p99s_of "${half_hostio_runs[@]}")
+reference_hostio_p99s=$(p99s_of "${reference_hostio_runs[@]}")
 plugin_1m=""
 if [[ -z "${BENCH_SKIP_1M:-}" ]]; then
   plugin_1m=$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" 1000000)
@@ -203,8 +210,9 @@ steal=$(share_percent "$ticks_start" "$(cpu_ticks steal)")
 python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$rounds" "$half_p99s" "$steal" \
   "$plugin_half_poll" "$half_poll_p99s" "$busy_poll_us" "$half_episodes" "$reference_p99s" \
   "$half32_p99s" "$reference32_p99s" "${preempted_plugin_runs[*]}" "${preempted_reference_runs[*]}" \
-  "$plugin_half_hostio" "$half_hostio_p99s" "${preempted_hostio_runs[*]}" \
-  "${hostio_runs[*]}" "${ratio_hostio_runs[*]}" "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
+  "$plugin_half_hostio" "$half_hostio_p99s" "${preempted_hostio_runs[*]}" "$reference_hostio_p99s" \
+  "${hostio_runs[*]}" "${ratio_hostio_runs[*]}" "${hostio_https_runs[*]}" "${ratio_hostio_https_runs[*]}" \
+  "${wrk_http_runs[*]}" "${plugin_http_runs[*]}" "${ratio_http_runs[*]}" \
   "${wrk_https_runs[*]}" "${plugin_https_runs[*]}" "${ratio_https_runs[*]}" \
   "${spool_runs[*]}" "${ratio_spool_runs[*]}" "${wrk_cpu_runs[*]}" "${plugin_cpu_runs[*]}" "${submit_cpu_runs[*]}" \
   "${wrk_sys_runs[*]}" "${plugin_sys_runs[*]}" "${nginx_wrk_runs[*]}" "${nginx_plugin_runs[*]}" \
@@ -212,12 +220,12 @@ python3 - "$out" "$body_size" "$plugin_http" "$plugin_half" "$plugin_1m" "$round
 import json, statistics, sys
 (out, size, p_http, p_half, p_1m, rounds, half_p99s, steal, p_half_poll, half_poll_p99s, busy_poll_us, episodes,
  reference_p99s, half32_p99s, reference32_p99s, preempted_plugin, preempted_reference,
- p_half_hostio, half_hostio_p99s, preempted_hostio) = sys.argv[1:21]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[21:]]
+ p_half_hostio, half_hostio_p99s, preempted_hostio, reference_hostio_p99s) = sys.argv[1:22]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[22:]]
 us_list = lambda text: [int(x) for x in text.split()]
 # The median of round-by-round ratios of two lists of p99s.
 ratio_median = lambda ps, rs: round(statistics.median([p / max(r, 1) for p, r in zip(us_list(ps), us_list(rs))]), 2)
-(hostio, ratio_hostio, wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
+(hostio, ratio_hostio, hostio_https, ratio_hostio_https, wrk_http, plugin_http, ratio_http, wrk_https, plugin_https, ratio_https, spool, ratio_spool,
  wrk_cpu, plugin_cpu, submit_cpu, wrk_sys, plugin_sys, nginx_wrk, nginx_plugin, idle_wrk, idle_plugin) = runs
 med = statistics.median
 p_http, p_half, p_half_poll, p_half_hostio = (json.loads(x) for x in (p_http, p_half, p_half_poll, p_half_hostio))
@@ -229,6 +237,8 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "target_ratio": 0.8,
           "plugin_http_host_io_rps": round(med(hostio)), "ratio_http_host_io": round(med(ratio_hostio), 3),
           "ratio_http_host_io_per_round": [round(r, 3) for r in ratio_hostio],
+          "plugin_https_host_io_rps": round(med(hostio_https)), "ratio_https_host_io": round(med(ratio_hostio_https), 3),
+          "ratio_https_host_io_per_round": [round(r, 3) for r in ratio_hostio_https],
           "latency_at_max_us": {k: p_http["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "half_rate": p_half["records_per_second"],
           "latency_at_half_us": {k: p_half["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
@@ -253,11 +263,15 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "ratio_p99_to_reference": ratio_median(half_p99s, reference_p99s),
           "ratio_p99_to_reference_busy_poll": ratio_median(half_poll_p99s, reference_p99s),
           "ratio_p99_to_reference_batch32": ratio_median(half32_p99s, reference32_p99s),
-          # The runner driving the step's I/O (plugin-bench --host-io), batches of 4.
+          # The runner driving the step's I/O (plugin-bench --host-io), batches of 4,
+          # at half that mode's maximum, and the reference at that rate.
+          "half_rate_host_io": p_half_hostio["records_per_second"],
           "latency_at_half_host_io_us": {k: p_half_hostio["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_host_io_p99_per_round_us": us_list(half_hostio_p99s),
           "cpu_us_per_record_at_half_host_io": p_half_hostio["cpu_us_per_record"],
-          "ratio_p99_to_reference_host_io": ratio_median(half_hostio_p99s, reference_p99s),
+          "reference_at_half_host_io_p99_us": round(med(us_list(reference_hostio_p99s))),
+          "reference_at_half_host_io_p99_per_round_us": us_list(reference_hostio_p99s),
+          "ratio_p99_to_reference_host_io": ratio_median(half_hostio_p99s, reference_hostio_p99s),
           # Each run lasts about 3 s: three times the rate's records (plus a
           # warm-up of 2,000 for the plugin).
           "nginx_preemptions_per_second_at_half": {"under_plugin": round(med(us_list(preempted_plugin)) / 3),
@@ -280,7 +294,8 @@ if p_1m:
                    "rss_growth_100k_to_1m": round(p_1m["rss_end_kib"] / max(p_1m["rss_100k_kib"], 1) - 1, 3)})
 json.dump(result, open(out, "w"), indent=2)
 each = lambda rs: ", ".join(f"{r:.2f}" for r in rs)
-print(f"| plugin delivery (1 delivery thread, 64 connections; medians of {rounds} alternating rounds) | records/s | wrk requests/s | ratio |")
+print(f"| plugin delivery (its own delivery thread, or the runner's; 64 connections; medians of {rounds} alternating rounds) "
+      "| records/s | wrk requests/s | ratio |")
 print("|---|---|---|---|")
 # The verdict from the unrounded median: 0.798 is not 0.80.
 verdict = lambda value, target: f"target >= {target:.2f}: {'met' if value >= target else 'NOT met'}"
@@ -291,6 +306,8 @@ print(f"| HTTP, the runner driving the I/O (output-step.host-io/1: one thread re
       f"rounds {each(ratio_hostio)}) |")
 print(f"| HTTPS | {med(plugin_https):,.0f} | {med(wrk_https):,.0f} | "
       f"{med(ratio_https):.3f} ({verdict(med(ratio_https), 0.8)}; rounds {each(ratio_https)}) |")
+print(f"| HTTPS, the runner driving the I/O | {med(hostio_https):,.0f} | {med(wrk_https):,.0f} | "
+      f"{med(ratio_hostio_https):.3f} ({verdict(med(ratio_hostio_https), 0.8)}; rounds {each(ratio_hostio_https)}) |")
 print(f"| HTTP with the spool (fsync batch) | {med(spool):,.0f} | records/s without a spool: {med(plugin_http):,.0f} | "
       f"{med(ratio_spool):.3f} ({verdict(med(ratio_spool), 0.6)}; rounds {each(ratio_spool)}) |")
 print()
@@ -315,15 +332,9 @@ print(f"  the reference (bench/paced_client.cpp: one thread, one epoll, the same
       f"same rounds: p99 {reference} us (rounds {reference_p99s} us; {'under' if reference < 2000 else 'over'} 2 ms); "
       f"the plugin's p99 / the reference's (median of the rounds' ratios): {result['ratio_p99_to_reference']:.2f}, "
       f"with busy polling {result['ratio_p99_to_reference_busy_poll']:.2f}")
-hostio = result["latency_at_half_host_io_us"]
-print(f"  with the runner driving the step's I/O (output-step.host-io/1: no delivery thread, the runner's thread polls "
-      f"between batches): p50 {hostio['p50_us']} us, p99 {hostio['p99_us']} us (the median of rounds with p99 "
-      f"{half_hostio_p99s} us; {'under' if hostio['p99_us'] < 2000 else 'over'} 2 ms): "
-      f"{result['ratio_p99_to_reference_host_io']:.2f} x the reference (median of the rounds' ratios)")
 preempted = result["nginx_preemptions_per_second_at_half"]
 print(f"  nginx's worker was preempted {preempted['under_plugin']:,} times a second under the plugin (the runner's and "
-      f"the delivery thread's wake-ups on its core), {preempted['under_plugin_host_io']:,} with the runner driving the "
-      f"I/O, {preempted['under_reference']:,} under the reference (one thread)")
+      f"the delivery thread's wake-ups on its core), {preempted['under_reference']:,} under the reference (one thread)")
 p32, r32 = result["latency_at_half_batch32_p99_us"], result["reference_at_half_batch32_p99_us"]
 print(f"  records submitted 32 at a time (the same rate): p99 {p32} us (rounds {half32_p99s} us; "
       f"{'under' if p32 < 2000 else 'over'} 2 ms), the reference's {r32} us (rounds {reference32_p99s} us): "
@@ -337,6 +348,14 @@ if late["episodes"]:
 wake = p_half["wakeup_delay"]
 print(f"  in the same run, a thread sleeping 1 ms at a time woke late by p50 {wake['p50_us']} us, p99 {wake['p99_us']} us, "
       f"p99.9 {wake['p999_us']} us, max {wake['max_us']} us")
+hostio = result["latency_at_half_host_io_us"]
+print(f"latency with the runner driving the step's I/O (output-step.host-io/1: no delivery thread, the runner's thread "
+      f"polls between batches) at half that mode's maximum ({p_half_hostio['records_per_second']:,.0f}/s): "
+      f"p50 {hostio['p50_us']} us, p99 {hostio['p99_us']} us (target p99 < 2000 us: "
+      f"{'met' if hostio['p99_us'] < 2000 else 'NOT met'}; the median of rounds with p99 {half_hostio_p99s} us)")
+print(f"  the reference at that rate: p99 {result['reference_at_half_host_io_p99_us']} us (rounds {reference_hostio_p99s} us); "
+      f"the plugin's p99 / the reference's (median of the rounds' ratios): {result['ratio_p99_to_reference_host_io']:.2f}; "
+      f"nginx's worker preempted {preempted['under_plugin_host_io']:,} times a second")
 if p_1m:
     print(f"RSS after 100k records {result['rss_after_100k_kib'] // 1024} MiB, after 1M {result['rss_after_1m_kib'] // 1024} MiB "
           f"({result['rss_growth_100k_to_1m'] * 100:+.1f} %, target within 10 %: {'met' if abs(result['rss_growth_100k_to_1m']) <= 0.1 else 'NOT met'}); "
