@@ -123,6 +123,21 @@ std::string record(int i) {
   return R"({"event_id": "a-)" + std::to_string(i) + R"(", "profile": {"id": "p)" + std::to_string(i) + R"("}})";
 }
 
+// A step of the module for `host`, created from `config`, or the test stops.
+const output_step_t* create_step(TestHost& host, const std::string& config) {
+  Errors errors;
+  const output_step_t* step = load_module()->create(&host.abi, config.data(), config.size(), &Errors::add, &errors);
+  BOOST_REQUIRE_MESSAGE(step != nullptr, (errors.all.empty() ? "" : errors.all[0].second));
+  return step;
+}
+
+// The step's output-step.io/1 (offered when the host drives the I/O), or the test stops.
+const output_step_io_t* io_of(const output_step_t* step) {
+  auto* io = static_cast<const output_step_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_IO));
+  BOOST_REQUIRE(io != nullptr);
+  return io;
+}
+
 // Threads of this process now (the mock server's included).
 std::size_t thread_count() {
   std::size_t n = 0;
@@ -185,13 +200,10 @@ BOOST_AUTO_TEST_CASE(create_refuses_another_major_version_and_says_why) {
 }
 
 BOOST_AUTO_TEST_CASE(submit_batch_flush_stats_destroy) {
-  auto* entry = load_module();
   mock::Server server;
   TestHost host;
   std::string config = config_for(server);
-  Errors errors;
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), &Errors::add, &errors);
-  BOOST_REQUIRE_MESSAGE(step != nullptr, (errors.all.empty() ? "" : errors.all[0].second));
+  const output_step_t* step = create_step(host, config);
 
   std::vector<std::string> texts;
   for (int i = 0; i < 100; ++i) texts.push_back(record(i));
@@ -233,7 +245,6 @@ BOOST_AUTO_TEST_CASE(submit_batch_flush_stats_destroy) {
 }
 
 BOOST_AUTO_TEST_CASE(busy_at_max_in_flight_and_one_completion_each_on_destroy) {
-  auto* entry = load_module();
   mock::Server server;
   server.set_responder([](const mock::RecordedRequest&) {
     mock::Response r;
@@ -242,8 +253,7 @@ BOOST_AUTO_TEST_CASE(busy_at_max_in_flight_and_one_completion_each_on_destroy) {
   });
   TestHost host;
   std::string config = config_for(server, R"({"max_in_flight": 10, "concurrency": 2})");
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
-  BOOST_REQUIRE(step != nullptr);
+  const output_step_t* step = create_step(host, config);
   std::vector<std::string> texts;
   for (int i = 0; i < 15; ++i) texts.push_back(record(i));
   std::vector<output_step_record_t> records;
@@ -265,7 +275,6 @@ BOOST_AUTO_TEST_CASE(busy_at_max_in_flight_and_one_completion_each_on_destroy) {
 }
 
 BOOST_AUTO_TEST_CASE(host_clock_makes_hours_of_backoff_pass_instantly) {
-  auto* entry = load_module();
   mock::Server server;
   std::atomic<int> calls{0};
   server.set_responder([&](const mock::RecordedRequest&) {
@@ -279,8 +288,7 @@ BOOST_AUTO_TEST_CASE(host_clock_makes_hours_of_backoff_pass_instantly) {
   TestHost host;
   host.offer_clock = true;
   std::string config = config_for(server);
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
-  BOOST_REQUIRE(step != nullptr);
+  const output_step_t* step = create_step(host, config);
   auto* clock = static_cast<const output_step_clock_t*>(step->get_extension(step, OUTPUT_STEP_EXT_CLOCK));
   BOOST_REQUIRE(clock != nullptr);
   std::string text = record(1);
@@ -309,16 +317,13 @@ BOOST_AUTO_TEST_CASE(host_clock_makes_hours_of_backoff_pass_instantly) {
 }
 
 BOOST_AUTO_TEST_CASE(a_host_driving_the_io_gets_every_completion_on_its_own_thread) {
-  auto* entry = load_module();
   mock::Server server;
   TestHost host;
   host.offer_io = true;
   std::string config = config_for(server, R"({"concurrency": 4})");
   const std::size_t threads_before = thread_count();
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
-  BOOST_REQUIRE(step != nullptr);
-  auto* io = static_cast<const output_step_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_IO));
-  BOOST_REQUIRE(io != nullptr);
+  const output_step_t* step = create_step(host, config);
+  const output_step_io_t* io = io_of(step);
 
   // Nothing moves between polls: the step has no thread of its own.
   submit_records(step, 0, 10);
@@ -351,13 +356,11 @@ BOOST_AUTO_TEST_CASE(a_host_driving_the_io_gets_every_completion_on_its_own_thre
 }
 
 BOOST_AUTO_TEST_CASE(a_host_driving_the_io_may_flush_and_destroy_without_polling) {
-  auto* entry = load_module();
   mock::Server server;
   TestHost host;
   host.offer_io = true;
   std::string config = config_for(server);
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
-  BOOST_REQUIRE(step != nullptr);
+  const output_step_t* step = create_step(host, config);
   submit_records(step, 0, 20);
   BOOST_TEST(step->flush(step, 10000) == OUTPUT_STEP_OK);  // runs the I/O itself
   BOOST_TEST(host.completions.size() == 20u);
@@ -372,20 +375,17 @@ BOOST_AUTO_TEST_CASE(a_host_driving_the_io_may_flush_and_destroy_without_polling
 }
 
 BOOST_AUTO_TEST_CASE(poll_inside_a_completion_returns_at_once_and_a_submit_wakes_a_poll) {
-  auto* entry = load_module();
   mock::Server server;
   TestHost host;
   host.offer_io = true;
   std::string config = config_for(server, R"({"busy_poll_us": 100})");
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
-  BOOST_REQUIRE(step != nullptr);
+  const output_step_t* step = create_step(host, config);
   {
     std::lock_guard lock(host.mutex);
     BOOST_TEST(host.logs.size() == 1u);
     BOOST_TEST(host.logs.at(0) == "delivery.busy_poll_us has no effect: the host drives the step's I/O");
   }
-  auto* io = static_cast<const output_step_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_IO));
-  BOOST_REQUIRE(io != nullptr);
+  const output_step_io_t* io = io_of(step);
   host.step = step;  // its completion callback polls (for 1 s, were it allowed to)
 
   // A record submitted from another thread while this one waits in poll.
@@ -406,12 +406,10 @@ BOOST_AUTO_TEST_CASE(poll_inside_a_completion_returns_at_once_and_a_submit_wakes
 }
 
 BOOST_AUTO_TEST_CASE(without_the_host_extension_the_step_offers_no_poll) {
-  auto* entry = load_module();
   mock::Server server;
   TestHost host;
   std::string config = config_for(server);
-  const output_step_t* step = entry->create(&host.abi, config.data(), config.size(), nullptr, nullptr);
-  BOOST_REQUIRE(step != nullptr);
+  const output_step_t* step = create_step(host, config);
   BOOST_TEST(step->get_extension(step, OUTPUT_STEP_EXT_IO) == nullptr);
   submit_records(step, 0, 5);
   BOOST_TEST(host.wait_for(5));  // its own thread delivers, unpolled

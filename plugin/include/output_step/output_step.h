@@ -189,7 +189,8 @@ typedef struct output_step {
    * Hand over in one call the records that arrived together: a call may
    * wake the module's I/O thread, and under a steady load many small calls
    * cost wake-ups that one larger call does not (see the webhook step's
-   * documentation, "Handing records over in batches").
+   * documentation, "Handing records over in batches"). A host that drives
+   * the step's I/O itself (output-step.host-io/1) wakes no other thread.
    * Thread-safe: any host thread, concurrently. */
   output_step_status_t (*submit)(const struct output_step *step,
                                  const output_step_record_t *records, size_t count,
