@@ -301,6 +301,9 @@ typedef struct output_step_clock {
 /* step: the host's thread wakes once, for its next batch or for the        */
 /* responses, whichever comes first. The host must call poll while records  */
 /* are unfinished (back-pressure, timeouts and retries advance only there). */
+/* A module that does not know this extension (ABI 1.0) offers no           */
+/* OUTPUT_STEP_EXT_IO and runs its own thread, completions included: a host */
+/* checks for OUTPUT_STEP_EXT_IO after create and falls back to that.       */
 /* ------------------------------------------------------------------------ */
 #define OUTPUT_STEP_EXT_HOST_IO "output-step.host-io/1"
 
