@@ -105,9 +105,16 @@ output_step_status_t submit(const output_step_t* step, const output_step_record_
 }
 
 output_step_status_t flush(const output_step_t* step, int64_t timeout_ms) {
-  return instance_of(step)->engine->flush(std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms))
-             ? OUTPUT_STEP_OK
-             : OUTPUT_STEP_TIMEOUT;
+  Instance* self = instance_of(step);
+  try {
+    // With a host driving the I/O, flush runs it: what a handler throws
+    // (out of memory) must not cross the C boundary.
+    return self->engine->flush(std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms)) ? OUTPUT_STEP_OK
+                                                                                             : OUTPUT_STEP_TIMEOUT;
+  } catch (const std::exception& e) {
+    host_log(self->host, OUTPUT_STEP_LOG_ERROR, std::string("flush: ") + e.what());
+    return OUTPUT_STEP_ERROR;
+  }
 }
 
 size_t stats(const output_step_t* step, char* buffer, size_t capacity) {

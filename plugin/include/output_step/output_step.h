@@ -198,7 +198,9 @@ typedef struct output_step {
 
   /* Waits until every record accepted before the call has completed, or
    * `timeout_ms` milliseconds of real time pass. OUTPUT_STEP_OK or
-   * OUTPUT_STEP_TIMEOUT. Any host thread except a completion callback. */
+   * OUTPUT_STEP_TIMEOUT (OUTPUT_STEP_ERROR, logged, should the I/O it runs
+   * for a host driving it fail). Any host thread except a completion
+   * callback. */
   output_step_status_t (*flush)(const struct output_step *step, int64_t timeout_ms);
 
   /* Writes the step's statistics as a JSON object, NUL-terminated, into
