@@ -5,6 +5,7 @@
 #include "config.hpp"
 #include "delivery_engine.hpp"
 #include "support/completions.hpp"
+#include "support/scratch_dir.hpp"
 #include "webhook_mock/certificates.hpp"
 #include "webhook_mock/server.hpp"
 
@@ -229,10 +230,8 @@ struct Fixture {
 };
 
 std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("webhook-it-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto path = dir / name;
-  std::filesystem::remove(path);
+  auto path = test_support::scratch_dir("webhook-it") / name;
+  std::filesystem::remove_all(path);
   return path.string();
 }
 
@@ -804,8 +803,24 @@ BOOST_AUTO_TEST_CASE(busy_polling_delivers_then_sleeps_when_idle) {
   // delivered; once idle, the process uses next to no CPU (a thread that
   // never stopped polling would use 300 ms of it in 300 ms); and after a
   // record, it does poll (several ms of CPU for one delivery).
-  if (host_drives_io()) return;  // no I/O thread to poll: see the warning's test
   mock::Server server;
+  if (host_drives_io()) {
+    // No I/O thread to poll: the setting is refused with a warning, and records still flow.
+    std::vector<std::string> warnings;
+    std::mutex mutex;
+    Fixture f;
+    f.start(parse(config_for(server, {{"busy_poll_us", 10'000}})), nullptr,
+            [&](LogLevel level, const std::string& message) {
+              std::lock_guard lock(mutex);
+              if (level == LogLevel::warning) warnings.push_back(message);
+            });
+    f.submit(record(1), 1);
+    BOOST_REQUIRE(f.completions.wait_for(1));
+    BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
+    std::lock_guard lock(mutex);
+    BOOST_TEST(warnings == std::vector<std::string>{"delivery.busy_poll_us has no effect: the host drives the step's I/O"});
+    return;
+  }
   Fixture f;
   f.start(parse(config_for(server, {{"busy_poll_us", 10'000}})));
   for (int burst = 0; burst < 5; ++burst) {

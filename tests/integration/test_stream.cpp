@@ -2,6 +2,7 @@
 // module, a real receiver on loopback; checks the summary line, the
 // outcomes file and the exit status.
 #define BOOST_TEST_MODULE integration_stream
+#include "support/scratch_dir.hpp"
 #include "webhook_mock/server.hpp"
 #include "webhook_mock/stubs.hpp"
 
@@ -35,11 +36,7 @@ struct Run {
   }
 };
 
-fs::path work_dir() {
-  auto dir = fs::temp_directory_path() / ("journey-sim-stream-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path work_dir() { return test_support::scratch_dir("journey-sim-stream"); }
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path);

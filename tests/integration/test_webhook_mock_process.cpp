@@ -3,6 +3,7 @@
 // keep-alive connections, clean shutdown on SIGTERM.
 #define BOOST_TEST_MODULE integration_webhook_mock_process
 #include "support/http_client.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -31,11 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path work_dir() {
-  auto dir = fs::temp_directory_path() / ("webhook-mock-process-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path work_dir() { return test_support::scratch_dir("webhook-mock-process"); }
 
 // Starts webhook-mock with `arguments`; reads its first stdout line.
 struct MockProcess {

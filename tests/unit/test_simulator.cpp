@@ -2,6 +2,7 @@
 #include "journey_engine.hpp"
 #include "report.hpp"
 #include "scenario.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -15,7 +16,7 @@ namespace json = boost::json;
 namespace {
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / ("sim-unit-" + std::to_string(::getpid()) + "-" + name);
+  auto path = test_support::scratch_dir("sim-unit") / name;
   std::ofstream(path) << text;
   return path.string();
 }
