@@ -89,6 +89,7 @@ PY
 }
 
 bench_plugin() { "$build/bench/plugin-bench" "$build/plugin/webhook_output.so" "$@"; }
+ratio() { python3 -c "print($1 / $2)"; }  # ratio A B: A / B
 rps_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["records_per_second"])' "$1"; }
 # The plugin's CPU per record: its own threads plus its submit() on the runner's thread.
 cpu_of() { python3 -c 'import json,sys; c = json.loads(sys.argv[1])["cpu_us_per_record"]; print(round(c["plugin_threads"] + c["submit"], 2))' "$1"; }
@@ -119,19 +120,19 @@ for _ in $(seq "$rounds"); do
   plugin_sys_runs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_us_per_record"]["plugin_threads_system"])' "$run")")
   submit_cpu_runs+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cpu_us_per_record"]["submit"])' "$run")")
   [[ -z "$plugin_http" ]] && plugin_http=$run  # latency at full rate and peak RSS from the first run
-  wrk_http_runs+=("$w"); plugin_http_runs+=("$p"); ratio_http_runs+=("$(python3 -c "print($p / $w)")")
+  wrk_http_runs+=("$w"); plugin_http_runs+=("$p"); ratio_http_runs+=("$(ratio "$p" "$w")")
   # The runner driving the step's I/O (output-step.host-io/1): one thread for
   # the rendering and the I/O, as wrk has one.
   hp=$(rps_of "$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records" --host-io)")
-  hostio_runs+=("$hp"); ratio_hostio_runs+=("$(python3 -c "print($hp / $w)")")
+  hostio_runs+=("$hp"); ratio_hostio_runs+=("$(ratio "$hp" "$w")")
   rm -rf "$work/spool"
   sp=$(rps_of "$(bench_plugin "http://127.0.0.1:$http_port/v1/hook" "$records" --spool "$work/spool")")
-  spool_runs+=("$sp"); ratio_spool_runs+=("$(python3 -c "print($sp / $p)")")
+  spool_runs+=("$sp"); ratio_spool_runs+=("$(ratio "$sp" "$p")")
   read -r w _ _ < <(wrk_run "https://127.0.0.1:$https_port/v1/hook" "$seconds")
   p=$(rps_of "$(bench_plugin "https://127.0.0.1:$https_port/v1/hook" "$records" --ca "$work/ca.pem")")
-  wrk_https_runs+=("$w"); plugin_https_runs+=("$p"); ratio_https_runs+=("$(python3 -c "print($p / $w)")")
+  wrk_https_runs+=("$w"); plugin_https_runs+=("$p"); ratio_https_runs+=("$(ratio "$p" "$w")")
   hp=$(rps_of "$(bench_plugin "https://127.0.0.1:$https_port/v1/hook" "$records" --ca "$work/ca.pem" --host-io)")
-  hostio_https_runs+=("$hp"); ratio_hostio_https_runs+=("$(python3 -c "print($hp / $w)")")
+  hostio_https_runs+=("$hp"); ratio_hostio_https_runs+=("$(ratio "$hp" "$w")")
 done
 wrk_http=$(median "${wrk_http_runs[@]}"); plugin_http_rps=$(median "${plugin_http_runs[@]}"); ratio_http=$(median "${ratio_http_runs[@]}")
 wrk_https=$(median "${wrk_https_runs[@]}"); plugin_https_rps=$(median "${plugin_https_runs[@]}"); ratio_https=$(median "${ratio_https_runs[@]}")
@@ -242,7 +243,7 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "latency_at_max_us": {k: p_http["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
           "half_rate": p_half["records_per_second"],
           "latency_at_half_us": {k: p_half["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
-          "latency_at_half_p99_per_round_us": [int(x) for x in half_p99s.split()],
+          "latency_at_half_p99_per_round_us": us_list(half_p99s),
           "wakeup_delay_at_half_us": p_half["wakeup_delay"],
           "latency_at_half_to_send_us": {k: p_half["stats"]["latency_to_send"][k] for k in ("p50_us", "p99_us")},
           "latency_at_half_response_us": {k: p_half["stats"]["latency_response"][k] for k in ("p50_us", "p99_us")},
@@ -250,7 +251,7 @@ result = {"benchmark": "plugin_delivery", "body_bytes": int(size), "connections"
           "late_episodes_at_half": json.loads(episodes),
           "busy_poll_us": int(busy_poll_us),
           "latency_at_half_busy_poll_us": {k: p_half_poll["stats"]["latency"][k] for k in ("p50_us", "p99_us")},
-          "latency_at_half_busy_poll_p99_per_round_us": [int(x) for x in half_poll_p99s.split()],
+          "latency_at_half_busy_poll_p99_per_round_us": us_list(half_poll_p99s),
           "cpu_us_per_record_at_half_busy_poll": p_half_poll["cpu_us_per_record"],
           "reference_at_half_p99_us": round(med(us_list(reference_p99s))),
           "reference_at_half_p99_per_round_us": us_list(reference_p99s),

@@ -185,6 +185,24 @@ std::string record(int i, std::string_view extra_profile = "") {
          R"(}, "event": {"name": "purchase", "time": "2026-01-01T00:00:00Z"}, "journey": {"name": "Welcome", "stage": "Day 1"}})";
 }
 
+// The engine's warnings (hooks.log), kept for the test to read.
+struct Warnings {
+  std::function<void(LogLevel, const std::string&)> hook() {
+    return [this](LogLevel level, const std::string& message) {
+      std::lock_guard lock(mutex);
+      if (level == LogLevel::warning) all.push_back(message);
+    };
+  }
+  std::vector<std::string> get() {
+    std::lock_guard lock(mutex);
+    return all;
+  }
+
+ private:
+  std::mutex mutex;
+  std::vector<std::string> all;
+};
+
 // With WEBHOOK_TEST_HOST_IO set (CTest's integration.delivery_host_io),
 // every test runs with the host driving the engine's I/O through poll(), on
 // a thread of the fixture's, as a runner offering output-step.host-io/1
@@ -353,18 +371,13 @@ BOOST_AUTO_TEST_CASE(tls_verify_false_delivers_to_an_untrusted_server_and_warns)
   mock::ServerOptions options;
   options.https = true;  // a certificate from a CA nobody trusts
   mock::Server server(options);
-  std::vector<std::string> warnings;
-  std::mutex mutex;
+  Warnings warned;
   Fixture f;
-  f.start(parse(config_for(server, {{"tls", {{"verify", false}}}})), nullptr,
-          [&](LogLevel level, const std::string& message) {
-            std::lock_guard lock(mutex);
-            if (level == LogLevel::warning) warnings.push_back(message);
-          });
+  f.start(parse(config_for(server, {{"tls", {{"verify", false}}}})), nullptr, warned.hook());
   f.submit(record(1), 1);
   BOOST_REQUIRE(f.completions.wait_for(1));
   BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered), f.completions.all().front().error);
-  std::lock_guard lock(mutex);
+  const auto warnings = warned.get();
   BOOST_REQUIRE(!warnings.empty());
   BOOST_TEST(warnings.front().find("delivery.tls.verify is false") != std::string::npos);
 }
@@ -806,19 +819,13 @@ BOOST_AUTO_TEST_CASE(busy_polling_delivers_then_sleeps_when_idle) {
   mock::Server server;
   if (host_drives_io()) {
     // No I/O thread to poll: the setting is refused with a warning, and records still flow.
-    std::vector<std::string> warnings;
-    std::mutex mutex;
+    Warnings warned;
     Fixture f;
-    f.start(parse(config_for(server, {{"busy_poll_us", 10'000}})), nullptr,
-            [&](LogLevel level, const std::string& message) {
-              std::lock_guard lock(mutex);
-              if (level == LogLevel::warning) warnings.push_back(message);
-            });
+    f.start(parse(config_for(server, {{"busy_poll_us", 10'000}})), nullptr, warned.hook());
     f.submit(record(1), 1);
     BOOST_REQUIRE(f.completions.wait_for(1));
     BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
-    std::lock_guard lock(mutex);
-    BOOST_TEST(warnings == std::vector<std::string>{"delivery.busy_poll_us has no effect: the host drives the step's I/O"});
+    BOOST_TEST(warned.get() == std::vector<std::string>{"delivery.busy_poll_us has no effect: the host drives the step's I/O"});
     return;
   }
   Fixture f;
