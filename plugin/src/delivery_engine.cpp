@@ -200,6 +200,19 @@ struct Engine::Impl final : ConnectionOwner {
   NdjsonFile dead_letters;
   NdjsonFile delivery_log;
   std::unique_ptr<Spool> spool;
+  // Records with a verdict whose spool acknowledgement is still to be
+  // written: all those of one turn of the event loop are written together
+  // (one write, one fsync with "always"), and then each completes. No
+  // attempt starts meanwhile (pump waits for them), so what a crash can
+  // repeat stays what was in flight: at most `concurrency` records.
+  struct Settled {
+    Job* job;
+    Outcome outcome;
+    int status;
+    std::string error;
+  };
+  std::vector<Settled> settled, settled_taken;  // swapped: both keep their capacity
+  std::vector<std::uint64_t> settled_seqs;
   std::thread flusher;  // the batch policy's group commit
   std::mutex flusher_mutex;
   std::condition_variable flusher_wake;
@@ -601,6 +614,7 @@ struct Engine::Impl final : ConnectionOwner {
   }
 
   void pump() {
+    if (!settled.empty()) return;  // acknowledge_settled() pumps once they are written
     bool rate_limited = false;
     while (!ready.empty() && !stopping) {
       std::shared_ptr<Connection> connection;
@@ -788,15 +802,42 @@ struct Engine::Impl final : ConnectionOwner {
     }
     if (outcome != Outcome::delivered) log(LogLevel::warning, "record " + job->event_id + " not delivered: " + error);
 
+    // A verdict was reached (delivered, dead-lettered, finally failed): the
+    // spool lets go, and then the host hears of it. A record cut short by
+    // shutdown stays for the next start.
+    if (spool && job->spool_seq != 0 && !kept_in_spool) {
+      if (stopping) {
+        spool->acknowledge(job->spool_seq);
+      } else {
+        settled.push_back({job, outcome, status, std::move(error)});
+        settled_seqs.push_back(job->spool_seq);
+        if (settled.size() == 1) asio::post(io, [this] { acknowledge_settled(); });
+        return;
+      }
+    }
+    complete(job, outcome, status, std::move(error));
+  }
+
+  // The settled records' acknowledgements in one write; then their
+  // completions, and the attempts that waited for them.
+  void acknowledge_settled() {
+    if (settled.empty()) return;
+    spool->acknowledge_many(settled_seqs.data(), settled_seqs.size());
+    settled_seqs.clear();
+    settled_taken.swap(settled);  // a completion may settle more (a key's next record failing to render)
+    for (Settled& s : settled_taken) complete(s.job, s.outcome, s.status, std::move(s.error));
+    settled_taken.clear();
+    if (!stopping) pump();
+  }
+
+  // The host's completion, then the job's resources go.
+  void complete(Job* job, Outcome outcome, int status, std::string error) {
     completion.token = job->token;
     completion.outcome = outcome;
     completion.http_status = status;
     completion.attempts = job->attempts;
     completion.error = std::move(error);
     completion.delivery_id = job->webhook_id;  // not copied: the job outlives the callback
-    // A verdict was reached (delivered, dead-lettered, finally failed): the
-    // spool lets go. A record cut short by shutdown stays for the next start.
-    if (spool && job->spool_seq != 0 && !kept_in_spool) spool->acknowledge(job->spool_seq);
     ++completed_count;
     if (hooks.on_completion) hooks.on_completion(completion);
     // After the callback: at shutdown, releasing the key finishes the records
@@ -838,6 +879,7 @@ struct Engine::Impl final : ConnectionOwner {
   // Runs on the I/O thread at shutdown: ends every unfinished record.
   std::uint64_t cut_everything_short() {
     stopping = true;
+    acknowledge_settled();
     timer.cancel();
     std::vector<Job*> batch;
     {

@@ -295,37 +295,30 @@ bool Spool::write_buffer(const std::string& buffer, std::string& error) {
   return true;
 }
 
-bool Spool::write_ack(std::uint64_t seq, std::string& error) {
-  std::string entry;
-  entry.reserve(kHeader);
-  encode(entry, kAck, seq, {});
-  Segment& active = segments_.back();
-  if (active.bytes > 0 && active.bytes + entry.size() > options_.segment_bytes) {
-    if (!open_segment(active.number + 1, error)) return false;
-  }
-  if (!write_buffer(entry, error)) return false;
-  if (options_.fsync == FsyncPolicy::always) {
-    if (::fdatasync(fd_) != 0) {
-      error = std::string("delivery.spool: fdatasync failed: ") + std::strerror(errno);
-      return false;
-    }
-    dirty_ = false;
-  }
-  return true;
-}
-
 Spool::Append Spool::append(std::string_view payload, std::uint64_t& seq, std::string& error) {
   Append status = Append::ok;
   append_many(&payload, 1, &seq, status, error);
   return status;
 }
 
-void Spool::acknowledge(std::uint64_t seq) {
+void Spool::acknowledge(std::uint64_t seq) { acknowledge_many(&seq, 1); }
+
+void Spool::acknowledge_many(const std::uint64_t* seqs, std::size_t count) {
   std::lock_guard lock(mutex_);
-  if (pending_.erase(seq) == 0) return;
+  ack_buffer_.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (pending_.erase(seqs[i]) != 0) encode(ack_buffer_, kAck, seqs[i], {});
+  }
+  if (ack_buffer_.empty()) return;
+  // A lost acknowledgement means a duplicate after a restart, never a loss:
+  // a failure here is not reported.
   std::string error;
-  // A lost acknowledgement means a duplicate after a restart, never a loss.
-  write_ack(seq, error);
+  Segment& active = segments_.back();
+  const bool room = active.bytes == 0 || active.bytes + ack_buffer_.size() <= options_.segment_bytes ||
+                    open_segment(active.number + 1, error);
+  if (room && write_buffer(ack_buffer_, error) && options_.fsync == FsyncPolicy::always && ::fdatasync(fd_) == 0) {
+    dirty_ = false;
+  }
   delete_acknowledged_segments();
 }
 

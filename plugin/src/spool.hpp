@@ -67,6 +67,9 @@ class Spool {
   // Marks a record delivered or dead-lettered; deletes segments whose
   // records are all acknowledged (oldest first). Thread-safe.
   void acknowledge(std::uint64_t seq);
+  // The same for `count` records in one write (and one fsync with
+  // "always"). Numbers not awaiting acknowledgement are ignored.
+  void acknowledge_many(const std::uint64_t* seqs, std::size_t count);
   // fsync now (the batch policy's group commit calls this every few ms).
   void sync();
   std::uint64_t bytes() const;
@@ -83,7 +86,6 @@ class Spool {
     std::uint64_t bytes = 0;
     std::uint64_t last_seq = 0;  // highest record seq it holds
   };
-  bool write_ack(std::uint64_t seq, std::string& error);
   static void encode(std::string& out, std::uint8_t type, std::uint64_t seq, std::string_view payload);
   bool write_buffer(const std::string& buffer, std::string& error);
   bool open_segment(std::uint64_t number, std::string& error);
@@ -98,6 +100,7 @@ class Spool {
   std::uint64_t next_seq_ = 1;
   std::map<std::uint64_t, bool> pending_;  // seq -> unacknowledged records
   bool dirty_ = false;                      // written since the last fsync
+  std::string ack_buffer_;                  // acknowledgements being written: keeps its capacity
 };
 
 }  // namespace webhook

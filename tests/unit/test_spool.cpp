@@ -87,6 +87,30 @@ BOOST_AUTO_TEST_CASE(fully_acknowledged_segments_are_deleted) {
   append(spool, "later");  // lands in the active segment
 }
 
+BOOST_AUTO_TEST_CASE(acknowledgements_in_one_write) {
+  TempDir dir;
+  std::vector<std::uint64_t> seqs;
+  {
+    RecoveryReport report;
+    Spool spool(options_for(dir), report);
+    for (int i = 0; i < 6; ++i) seqs.push_back(append(spool, "record " + std::to_string(i)));
+    // Two of them, one unknown number and one twice: only pending records count.
+    const std::uint64_t acks[] = {seqs[1], 999999, seqs[4], seqs[1]};
+    const auto before = fs::file_size(segments(dir).back());
+    spool.acknowledge_many(acks, 4);
+    BOOST_TEST(fs::file_size(segments(dir).back()) - before == 2u * 21u);  // two ack entries, no payload
+    spool.acknowledge_many(acks, 0);
+  }
+  RecoveryReport report;
+  Spool again(options_for(dir), report);
+  BOOST_REQUIRE_EQUAL(report.unacknowledged.size(), 4u);
+  BOOST_TEST(report.unacknowledged[0].payload == "record 0");
+  BOOST_TEST(report.unacknowledged[1].payload == "record 2");
+  BOOST_TEST(report.unacknowledged[2].payload == "record 3");
+  BOOST_TEST(report.unacknowledged[3].payload == "record 5");
+  BOOST_TEST(report.corrupt_entries == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_corrupt_entry_is_skipped_and_the_rest_recovered) {
   TempDir dir;
   {
