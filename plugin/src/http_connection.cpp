@@ -171,7 +171,12 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
                             });
   }
 
+  // A handler already queued when the engine abandoned the connection (at
+  // shutdown) finds no job: nothing is left to do.
+  bool abandoned() const { return job_ == nullptr; }
+
   void on_resolve(const boost::system::error_code& ec, Resolver::results_type results) {
+    if (abandoned()) return;
     if (ec) return fail(describe_phase("resolve", ec));
     asio::async_connect(socket(), results,
                         [self = this->shared_from_this()](const boost::system::error_code& connect_ec,
@@ -179,6 +184,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   void on_connect(const boost::system::error_code& ec) {
+    if (abandoned()) return;
     if (ec) return fail(describe_phase("connect", ec));
     boost::system::error_code ignored;
     socket().set_option(tcp::no_delay(true), ignored);
@@ -209,6 +215,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   void on_handshake(const boost::system::error_code& ec) {
+    if (abandoned()) return;
     if (ec) {
       AttemptResult result;
       result.error = describe_phase("tls handshake", ec);
@@ -242,6 +249,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   void on_write_some(const boost::system::error_code& ec, std::size_t sent) {
+    if (abandoned()) return;
     if (ec) return on_write(ec);
     bool all_sent = true;
     for (auto& buffer : unsent_) {
@@ -269,6 +277,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (abandoned()) return;
     ResponseReader::Progress progress = ResponseReader::Progress::more;
     if (n > 0) progress = reader_.feed(buffer_.data(), n);
     if (progress == ResponseReader::Progress::more && ec) {

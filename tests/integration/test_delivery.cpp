@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE integration_delivery
 #include "config.hpp"
 #include "delivery_engine.hpp"
+#include "http_connection.hpp"
 #include "support/completions.hpp"
 #include "support/scratch_dir.hpp"
 #include "webhook_mock/certificates.hpp"
@@ -970,6 +971,83 @@ BOOST_AUTO_TEST_CASE(a_completion_comes_after_its_spool_acknowledgement) {
   BOOST_TEST(spool_acknowledgements(spool) == static_cast<std::size_t>(kRecords));
   for (const auto& c : f.completions.all()) BOOST_TEST((c.outcome == Outcome::delivered), c.error);
   f.shutdown(1s);
+}
+
+// The attempts a connection reports, kept for the test to read.
+struct RecordingOwner final : ConnectionOwner {
+  std::vector<AttemptResult> results;
+  void on_attempt_done(const std::shared_ptr<Connection>&, AttemptResult result) override {
+    results.push_back(std::move(result));
+  }
+};
+
+BOOST_AUTO_TEST_CASE(an_abandoned_connection_ignores_the_handlers_already_queued) {
+  // At shutdown the engine abandons its busy connections. A request just
+  // written on a kept-alive connection (Asio sends at once and queues the
+  // handler) then has its write handler still to run: it must find nothing
+  // to do, and tell the owner nothing. (It read the job it no longer had:
+  // a crash at shutdown while responses were arriving.)
+  mock::Server server;
+  boost::asio::io_context io;
+  RecordingOwner owner;
+  TransportSettings settings;
+  settings.host = "127.0.0.1";
+  settings.port = server.port();
+  auto connection = make_connection(io, nullptr, settings, owner);
+  Job job;
+  job.head = "POST /v1/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n";
+  job.body = "{}";
+  connection->send(job, "");
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (owner.results.empty() && std::chrono::steady_clock::now() < give_up) io.run_one_for(100ms);
+  BOOST_REQUIRE_EQUAL(owner.results.size(), 1u);
+  BOOST_TEST(owner.results[0].status == 200);
+  BOOST_REQUIRE(owner.results[0].reusable);
+
+  connection->send(job, "");  // kept alive: written now, its handler queued
+  connection->abandon();
+  io.restart();
+  io.poll();  // runs the queued handlers
+  BOOST_TEST(owner.results.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(after_a_shutdown_mid_stream_the_spool_holds_exactly_what_did_not_complete) {
+  // Shut down while responses are arriving: the records settled in the
+  // last turn are acknowledged before their completions and before the
+  // rest is cut short. The next instance then delivers exactly the records
+  // the first did not report delivered: none twice, none lost.
+  mock::Server server;
+  server.set_responder(answer_after(5ms));
+  std::string spool = temp_path("spool-shutdown");
+  auto config = config_for(server, {{"concurrency", 8}, {"spool", {{"dir", spool}}}});
+  constexpr int kRecords = 400;
+  std::set<std::string> delivered, not_delivered;
+  {
+    Fixture f;
+    f.start(parse(config));
+    for (int i = 0; i < kRecords; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+    BOOST_REQUIRE(f.completions.wait_for(60));
+    f.shutdown(0ms);
+    BOOST_REQUIRE_EQUAL(f.completions.size(), static_cast<std::size_t>(kRecords));
+    for (const auto& c : f.completions.all()) {
+      (c.outcome == Outcome::delivered ? delivered : not_delivered).insert(std::string(c.delivery_id));
+    }
+  }
+  BOOST_TEST(delivered.size() >= 60u);
+  BOOST_TEST(!not_delivered.empty());
+  Fixture next;
+  next.start(parse(config));
+  BOOST_REQUIRE(next.completions.wait_for(not_delivered.size()));
+  BOOST_TEST(next.engine->flush(10s));
+  std::set<std::string> recovered;
+  for (const auto& c : next.completions.all()) {
+    BOOST_TEST(c.token == kRecoveredToken);
+    BOOST_TEST((c.outcome == Outcome::delivered), c.error);
+    recovered.insert(std::string(c.delivery_id));
+  }
+  BOOST_TEST(next.completions.size() == not_delivered.size());
+  BOOST_TEST((recovered == not_delivered));
+  next.shutdown(1s);
 }
 
 BOOST_AUTO_TEST_CASE(a_record_that_cannot_be_dead_lettered_stays_in_the_spool) {
