@@ -1011,6 +1011,32 @@ BOOST_AUTO_TEST_CASE(an_abandoned_connection_ignores_the_handlers_already_queued
   BOOST_TEST(owner.results.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(destroying_the_step_mid_stream_over_https_completes_every_record_once) {
+  // Shutdown while TLS handshakes, writes and responses are under way
+  // (every answer says "Connection: close", so each record opens a
+  // connection and shakes hands): every record completes exactly once,
+  // delivered or cut short.
+  TrustedHttpsServer https("ca-shutdown.pem");
+  https.server.set_responder([](const mock::RecordedRequest&) {
+    mock::Response r;
+    r.delay = 2ms;
+    r.headers.emplace_back("Connection", "close");
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(https.server, {{"concurrency", 8}, {"tls", {{"ca_file", https.ca_file}}}})));
+  constexpr int kRecords = 300;
+  for (int i = 0; i < kRecords; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+  BOOST_REQUIRE(f.completions.wait_for(20));
+  f.shutdown(0ms);
+  std::map<std::uint64_t, int> seen;
+  for (const auto& c : f.completions.all()) ++seen[c.token];
+  BOOST_TEST(seen.size() == static_cast<std::size_t>(kRecords));
+  for (const auto& [token, count] : seen) BOOST_TEST(count == 1, "record " << token << " completed " << count << " times");
+  const auto stats = json::parse(f.engine->stats_json());
+  BOOST_TEST(stats.at("connections_opened").to_number<std::uint64_t>() >= 20u);
+}
+
 BOOST_AUTO_TEST_CASE(after_a_shutdown_mid_stream_the_spool_holds_exactly_what_did_not_complete) {
   // Shut down while responses are arriving: the records settled in the
   // last turn are acknowledged before their completions and before the
