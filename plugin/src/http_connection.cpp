@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <optional>
 #include <type_traits>
 
 namespace webhook {
@@ -62,6 +63,9 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   ConnectionImpl(asio::io_context& io, asio::ssl::context* tls, const TransportSettings& settings,
                  ConnectionOwner& owner)
       : settings_(settings), owner_(&owner), resolver_(io), stream_(make_stream(io, tls)), watchdog_(io) {
+    boost::system::error_code not_an_address;
+    const auto address = asio::ip::make_address(host_without_brackets(), not_an_address);
+    if (!not_an_address) address_ = address;
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       // Asio sets SSL_MODE_RELEASE_BUFFERS, which frees OpenSSL's 16 KiB
       // record buffers whenever a connection is idle and allocates them
@@ -155,10 +159,8 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     // An address needs no lookup: connect at once, without Asio's resolver
     // thread (a thread, and a wake-up per connection, that a host driving
     // the I/O on its own thread would not expect).
-    boost::system::error_code address_ec;
-    const auto address = asio::ip::make_address(host_without_brackets(), address_ec);
-    if (!address_ec) {
-      socket().async_connect(tcp::endpoint(address, settings_.port),
+    if (address_) {
+      socket().async_connect(tcp::endpoint(*address_, settings_.port),
                              [self = this->shared_from_this()](const boost::system::error_code& connect_ec) {
                                self->on_connect(connect_ec);
                              });
@@ -190,11 +192,9 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       std::string host = host_without_brackets();
-      boost::system::error_code address_ec;
-      asio::ip::make_address(host, address_ec);
       // SNI carries names only, never addresses (RFC 6066 section 3).
-      if (address_ec && SSL_ctrl(stream_.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                                 host.data()) != 1) {
+      if (!address_ && SSL_ctrl(stream_.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                host.data()) != 1) {
         return fail("tls: cannot set the server name (SNI)");
       }
       if (settings_.verify) {
@@ -324,6 +324,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   TransportSettings settings_;
+  std::optional<asio::ip::address> address_;  // the host, when it is an address rather than a name
   ConnectionOwner* owner_;
   Resolver resolver_;
   Stream stream_;
