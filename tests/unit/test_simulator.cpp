@@ -16,7 +16,7 @@ namespace json = boost::json;
 namespace {
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  auto path = test_support::scratch_dir("sim-unit") / name;
+  auto path = test_support::scratch_dir("webhook-unit") / ("sim-" + name);
   std::ofstream(path) << text;
   return path.string();
 }

@@ -1,8 +1,7 @@
 #include "spool.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
-
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,11 +11,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A fresh directory per test, inside the process's scratch directory.
 struct TempDir {
   fs::path path;
   TempDir() {
     static int n = 0;
-    path = fs::temp_directory_path() / ("spool-unit-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    path = test_support::scratch_dir("webhook-unit") / ("spool-" + std::to_string(++n));
     fs::remove_all(path);
   }
   ~TempDir() { fs::remove_all(path); }
