@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #if defined(__SSE2__)
@@ -321,6 +322,26 @@ void append_json(const json::value& v, std::string& out) {
   out.append(buffer, r.ptr);
 }
 
+// False when `v` is, or holds, a double that is not finite: JSON has no
+// infinity or NaN, yet a record's 1e400 reads as infinity (and, with
+// Boost.JSON 1.81, 0e400 as NaN).
+bool finite_numbers(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& element : v.get_array()) {
+        if (!finite_numbers(element)) return false;
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& member : v.get_object()) {
+        if (!finite_numbers(member.value())) return false;
+      }
+      return true;
+    default: return true;
+  }
+}
+
 void append_number_or_text(const json::value& v, std::string& out) {
   if (const auto* s = v.if_string()) {
     out.append(s->data(), s->size());
@@ -442,10 +463,13 @@ struct Template::Impl {
     return ok;
   }
 
-  // Looks a placeholder's value up and applies its filters. Returns false
-  // when the record lacks the variable and no default applies.
-  bool resolve(const Placeholder& p, const RenderInput& in, const json::value*& value,
-               std::string& text, bool& is_text) const {
+  enum class Resolved { found, missing, not_finite };
+
+  // Looks a placeholder's value up and applies its filters: `missing` when
+  // the record lacks the variable and no default applies, `not_finite` when
+  // its value is a number that JSON cannot carry.
+  Resolved resolve(const Placeholder& p, const RenderInput& in, const json::value*& value,
+                   std::string& text, bool& is_text) const {
     value = nullptr;
     is_text = false;
     switch (p.source) {
@@ -470,6 +494,7 @@ struct Template::Impl {
         if (in.record) {
           value = in.record->get(p.slot);
           if (value == nullptr) value = in.record->get(p.fallback_slot);
+          if (value != nullptr && !finite_numbers(*value)) return Resolved::not_finite;
         }
         break;
     }
@@ -487,7 +512,7 @@ struct Template::Impl {
         }
         continue;
       }
-      if (!found) return false;
+      if (!found) return Resolved::missing;
       if (filter.kind == FilterKind::json) {
         if (is_text) {
           std::string quoted;
@@ -530,7 +555,7 @@ struct Template::Impl {
           break;
       }
     }
-    return found;
+    return found ? Resolved::found : Resolved::missing;
   }
 };
 
@@ -577,13 +602,23 @@ bool Template::compile_body(std::string_view source, BodyFormat format, std::vec
       i = close + 1;
     }
   }
-  bool ok = impl_->split(errors, [&contexts](std::size_t offset) {
+  // A placeholder the scan did not find is one whose first brace a
+  // backslash escaped (`"\{{x}}"`): not JSON whatever the value, and the
+  // check below could pass it (a value standing as "null" makes "\n").
+  bool escaped = false;
+  bool ok = impl_->split(errors, [&contexts, &escaped](std::size_t offset) {
     for (const auto& [at, context] : contexts) {
       if (at == offset) return context;
     }
+    escaped = true;
     return Context::json_value;
   });
   if (!ok) return false;
+  if (escaped) {
+    errors.push_back("a backslash escapes the '{' of a placeholder inside a JSON string ('\\{{'); "
+                     "write '\\\\' for a backslash before the value");
+    return false;
+  }
 
   // Valid JSON once each placeholder is seen as a value?
   std::string probe_text;
@@ -594,7 +629,12 @@ bool Template::compile_body(std::string_view source, BodyFormat format, std::vec
       probe_text += "null";
     }
   }
-  if (trim(probe_text).empty()) return true;  // an empty body is allowed
+  if (trim(probe_text).empty()) {
+    // An empty body is allowed; white space alone is the empty body, not
+    // a body that is not JSON.
+    impl_->segments.clear();
+    return true;
+  }
   json::stream_parser parser;
   boost::system::error_code ec;
   std::size_t consumed = parser.write(probe_text.data(), probe_text.size(), ec);
@@ -649,10 +689,16 @@ bool Template::render(const RenderInput& input, std::string& out, std::string& e
       continue;
     }
     const Placeholder& p = impl_->placeholders[segment.placeholder];
-    if (!impl_->resolve(p, input, value, text, is_text)) {
-      error = "the record has no value for '{{" + p.display + "}}'";
-      if (p.filters.empty()) error += " (give one with '| default: \"...\"')";
-      return false;
+    switch (impl_->resolve(p, input, value, text, is_text)) {
+      case Impl::Resolved::found: break;
+      case Impl::Resolved::missing:
+        error = "the record has no value for '{{" + p.display + "}}'";
+        if (p.filters.empty()) error += " (give one with '| default: \"...\"')";
+        return false;
+      case Impl::Resolved::not_finite:
+        error = "the value of '{{" + p.display +
+                "}}' is a number no double holds (it reads as infinity or NaN, as 1e400 does); not sent";
+        return false;
     }
     if (p.context == Context::json_value) {
       if (is_text) append_json_string(text, out);

@@ -146,6 +146,47 @@ BOOST_AUTO_TEST_CASE(numbers_render_in_their_shortest_exact_form) {
   BOOST_TEST(render(compiled("{{event.a}}/{{event.e | json}}", Context::text), record).text == "123.5/-7");
 }
 
+// JSON has no infinity and no NaN, yet a record's 1e400 reads as infinity
+// (and, with Boost.JSON 1.81, 0e400 as NaN): such a number fails the record,
+// naming the variable, wherever it would land, rather than rendering "inf"
+// into a JSON body (found by fuzz/fuzz_template.cpp).
+BOOST_AUTO_TEST_CASE(numbers_no_double_holds_fail_the_record) {
+  auto record = record_from(R"({"event": {"big": 1e400, "small": -1e400, "nan": 0e400, "ok": 1e300,
+                                          "deep": {"list": [1, {"x": 1e999}]}}})");
+  for (const char* source : {R"({"a": {{event.big}}})", R"({"a": "{{event.small}}"})", R"({"a": {{event.nan}}})",
+                             R"({"a": {{event.deep}}})", R"({"a": {{event.big | json}}})"}) {
+    auto r = render(body(source), record);
+    BOOST_TEST(!r.ok, source);
+    BOOST_TEST(r.error.find("no double holds") != std::string::npos, r.error);
+  }
+  auto r = render(compiled("/v1/{{event.big}}", Context::url), record);
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.error.find("'{{event.big}}'") != std::string::npos, r.error);
+  BOOST_TEST(!render(compiled("{{event.big | default: \"0\"}}", Context::text), record).ok);  // not blank: wrong
+  BOOST_TEST(render(body(R"({"a": {{event.ok}}})"), record).text == R"({"a": 1e+300})");
+}
+
+// A JSON body of white space alone is the empty body, not a body of white
+// space sent as JSON (found by fuzz/fuzz_template.cpp).
+// A backslash right before a placeholder inside a JSON string escapes the
+// placeholder's first brace: not JSON, whatever the value. It passed the
+// check once, because a value standing as "null" made "\n" of it, and then
+// rendered a body that was not JSON (found by fuzz/fuzz_template.cpp).
+BOOST_AUTO_TEST_CASE(a_backslash_before_a_placeholder_in_a_string_is_refused) {
+  auto errors = body_errors(R"({"a": "x\{{event.name}}"})");
+  BOOST_REQUIRE(!errors.empty());
+  BOOST_TEST(errors[0].find("backslash") != std::string::npos, errors[0]);
+  BOOST_TEST(!body_errors(R"({"a": "\{{profile.id}}", "b": 1})").empty());
+  // An escaped backslash is a backslash: the placeholder after it stands in the string.
+  BOOST_TEST(render(body(R"({"a": "x\\{{event.name}}"})"), kRecord).text == R"({"a": "x\\purchase"})");
+}
+
+BOOST_AUTO_TEST_CASE(a_json_body_of_white_space_is_empty) {
+  Template t = body(" \t\r\n ");
+  BOOST_TEST(t.empty());
+  BOOST_TEST(render(t, kRecord).text == "");
+}
+
 BOOST_AUTO_TEST_CASE(numbers_read_the_same_at_any_depth) {
   auto record = record_from(R"({"profile": {"place": {"lat": 35.5, "tags": [1.5, 2, "a\"b", null, true], "e": {}},
                                             "note": "say \"hi\"\n"}})");
