@@ -2,6 +2,7 @@
 #   make demo   set up, build, run the end-to-end demo
 #   make test   set up, build, run the whole test suite (ctest)
 #   make bench  Release build and the benchmarks (figures in the README)
+#   make fuzz   libFuzzer (clang) on the parsers, FUZZ_SECONDS (60) each
 # PRESET picks the CMake preset (dev by default; ci when CI is set).
 
 PRESET ?= $(if $(CI),ci,dev)
@@ -11,7 +12,7 @@ LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPIL
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench clean help
+.PHONY: all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
 
 all: build
 
@@ -63,6 +64,12 @@ bench:
 	@bash bench/mock_endpoint.sh build/release
 	@bash bench/simulator.sh build/release
 	@bash bench/plugin.sh build/release
+
+# The fuzz targets (tests/fuzz) under libFuzzer with ASan + UBSan, bounded
+# in time; make test replays their committed corpus in every build.
+fuzz:
+	@bash scripts/setup.sh clang libfuzzer-14-dev libclang-rt-14-dev
+	@bash scripts/fuzz.sh
 
 clean:
 	rm -rf build
