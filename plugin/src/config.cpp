@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <sstream>
 
 namespace webhook {
 namespace {
@@ -121,6 +121,9 @@ constexpr std::string_view kOwnedHeaders[] = {
     "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
     "te", "trailer", "proxy-connection", "webhook-id", "webhook-timestamp", "webhook-signature"};
 
+// The most a secret file may hold (a key, a whsec_ secret: far less).
+constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+
 std::string secret_from(Checker& check, const json::object& section, const std::string& where,
                         std::string_view base) {
   std::string key_direct(base), key_env = std::string(base) + "_env", key_file = std::string(base) + "_file";
@@ -140,15 +143,29 @@ std::string secret_from(Checker& check, const json::object& section, const std::
     return value;
   }
   if (auto v = check.string(section, where, key_file)) {
+    // A regular file, read up to a bound: a device or FIFO named by mistake
+    // (/dev/zero, /dev/stdin) would be read forever or block.
+    std::error_code ec;
+    if (std::filesystem::exists(*v, ec) && !std::filesystem::is_regular_file(*v, ec)) {
+      check.error(Checker::join(where, key_file), "'" + *v + "' is not a regular file");
+      return {};
+    }
     std::ifstream in(*v, std::ios::binary);
     if (!in) {
       check.error(Checker::join(where, key_file), "cannot read file '" + *v + "'");
       return {};
     }
-    std::ostringstream content;
-    content << in.rdbuf();
-    std::string secret = content.str();
+    std::string secret(kMaxSecretFileBytes + 2, '\0');  // the most, with a CRLF after it
+    in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+    secret.resize(static_cast<std::size_t>(in.gcount()));
+    const bool more = in && in.peek() != std::ifstream::traits_type::eof();
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (more || secret.size() > kMaxSecretFileBytes) {
+      check.error(Checker::join(where, key_file), "file '" + *v + "' is larger than " +
+                                                      std::to_string(kMaxSecretFileBytes / 1024) +
+                                                      " KiB: it must hold the secret alone");
+      return {};
+    }
     if (secret.empty()) check.error(Checker::join(where, key_file), "file '" + *v + "' is empty");
     return secret;
   }

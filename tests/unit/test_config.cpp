@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -186,6 +187,35 @@ BOOST_AUTO_TEST_CASE(api_key_sources) {
 
   c["auth"].as_object()["api_key"] = "both";
   BOOST_TEST(has_error(errors_of(c), "auth.api_key", "only one"));
+}
+
+// A secret file holds the secret alone: a device or a FIFO named by mistake
+// (/dev/zero, /dev/stdin) would be read forever or block; a huge file would
+// be read whole into memory.
+BOOST_AUTO_TEST_CASE(secret_files_are_small_regular_files) {
+  auto c = base_config();
+  c["auth"].as_object().erase("api_key");
+  c["auth"].as_object()["api_key_file"] = "/dev/zero";
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key_file", "not a regular file"), dump(errors_of(c)));
+  c["auth"].as_object()["api_key_file"] = ".";
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key_file", "not a regular file"));
+
+  std::string path = "config_test_big_key.txt";
+  std::ofstream(path) << std::string(64 * 1024 + 1, 'k');
+  c["auth"].as_object()["api_key_file"] = path;
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key_file", "larger than 64 KiB"), dump(errors_of(c)));
+  std::ofstream(path) << std::string(64 * 1024, 'k') << "\n";
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
+  BOOST_TEST(parsed->api_key.size() == 64u * 1024);
+  std::ofstream(path) << std::string(64 * 1024, 'k') << "\n\nmore";  // the bound falls on the newlines
+  BOOST_TEST(has_error(errors_of(c), "auth.api_key_file", "larger than 64 KiB"));
+  std::remove(path.c_str());
+
+  auto d = base_config();
+  d["delivery"] = {{"signing_secret_file", "/dev/zero"}};
+  BOOST_TEST(has_error(errors_of(d), "delivery.signing_secret_file", "not a regular file"));
 }
 
 BOOST_AUTO_TEST_CASE(errors_never_contain_the_api_key) {
