@@ -5,6 +5,8 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -69,19 +71,29 @@ class Checker {
     auto it = parent.find(key);
     if (it == parent.end()) return;
     const json::value& v = it->value();
+    const std::string allowed = "; allowed: " + std::to_string(min) + " to " + std::to_string(max);
     std::int64_t n = 0;
     if (v.is_int64()) {
       n = v.get_int64();
-    } else if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(max)) {
-      n = static_cast<std::int64_t>(v.get_uint64());
-    } else if (v.is_double() && v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double()))) {
-      n = static_cast<std::int64_t>(v.get_double());
+    } else if (v.is_uint64()) {  // above int64's range, so above any max
+      error(join(where, key), "is " + std::to_string(v.get_uint64()) + allowed);
+      return;
+    } else if (v.is_double() && std::trunc(v.get_double()) == v.get_double()) {
+      // Compared as a double first: converting one beyond int64's range is undefined.
+      const double d = v.get_double();
+      if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+        char text[32];
+        auto end = std::to_chars(text, text + sizeof text, d).ptr;  // shortest form: "8e+37"
+        error(join(where, key), "is " + std::string(text, end) + allowed);
+        return;
+      }
+      n = static_cast<std::int64_t>(d);
     } else {
       error(join(where, key), "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
       return;
     }
     if (n < min || n > max) {
-      error(join(where, key), "is " + std::to_string(n) + "; allowed: " + std::to_string(min) + " to " + std::to_string(max));
+      error(join(where, key), "is " + std::to_string(n) + allowed);
       return;
     }
     out = static_cast<T>(n);
@@ -120,6 +132,15 @@ std::string lower(std::string_view s) {
 constexpr std::string_view kOwnedHeaders[] = {
     "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
     "te", "trailer", "proxy-connection", "webhook-id", "webhook-timestamp", "webhook-signature"};
+
+// Every occurrence of `secret` in `text`, replaced.
+void redact(std::string& text, const std::string& secret) {
+  if (secret.empty()) return;
+  for (std::size_t at = 0; (at = text.find(secret, at)) != std::string::npos;) {
+    text.replace(at, secret.size(), "[REDACTED]");
+    at += 10;
+  }
+}
 
 // The most a secret file may hold (a key, a whsec_ secret: far less).
 constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
@@ -488,10 +509,14 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
     if (used) check.error("auth.api_key", "is required: the activation uses {{auth.api_key}}");
   }
   if (check.count() != first_error) {
-    // A key pasted into a URL or header literal must not come back in an error.
-    for (std::size_t i = first_error; i < errors.size() && !config.api_key.empty(); ++i) {
-      for (std::size_t pos; (pos = errors[i].message.find(config.api_key)) != std::string::npos;) {
-        errors[i].message.replace(pos, config.api_key.size(), "[REDACTED]");
+    // A secret pasted into a URL, a header or any other field must not come
+    // back in an error. A field's name is redacted only for a secret of 8
+    // bytes or more: field names are what scripts match on, and a shorter
+    // one ("k") would match the schema's own words ("webhook_retry_count").
+    for (std::size_t i = first_error; i < errors.size(); ++i) {
+      for (const std::string* secret : {&config.api_key, &config.signing_secret}) {
+        if (secret->size() >= 8) redact(errors[i].field, *secret);
+        redact(errors[i].message, *secret);
       }
     }
     return std::nullopt;

@@ -90,6 +90,22 @@ BOOST_AUTO_TEST_CASE(every_error_at_once_each_naming_its_field) {
   BOOST_TEST(errors.size() == 8u);
 }
 
+// Numbers out of range, whatever their JSON form: a double beyond int64 was
+// converted anyway (undefined behaviour; found by fuzz/fuzz_config.cpp), and
+// a huge integer was called "not a whole number".
+BOOST_AUTO_TEST_CASE(numbers_out_of_range_are_named_as_such) {
+  auto c = base_config();
+  c["delivery"] = {{"concurrency", 8e37}, {"max_in_flight", 18446744073709551615ull}};
+  c["advanced"] = {{"webhook_retry_count", 2.5}, {"webhook_read_timeout", 30.0}, {"webhook_connection_timeout", -9e300}};
+  auto errors = errors_of(c);
+  BOOST_TEST(has_error(errors, "delivery.concurrency", "is 8e+37; allowed: 1 to 1024"), dump(errors));
+  BOOST_TEST(has_error(errors, "delivery.max_in_flight", "is 18446744073709551615; allowed"), dump(errors));
+  BOOST_TEST(has_error(errors, "advanced.webhook_retry_count", "whole number"), dump(errors));
+  BOOST_TEST(has_error(errors, "advanced.webhook_connection_timeout", "e+300; allowed: 1 to 300"), dump(errors));
+  BOOST_TEST(!has_error(errors, "advanced.webhook_read_timeout"), dump(errors));  // 30.0 is whole
+  BOOST_TEST(errors.size() == 4u, dump(errors));
+}
+
 BOOST_AUTO_TEST_CASE(every_prefix_bypass_is_refused_at_validation) {
   for (const char* url : {"https://api.example.com.evil.net/v1/x", "https://api.example.com@evil.net/v1/x",
                           "https://api.example.com/v1/../admin", "https://api.example.com/v10/x",
@@ -225,6 +241,28 @@ BOOST_AUTO_TEST_CASE(errors_never_contain_the_api_key) {
   auto errors = errors_of(c);
   BOOST_TEST(!errors.empty());
   BOOST_TEST(dump(errors).find("SECRET-KEY-42") == std::string::npos);
+}
+
+// The signing secret as well, in the field too (found by fuzz/fuzz_config.cpp:
+// the API key was redacted, the signing secret came back as pasted).
+BOOST_AUTO_TEST_CASE(errors_never_contain_the_signing_secret) {
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  auto c = base_config();
+  c["activation"].as_object()["url"] = "https://elsewhere.example/?sig=" + secret;
+  c["activation"].as_object()["headers"] = {{"X-Sig", secret + "\n"}};
+  c["delivery"] = {{"signing_secret", secret}, {secret, 1}};
+  auto errors = errors_of(c);
+  BOOST_TEST(errors.size() >= 2u);
+  BOOST_TEST(dump(errors).find(secret) == std::string::npos, dump(errors));
+  BOOST_TEST(dump(errors).find("[REDACTED]") != std::string::npos);
+
+  // A key too short to tell from the schema's words leaves the fields alone
+  // (they are what scripts match on); messages are still redacted.
+  auto d = base_config();
+  d["auth"].as_object()["api_key"] = "k";
+  d["advanced"] = {{"webhook_retry_count", 99}};
+  auto short_key = errors_of(d);
+  BOOST_TEST(has_error(short_key, "advanced.webhook_retry_count"), dump(short_key));
 }
 
 BOOST_AUTO_TEST_CASE(delivery_settings) {
