@@ -12,6 +12,10 @@
 
 namespace journey_sim {
 
+// The most profiles, and the most events, one generation makes: all are
+// held in memory (a million events take about half a gigabyte).
+constexpr std::uint64_t kMaxGenerated = 20'000'000;
+
 struct GenerateSpec {
   std::uint64_t profiles = 1000;
   std::uint64_t events = 10000;

@@ -160,6 +160,11 @@ int generate_cli(int argc, char** argv) {
     std::cerr << "journey-sim generate: " << (!span_ms ? "--span is a duration such as 90s, 2h, 3d" : !start_ms ? "--start is an ISO 8601 UTC time" : "--profiles must be at least 1") << "\n";
     return 2;
   }
+  if (spec.profiles > journey_sim::kMaxGenerated || spec.events > journey_sim::kMaxGenerated) {
+    std::cerr << "journey-sim generate: --profiles and --events are at most " << journey_sim::kMaxGenerated
+              << " (all are held in memory)\n";
+    return 2;
+  }
   spec.span_ms = *span_ms;
   spec.mix.clear();
   std::string_view rest = mix;

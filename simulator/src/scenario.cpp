@@ -527,7 +527,8 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
         }
       }
       if (spec.profiles == 0) r.error(at + "/profiles", "must be at least 1");
-      if (spec.events > 20'000'000) r.error(at + "/events", "at most 20000000");
+      if (spec.profiles > kMaxGenerated) r.error(at + "/profiles", "at most " + std::to_string(kMaxGenerated));
+      if (spec.events > kMaxGenerated) r.error(at + "/events", "at most " + std::to_string(kMaxGenerated));
       if (r.count() == first_error) generate(spec, s.start_ms, s.profiles, s.events);
     } else {
       r.error("/events", "must be an array of events, {\"file\": \"events.ndjson\"} or {\"generate\": {...}}");

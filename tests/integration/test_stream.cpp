@@ -12,6 +12,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -153,6 +154,21 @@ BOOST_AUTO_TEST_CASE(not_a_plugin_exits_2) {
   Run help = run("stream --help");
   BOOST_TEST(help.status == 0);
   BOOST_TEST(help.out.find("--outcomes") != std::string::npos);
+}
+
+// More than can be held in memory is refused with exit 2, not attempted
+// (it aborted on std::bad_alloc).
+BOOST_AUTO_TEST_CASE(generate_refuses_counts_beyond_its_bound) {
+  for (const char* arguments : {"generate --profiles 100000000000000 --events 10",
+                                "generate --profiles 10 --events 100000000000000"}) {
+    Run r = run(arguments);
+    BOOST_TEST(r.status == 2, arguments);
+    BOOST_TEST(r.err.find("at most 20000000") != std::string::npos, r.err);
+    BOOST_TEST(r.out.empty());
+  }
+  Run small = run("generate --profiles 3 --events 5");
+  BOOST_TEST(small.status == 0);
+  BOOST_TEST(std::count(small.out.begin(), small.out.end(), '\n') == 5);
 }
 
 BOOST_AUTO_TEST_CASE(run_against_an_external_endpoint) {

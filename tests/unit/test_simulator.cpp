@@ -215,6 +215,16 @@ BOOST_AUTO_TEST_CASE(comments_trailing_commas_and_purpose) {
   BOOST_TEST(s.secrets[0] == "secret-key-1");
 }
 
+// A generation is held in memory: counts past the bound are errors at
+// validation, not an allocation that fails (std::bad_alloc ended the run).
+BOOST_AUTO_TEST_CASE(generated_counts_are_bounded) {
+  auto errors = errors_of(std::string(kBase) + R"(
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "signup"}}]},
+    "events": {"generate": {"profiles": 100000000000000, "events": 100000000000000}}})");
+  BOOST_TEST(has(errors, "/events/generate/profiles"));
+  BOOST_TEST(has(errors, "/events/generate/events"));
+}
+
 BOOST_AUTO_TEST_CASE(generator_is_reproducible) {
   GenerateSpec spec;
   spec.profiles = 50;
