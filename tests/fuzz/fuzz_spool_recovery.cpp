@@ -5,12 +5,10 @@
 //
 // Input: the bytes of one segment file.
 #include "fuzz_check.hpp"
+#include "fuzz_scratch.hpp"
 #include "spool.hpp"
 
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -23,14 +21,8 @@ namespace {
 // One directory for the process, in memory where there is /dev/shm (the
 // spool syncs its files and its directory).
 const std::filesystem::path& directory() {
-  static const std::filesystem::path dir = [] {
-    std::filesystem::path base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
-    auto d = base / ("fuzz-spool-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    std::atexit([] { std::filesystem::remove_all(directory()); });
-    return d;
-  }();
-  return dir;
+  static const ScratchDir dir("fuzz-spool");
+  return dir.path;
 }
 
 RecoveryReport recover() {
