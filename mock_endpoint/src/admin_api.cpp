@@ -83,7 +83,16 @@ Response json_response(int status, const json::value& body) {
   Response r;
   r.status = status;
   r.headers = {{"Content-Type", "application/json"}};
-  r.body = json::serialize(body);
+  // What requests carried goes into answers: bytes that are not UTF-8
+  // (a Latin-1 header, a percent-encoded byte) read as U+FFFD, so that the
+  // answer is JSON.
+  if (all_utf8(body)) {
+    r.body = json::serialize(body);
+  } else {
+    json::value repaired = body;  // rare: copied only then
+    repair_utf8(repaired);
+    r.body = json::serialize(repaired);
+  }
   return r;
 }
 

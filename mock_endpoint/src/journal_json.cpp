@@ -14,23 +14,80 @@ namespace json = boost::json;
 
 }  // namespace
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at the start of `text`, or
+// 0 when it is ill-formed; `taken` is then the length of its maximal
+// ill-formed part (at least 1), which a decoder replaces with one U+FFFD
+// (Unicode's table 3-7 gives the second byte's range for each lead).
+std::size_t utf8_sequence(std::string_view text, std::size_t& taken) {
+  const auto lead = static_cast<unsigned char>(text[0]);
+  taken = 1;
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) length = 3, low = lead == 0xE0 ? 0xA0 : 0x80, high = lead == 0xED ? 0x9F : 0xBF;
+  else if (lead >= 0xF0 && lead <= 0xF4) length = 4, low = lead == 0xF0 ? 0x90 : 0x80, high = lead == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if (k >= text.size()) return 0;
+    const auto c = static_cast<unsigned char>(text[k]);
+    if (k == 1 ? (c < low || c > high) : (c & 0xC0) != 0x80) return 0;
+    taken = k + 1;
+  }
+  return length;
+}
+
+}  // namespace
+
 bool is_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n = 0;
-    if (c < 0x80) n = 0;
-    else if ((c >> 5) == 0x6) n = 1;
-    else if ((c >> 4) == 0xe) n = 2;
-    else if ((c >> 3) == 0x1e) n = 3;
-    else return false;
-    if (i + n >= text.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += n + 1;
+  for (std::size_t i = 0, taken = 0; i < text.size(); i += taken) {
+    if (utf8_sequence(text.substr(i), taken) == 0) return false;
   }
   return true;
+}
+
+std::string utf8_repaired(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (std::size_t i = 0, taken = 0; i < text.size(); i += taken) {
+    if (utf8_sequence(text.substr(i), taken) == 0) out += "\xEF\xBF\xBD";
+    else out.append(text.substr(i, taken));
+  }
+  return out;
+}
+
+bool all_utf8(const json::value& value) {
+  if (const auto* s = value.if_string()) return is_utf8(std::string_view(s->data(), s->size()));
+  if (const auto* array = value.if_array()) {
+    return std::all_of(array->begin(), array->end(), [](const json::value& v) { return all_utf8(v); });
+  }
+  if (const auto* object = value.if_object()) {
+    return std::all_of(object->begin(), object->end(), [](const json::key_value_pair& member) {
+      return is_utf8(std::string_view(member.key().data(), member.key().size())) && all_utf8(member.value());
+    });
+  }
+  return true;
+}
+
+void repair_utf8(json::value& value) {
+  if (auto* s = value.if_string()) {
+    if (!is_utf8(std::string_view(s->data(), s->size()))) *s = utf8_repaired(std::string_view(s->data(), s->size()));
+  } else if (auto* array = value.if_array()) {
+    for (auto& element : *array) repair_utf8(element);
+  } else if (auto* object = value.if_object()) {
+    bool keys_ok = true;
+    for (auto& member : *object) {
+      repair_utf8(member.value());
+      keys_ok = keys_ok && is_utf8(std::string_view(member.key().data(), member.key().size()));
+    }
+    if (!keys_ok) {  // keys cannot change in place
+      json::object repaired(object->storage());
+      for (auto& member : *object) repaired[utf8_repaired(std::string_view(member.key().data(), member.key().size()))] = std::move(member.value());
+      *object = std::move(repaired);
+    }
+  }
 }
 
 std::string base64_encode(std::string_view data) {

@@ -114,6 +114,24 @@ BOOST_AUTO_TEST_CASE(record_to_survives_kill_9) {
   BOOST_TEST(lines == n);  // every answered request is in the file
 }
 
+// A request whose bytes are not UTF-8 still records as a line of JSON.
+BOOST_AUTO_TEST_CASE(record_to_writes_json_whatever_the_request_bytes) {
+  fs::path file = work_dir() / "latin1.ndjson";
+  fs::remove(file);
+  MockProcess mock({"--port", "0", "--record-to", file.string()});
+  ts::raw_exchange(port_of(mock.base_url), std::string("POST /caf%E9 HTTP/1.1\r\nHost: x\r\nX-Name: caf\xe9\r\n"
+                                                       "Content-Length: 2\r\nConnection: close\r\n\r\nhi"));
+  BOOST_REQUIRE_EQUAL(ts::get(mock.base_url, "/after").status, 200);
+  mock.signal_and_wait(SIGKILL);
+  std::ifstream in(file);
+  std::string line;
+  BOOST_REQUIRE(std::getline(in, line));
+  boost::system::error_code ec;
+  json::value event = json::parse(line, ec);
+  BOOST_REQUIRE_MESSAGE(!ec, "not JSON: " << line);
+  BOOST_TEST(event.at("request").at("headers").at("X-Name").as_string() == "caf\xEF\xBF\xBD");
+}
+
 BOOST_AUTO_TEST_CASE(mappings_loaded_from_a_directory) {
   fs::path dir = work_dir() / "mappings";
   fs::create_directories(dir);

@@ -78,6 +78,13 @@ BOOST_AUTO_TEST_CASE(query_decoding_and_utf8) {
   BOOST_TEST(is_utf8("caf\xc3\xa9"));
   BOOST_TEST(!is_utf8("\xff\xfe"));
   BOOST_TEST(!is_utf8("\xc3"));
+  BOOST_TEST(!is_utf8("\xc0\xaf"));          // an overlong '/'
+  BOOST_TEST(!is_utf8("\xed\xa0\x80"));      // a surrogate
+  BOOST_TEST(!is_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  BOOST_TEST(is_utf8("\xf0\x9f\x98\x80"));
+  BOOST_TEST(utf8_repaired("caf\xe9!") == "caf\xEF\xBF\xBD!");
+  BOOST_TEST(utf8_repaired("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");
+  BOOST_TEST(utf8_repaired("ok \xc3\xa9") == "ok \xc3\xa9");
   BOOST_TEST(base64_encode("hi") == "aGk=");
 }
 
