@@ -342,6 +342,23 @@ bool finite_numbers(const json::value& v) {
   }
 }
 
+// Where the placeholder opened at `open` ("{{") closes: the offset of its
+// "}}", or npos. A "}}" inside a quoted filter argument (`default: "}}"`)
+// does not close it.
+std::size_t placeholder_end(std::string_view source, std::size_t open) {
+  bool in_quote = false;
+  for (std::size_t i = open + 2; i + 1 < source.size(); ++i) {
+    if (source[i] == '\\' && in_quote) {
+      ++i;
+    } else if (source[i] == '"') {
+      in_quote = !in_quote;
+    } else if (!in_quote && source[i] == '}' && source[i + 1] == '}') {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 void append_number_or_text(const json::value& v, std::string& out) {
   if (const auto* s = v.if_string()) {
     out.append(s->data(), s->size());
@@ -424,18 +441,7 @@ struct Template::Impl {
         break;
       }
       literal.append(source, pos, open - pos);
-      std::size_t close = std::string::npos;
-      bool in_quote = false;
-      for (std::size_t i = open + 2; i + 1 < source.size(); ++i) {
-        if (source[i] == '\\' && in_quote) {
-          ++i;
-        } else if (source[i] == '"') {
-          in_quote = !in_quote;
-        } else if (!in_quote && source[i] == '}' && source[i + 1] == '}') {
-          close = i;
-          break;
-        }
-      }
+      const std::size_t close = placeholder_end(source, open);
       if (close == std::string::npos) {
         errors.push_back("unclosed '{{' at byte " + std::to_string(open) + "; every '{{' needs a '}}'");
         return false;
@@ -589,7 +595,7 @@ bool Template::compile_body(std::string_view source, BodyFormat format, std::vec
         in_string = false;
       } else if (c == '{' && i + 1 < source.size() && source[i + 1] == '{') {
         contexts.emplace_back(i, Context::json_string);
-        std::size_t close = source.find("}}", i + 2);
+        std::size_t close = placeholder_end(source, i);
         if (close == std::string_view::npos) break;
         i = close + 1;
       }
@@ -597,7 +603,7 @@ bool Template::compile_body(std::string_view source, BodyFormat format, std::vec
       in_string = true;
     } else if (c == '{' && i + 1 < source.size() && source[i + 1] == '{') {
       contexts.emplace_back(i, Context::json_value);
-      std::size_t close = source.find("}}", i + 2);
+      std::size_t close = placeholder_end(source, i);
       if (close == std::string_view::npos) break;
       i = close + 1;
     }

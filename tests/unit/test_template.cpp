@@ -177,6 +177,11 @@ BOOST_AUTO_TEST_CASE(a_backslash_before_a_placeholder_in_a_string_is_refused) {
   BOOST_REQUIRE(!errors.empty());
   BOOST_TEST(errors[0].find("backslash") != std::string::npos, errors[0]);
   BOOST_TEST(!body_errors(R"({"a": "\{{profile.id}}", "b": 1})").empty());
+  // A "}}" inside a default's quotes does not end the placeholder, for the
+  // JSON scan as for the template: the next placeholder stays in its string
+  // (it was taken for a whole value, and rendered as a string in a string).
+  BOOST_TEST(render(body(R"({"a": {{profile.nope | default: "}}"}}, "b": "{{event.name}}"})"), kRecord).text ==
+             R"({"a": "}}", "b": "purchase"})");
   // An escaped backslash is a backslash: the placeholder after it stands in the string.
   BOOST_TEST(render(body(R"({"a": "x\\{{event.name}}"})"), kRecord).text == R"({"a": "x\\purchase"})");
 }
