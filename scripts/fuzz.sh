@@ -23,7 +23,9 @@ for name in "${targets[@]}"; do
   mkdir -p "$corpus"
   cp -n tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true
   echo "fuzz: $name for ${seconds} s"
-  if ! build/fuzz/tests/fuzz_"$name" -max_total_time="$seconds" -print_final_stats=1 \
+  dict=()
+  [[ -f tests/fuzz/dict/$name.dict ]] && dict=(-dict=tests/fuzz/dict/"$name".dict)  # the format's words
+  if ! build/fuzz/tests/fuzz_"$name" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "${dict[@]}" \
        -artifact_prefix=build/fuzz/artifacts/"$name"- "$corpus" >build/fuzz/"$name".log 2>&1; then
     failed+=("$name")
     grep -E "^/.*fuzz_.*\.cpp:[0-9]+:|ERROR:|SUMMARY|Test unit written" build/fuzz/"$name".log || tail -20 build/fuzz/"$name".log
