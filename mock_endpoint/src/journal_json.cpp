@@ -12,10 +12,6 @@ namespace {
 
 namespace json = boost::json;
 
-}  // namespace
-
-namespace {
-
 // The length of the well-formed UTF-8 sequence at the start of `text`, or
 // 0 when it is ill-formed; `taken` is then the length of its maximal
 // ill-formed part (at least 1), which a decoder replaces with one U+FFFD

@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "redact.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -132,15 +134,6 @@ std::string lower(std::string_view s) {
 constexpr std::string_view kOwnedHeaders[] = {
     "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
     "te", "trailer", "proxy-connection", "webhook-id", "webhook-timestamp", "webhook-signature"};
-
-// Every occurrence of `secret` in `text`, replaced.
-void redact(std::string& text, const std::string& secret) {
-  if (secret.empty()) return;
-  for (std::size_t at = 0; (at = text.find(secret, at)) != std::string::npos;) {
-    text.replace(at, secret.size(), "[REDACTED]");
-    at += 10;
-  }
-}
 
 // The most a secret file may hold (a key, a whsec_ secret: far less).
 constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;

@@ -3,9 +3,10 @@
 #include "http_connection.hpp"
 #include "latency_histogram.hpp"
 #include "outcome_lines.hpp"
-#include "record_reader.hpp"
-#include "request_builder.hpp"
 #include "ndjson_file.hpp"
+#include "record_reader.hpp"
+#include "redact.hpp"
+#include "request_builder.hpp"
 #include "retry_policy.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -75,13 +76,6 @@ std::string decode_base64(std::string_view text) {
   for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
   out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
   return out;
-}
-
-void replace_all(std::string& text, std::string_view what, std::string_view with) {
-  if (what.empty()) return;
-  for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + with.size())) {
-    text.replace(pos, what.size(), with);
-  }
 }
 
 // Finished jobs go back to a pool that submitters take from: in the steady
@@ -360,11 +354,9 @@ struct Engine::Impl final : ConnectionOwner {
   // Never let the API key or the signing secret out in a text we write.
   void redact(std::string& text) const {
     if (text.size() < shortest_secret) return;  // most texts ("", "ok"): nothing to look for
-    if (!config.api_key.empty()) {
-      replace_all(text, config.api_key, "[REDACTED]");
-      replace_all(text, encoded_api_key, "[REDACTED]");
-    }
-    if (!config.signing_secret.empty()) replace_all(text, config.signing_secret, "[REDACTED]");
+    webhook::redact(text, config.api_key);
+    webhook::redact(text, encoded_api_key);  // empty without a key
+    webhook::redact(text, config.signing_secret);
   }
 
   // ---- submit side (any thread) -------------------------------------

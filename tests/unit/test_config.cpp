@@ -265,6 +265,17 @@ BOOST_AUTO_TEST_CASE(errors_never_contain_the_signing_secret) {
   BOOST_TEST(has_error(short_key, "advanced.webhook_retry_count"), dump(short_key));
 }
 
+// A key that the redaction mark itself contains ("E" is in "[REDACTED]")
+// is replaced once per occurrence: the replacing used to search the text it
+// had just written, and validation never returned.
+BOOST_AUTO_TEST_CASE(a_key_inside_the_redaction_mark_does_not_loop) {
+  auto c = base_config();
+  c["auth"].as_object()["api_key"] = "E";
+  c["activation"].as_object()["method"] = "TRACE";  // an error whose message has an E
+  auto errors = errors_of(c);
+  BOOST_TEST(has_error(errors, "activation.method"), dump(errors));
+}
+
 BOOST_AUTO_TEST_CASE(delivery_settings) {
   auto c = base_config();
   c["delivery"] = {{"concurrency", 8},
