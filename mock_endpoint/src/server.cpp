@@ -209,7 +209,7 @@ struct Server::Impl {
     json::value definition = json::object{{"status", request.answered_status}};
     if (const auto* o = stub.if_object(); o && o->contains("response")) definition = o->at("response");
     json::value event = serve_event_json(request, base, std::move(definition), stub);
-    if (!all_utf8(event)) repair_utf8(event);  // a line of JSON whatever bytes the request carried
+    repair_utf8(event);  // a line of JSON whatever bytes the request carried
     std::string line = json::serialize(event);
     line += '\n';
     std::lock_guard lock(record_mutex);

@@ -160,7 +160,8 @@ std::string secret_from(Checker& check, const json::object& section, const std::
     // A regular file, read up to a bound: a device or FIFO named by mistake
     // (/dev/zero, /dev/stdin) would be read forever or block.
     std::error_code ec;
-    if (std::filesystem::exists(*v, ec) && !std::filesystem::is_regular_file(*v, ec)) {
+    const auto status = std::filesystem::status(*v, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
       check.error(Checker::join(where, key_file), "'" + *v + "' is not a regular file");
       return {};
     }

@@ -2,8 +2,8 @@
 
 #include "http_connection.hpp"
 #include "latency_histogram.hpp"
-#include "outcome_lines.hpp"
 #include "ndjson_file.hpp"
+#include "outcome_lines.hpp"
 #include "record_reader.hpp"
 #include "redact.hpp"
 #include "request_builder.hpp"

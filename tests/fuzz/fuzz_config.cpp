@@ -23,12 +23,6 @@ namespace {
 constexpr std::string_view kKey = "sk-live-7f3a9c2e";
 constexpr std::string_view kSigning = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-void replace_all(std::string& text, std::string_view from, std::string_view to) {
-  for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
-    text.replace(at, from.size(), to);
-  }
-}
-
 // `section.key` of the configuration is `secret`.
 bool holds(const json::value& root, std::string_view section, std::string_view key, std::string_view secret) {
   const auto* top = root.if_object();

@@ -49,7 +49,7 @@ bool large(const json::value* v) { return v && (v->is_uint64() || (v->is_int64()
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  for (std::size_t p = 0; (p = text.find("@K@", p)) != std::string::npos; p += kKey.size()) text.replace(p, 3, kKey);
+  replace_all(text, "@K@", kKey);
   if (text.find("\"file\"") != std::string::npos) return 0;
 
   json::parse_options options;

@@ -8,6 +8,7 @@
 // 0 byte, then the record (a JSON object; a fixed one when it is not).
 #include "fuzz_check.hpp"
 #include "template.hpp"
+#include "webhook_mock/journal_json.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -26,28 +27,6 @@ constexpr std::string_view kRecord = R"({"event_id": "e-1", "profile": {"id": "u
   "n": 42, "x": 1.5e300, "t": true, "z": null, "h": "\"}, \"admin\": true, {\"", "crlf": "a\r\nX-Injected: 1",
   "list": [1, "two", {"three": 3}], "o": {"k": "v"}, "u": "\u0000\u2028\ud83d\ude00", "inf": 1e400, "deep": [1, {"nan": 0e400}]},
   "event": {"name": "purchase", "amount": 12.5}, "journey": {"name": "J", "stage": "S"}})";
-
-// UTF-8 as RFC 3629 has it (no overlong forms, no surrogates, nothing past
-// U+10FFFF). A template's source comes from the configuration, a JSON text,
-// so it is never anything else; nor are the values of a record.
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 9;
-    if (n == 9 || n >= s.size() - i) return false;  // not a lead byte, or cut short
-    std::uint32_t cp = n == 0 ? c : c & (0x3F >> n);
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 bool unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -71,7 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   std::string_view source = rest.substr(0, rest.find('\0'));
   std::string_view record = source.size() < rest.size() ? rest.substr(source.size() + 1) : std::string_view();
-  if (!valid_utf8(source)) return 0;
+  // A template's source comes from the configuration, a JSON text: never
+  // anything but UTF-8 (nor are a record's values).
+  if (!webhook_mock::is_utf8(source)) return 0;
 
   Template t;
   std::vector<std::string> errors;
