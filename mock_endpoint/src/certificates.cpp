@@ -40,7 +40,8 @@ void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) 
   X509_EXTENSION_free(ext);
 }
 
-CertPtr make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer) {
+CertPtr make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, long not_before_s = -3600,
+                         long not_after_s = 24 * 3600) {
   CertPtr cert(X509_new());
   check(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);
@@ -50,8 +51,8 @@ CertPtr make_certificate(EVP_PKEY* key, const std::string& common_name, X509* is
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), not_before_s);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after_s);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("webhook-mock"), -1, -1, 0);
@@ -85,6 +86,13 @@ bool is_ip_address(const std::string& name) {
 }  // namespace
 
 GeneratedCertificates generate_certificates(const std::vector<std::string>& names) {
+  CertificateOptions options;
+  options.names = names;
+  return generate_certificates(options);
+}
+
+GeneratedCertificates generate_certificates(const CertificateOptions& options) {
+  const std::vector<std::string>& names = options.names;
   KeyPtr ca_key = make_key();
   CertPtr ca = make_certificate(ca_key.get(), "webhook-mock test CA", nullptr);
   add_extension(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE");
@@ -93,21 +101,26 @@ GeneratedCertificates generate_certificates(const std::vector<std::string>& name
   check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()) > 0, "signing the CA");
 
   KeyPtr key = make_key();
-  CertPtr cert = make_certificate(key.get(), names.empty() ? "localhost" : names.front(), ca.get());
+  X509* issuer = options.self_signed ? nullptr : ca.get();
+  CertPtr cert = make_certificate(key.get(), names.empty() ? "localhost" : names.front(), issuer,
+                                  options.not_before_s, options.not_after_s);
+  if (issuer == nullptr) issuer = cert.get();
   std::string alt_names;
   for (const auto& n : names) {
     if (!alt_names.empty()) alt_names += ',';
     alt_names += is_ip_address(n) ? "IP:" : "DNS:";
     alt_names += n;
   }
-  add_extension(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
-  add_extension(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
-  add_extension(cert.get(), ca.get(), NID_ext_key_usage, "serverAuth");
-  add_extension(cert.get(), ca.get(), NID_authority_key_identifier, "keyid");
-  if (!alt_names.empty()) add_extension(cert.get(), ca.get(), NID_subject_alt_name, alt_names);
-  check(X509_sign(cert.get(), ca_key.get(), EVP_sha256()) > 0, "signing the server certificate");
+  add_extension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
+  add_extension(cert.get(), issuer, NID_key_usage, "critical,digitalSignature");
+  add_extension(cert.get(), issuer, NID_ext_key_usage, "serverAuth");
+  if (!options.self_signed) add_extension(cert.get(), issuer, NID_authority_key_identifier, "keyid");
+  if (!alt_names.empty()) add_extension(cert.get(), issuer, NID_subject_alt_name, alt_names);
+  EVP_PKEY* signer = options.self_signed ? key.get() : ca_key.get();
+  check(X509_sign(cert.get(), signer, EVP_sha256()) > 0, "signing the server certificate");
 
-  return {pem_of(ca.get()), pem_of(cert.get()), pem_of(key.get())};
+  const std::string cert_pem = pem_of(cert.get());
+  return {options.self_signed ? cert_pem : pem_of(ca.get()), cert_pem, pem_of(key.get())};
 }
 
 }  // namespace webhook_mock

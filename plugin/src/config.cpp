@@ -1,13 +1,18 @@
 #include "config.hpp"
 
 #include "redact.hpp"
+#include "signer.hpp"
+
+#include <webhook_common/utf8.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -309,20 +314,51 @@ void parse_url(Checker& check, const std::string& text, const std::string& field
   }
 }
 
+// "line L, column C" (from 1; columns in bytes) of byte `offset` of `text`.
+std::string position_of(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// The configuration's JSON (comments and trailing commas allowed), or an
+// error naming where it goes wrong.
+bool parse_json(std::string_view text, json::value& root, Checker& check) {
+  if (const std::size_t bad = webhook_common::first_invalid_utf8(text); bad != text.size()) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
+    check.error("", "configuration is not valid UTF-8: byte " + std::string(byte) + " at " + position_of(text, bad));
+    return false;
+  }
+  json::parse_options options;
+  options.allow_comments = true;
+  options.allow_trailing_commas = true;
+  json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    check.error("", "configuration is not valid JSON: " + ec.message() + " at " + position_of(text, consumed));
+    return false;
+  }
+  root = parser.release();
+  return true;
+}
+
 }  // namespace
 
 std::optional<Config> parse_config(std::string_view text, std::vector<ConfigError>& errors) {
   std::size_t first_error = errors.size();
   Checker check(errors);
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.allow_comments = true;
-  options.allow_trailing_commas = true;
-  json::value root = json::parse(text, ec, {}, options);
-  if (ec) {
-    check.error("", "configuration is not valid JSON: " + ec.message());
-    return std::nullopt;
-  }
+  json::value root;
+  if (!parse_json(text, root, check)) return std::nullopt;
   if (!root.is_object()) {
     check.error("", "configuration must be a JSON object with auth, activation, advanced and delivery");
     return std::nullopt;
@@ -343,7 +379,10 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
       std::string error;
       if (prefix->find("{{") != std::string::npos) {
         check.error("auth.url_prefix", "must not contain template variables");
-      } else if (auto url = normalize_url(*prefix, error)) {
+      } else if (auto url = normalize_url(*prefix, error); url && (url->has_query || url->has_fragment)) {
+        check.error("auth.url_prefix", std::string("has a ") + (url->has_query ? "query ('?...')" : "fragment ('#...')") +
+                                           "; a prefix is matched on scheme, host, port and path only: remove it");
+      } else if (url) {
         config.url_prefix = *url;
         config.url_prefix_text = *prefix;
         prefix_ok = true;
@@ -429,10 +468,11 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
     check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
                                    "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
                                    "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
-                                   "spool", "busy_poll_us"});
+                                   "spool", "busy_poll_us", "max_record_bytes"});
     check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
     check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
     check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
+    check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);
     check.integer(*delivery, d, "busy_poll_us", config.busy_poll_us, 0, 10'000);
     if (const auto* retry = check.object(*delivery, d, "retry")) {
       check.only_keys(*retry, "delivery.retry", {"initial_backoff_ms", "max_backoff_ms"});
@@ -490,9 +530,14 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
       spool_options.segment_bytes = std::min<std::uint64_t>(spool_options.segment_bytes, std::max<std::uint64_t>(spool_options.max_bytes / 8, 1 << 16));
       config.spool = std::move(spool_options);
     }
+    const bool secret_given = delivery->contains("signing_secret") || delivery->contains("signing_secret_env") ||
+                              delivery->contains("signing_secret_file");
+    const std::size_t before = check.count();
     config.signing_secret = secret_from(check, *delivery, d, "signing_secret");
-    if (!config.signing_secret.empty() && config.signing_secret.rfind("whsec_", 0) != 0) {
-      check.error("delivery.signing_secret", "must be a Standard Webhooks secret: 'whsec_' followed by base64");
+    if (secret_given && check.count() == before) {
+      std::string error;
+      if (auto key = decode_signing_secret(config.signing_secret, error)) config.signing_key = std::move(*key);
+      else check.error("delivery.signing_secret", error);
     }
   }
 
@@ -502,16 +547,18 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
                             [](const HeaderTemplate& h) { return h.value.uses_api_key(); });
     if (used) check.error("auth.api_key", "is required: the activation uses {{auth.api_key}}");
   }
+  config.redactor.add(config.api_key);
+  config.redactor.add(config.signing_secret);
   if (check.count() != first_error) {
     // A secret pasted into a URL, a header or any other field must not come
-    // back in an error. A field's name is redacted only for a secret of 8
-    // bytes or more: field names are what scripts match on, and a shorter
-    // one ("k") would match the schema's own words ("webhook_retry_count").
+    // back in an error, in any form a template or this parser makes of it
+    // (activation.method is upper-cased). A field's name is redacted only
+    // for a form of 8 bytes or more: field names are what scripts match on,
+    // and a shorter one ("k") would match the schema's own words
+    // ("webhook_retry_count").
     for (std::size_t i = first_error; i < errors.size(); ++i) {
-      for (const std::string* secret : {&config.api_key, &config.signing_secret}) {
-        if (secret->size() >= 8) redact(errors[i].field, *secret);
-        redact(errors[i].message, *secret);
-      }
+      config.redactor.apply(errors[i].field, 8);
+      config.redactor.apply(errors[i].message);
     }
     return std::nullopt;
   }

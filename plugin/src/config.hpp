@@ -3,6 +3,7 @@
 // that reports every error at once, each naming its field.
 #pragma once
 
+#include "redact.hpp"
 #include "spool.hpp"
 #include "template.hpp"
 #include "url_guard.hpp"
@@ -28,6 +29,8 @@ struct HeaderTemplate {
 inline constexpr std::size_t kMaxCustomHeaders = 32;
 inline constexpr std::size_t kMaxBodyBytes = 250'000;
 inline constexpr std::size_t kMaxTemplateBytes = 250'000;
+inline constexpr std::size_t kDefaultMaxRecordBytes = 1 << 20;
+inline constexpr std::size_t kMaxRecordBytes = 16 << 20;
 
 struct Config {
   // auth
@@ -62,17 +65,22 @@ struct Config {
   std::uint32_t max_backoff_ms = 60'000;
   std::uint32_t busy_poll_us = 0;  // the I/O thread polls this long before it sleeps
   std::size_t max_body_bytes = kMaxBodyBytes;
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;  // a larger record is refused at submit
   std::string dead_letter_file;
   std::string delivery_log_file;
   std::optional<Template> ordering_key;
   double rate_limit_per_second = 0;  // 0: no limit
   std::string signing_secret;        // Standard Webhooks "whsec_..." (secret)
+  std::string signing_key;           // its decoded bytes (empty: no signing)
   std::string user_agent = "webhook-output-step/0.1";
   std::optional<SpoolOptions> spool;  // delivery.spool
   struct Tls {
     std::string ca_file;
     bool verify = true;
   } tls;
+  // Every form of the API key and the signing secret, for texts that leave
+  // the step.
+  Redactor redactor;
 };
 
 // Parses and checks `text`. Returns the configuration when there is no

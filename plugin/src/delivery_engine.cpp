@@ -1,13 +1,19 @@
 #include "delivery_engine.hpp"
 
 #include "http_connection.hpp"
+#include "http_response.hpp"
 #include "latency_histogram.hpp"
+#include "log_throttle.hpp"
 #include "ndjson_file.hpp"
 #include "outcome_lines.hpp"
 #include "record_reader.hpp"
 #include "redact.hpp"
 #include "request_builder.hpp"
 #include "retry_policy.hpp"
+#include "signer.hpp"
+
+#include <webhook_common/log_text.hpp>
+#include <webhook_common/utf8.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -17,10 +23,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cmath>
@@ -58,24 +61,6 @@ std::int64_t coarse_system_s() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME_COARSE, &now);
   return now.tv_sec;
-}
-
-std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::string decode_base64(std::string_view text) {
-  std::string out(3 * ((text.size() + 3) / 4), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return {};
-  std::size_t padding = 0;
-  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
-  out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(padding, static_cast<std::size_t>(n)));
-  return out;
 }
 
 // Finished jobs go back to a pool that submitters take from: in the steady
@@ -124,9 +109,7 @@ struct Engine::Impl final : ConnectionOwner {
   BackoffPolicy backoff;
   TransportSettings transport;
   RequestBuilder builder{config};
-  std::string signing_key;  // decoded whsec_ secret
-  std::string encoded_api_key;
-  std::size_t shortest_secret = 0;  // of the API key (as is and encoded) and the signing secret
+  Signer signer{config.signing_key};
   bool keep_record_text = false;    // a job keeps its record's text (for dead letters, the spool)
 
   // Run by one thread, the only one that touches its sockets and timers:
@@ -185,6 +168,7 @@ struct Engine::Impl final : ConnectionOwner {
   std::string timestamp_header;      // "webhook-timestamp: S\r\n" for timestamp_second
   Completion completion;             // scratch for finish: reused, so no allocation per record
   std::size_t open_connections = 0;
+  bool pump_posted = false;
   bool stopping = false;
   std::uint64_t cut_count = 0;
   double tokens = 0;
@@ -193,7 +177,9 @@ struct Engine::Impl final : ConnectionOwner {
   std::mt19937_64 random{std::random_device{}()};
   NdjsonFile dead_letters;
   NdjsonFile delivery_log;
+  LogThrottle dead_letter_failures, delivery_log_failures;  // a full disk: one warning per 10 s
   std::unique_ptr<Spool> spool;
+  std::uint64_t spool_unreadable = 0;  // records a corrupt spool hid at start
   // Records with a verdict whose spool acknowledgement is still to be
   // written: all those of one turn of the event loop are written together
   // (one write, one fsync with "always"), and then each completes. No
@@ -222,20 +208,9 @@ struct Engine::Impl final : ConnectionOwner {
     transport.connect_timeout = std::chrono::seconds(config.connect_timeout_s);
     transport.read_timeout = std::chrono::seconds(config.read_timeout_s);
     transport.write_timeout = std::chrono::seconds(config.write_timeout_s);
-    if (!config.api_key.empty()) {
-      std::string encoded;
-      static constexpr char digits[] = "0123456789ABCDEF";
-      for (unsigned char ch : config.api_key) {
-        if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') encoded += static_cast<char>(ch);
-        else encoded.append({'%', digits[ch >> 4], digits[ch & 15]});
-      }
-      encoded_api_key = encoded;
-    }
-    if (!config.signing_secret.empty()) signing_key = decode_base64(config.signing_secret.substr(6));
-    shortest_secret = ~std::size_t{0};
-    for (std::size_t length : {config.api_key.size(), encoded_api_key.size(), config.signing_secret.size()}) {
-      if (length > 0) shortest_secret = std::min(shortest_secret, length);
-    }
+    // A secret that straddles the excerpt's cut is still seen whole by the
+    // redaction, which runs before the excerpt is cut to its size.
+    transport.excerpt_bytes = ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
     if (transport.tls) {
       tls.emplace(asio::ssl::context::tls_client);
       tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -248,22 +223,16 @@ struct Engine::Impl final : ConnectionOwner {
         log(LogLevel::warning, "delivery.tls.verify is false: the server's certificate and host name are NOT checked");
       }
     }
-    std::string error;
-    if (!config.dead_letter_file.empty() && !dead_letters.open(config.dead_letter_file, error)) {
-      throw std::runtime_error("delivery.dead_letter_file: " + error);
-    }
-    if (!config.delivery_log_file.empty() && !delivery_log.open(config.delivery_log_file, error)) {
-      throw std::runtime_error("delivery.delivery_log_file: " + error);
-    }
+    open_outcome_file(dead_letters, config.dead_letter_file, "delivery.dead_letter_file");
+    open_outcome_file(delivery_log, config.delivery_log_file, "delivery.delivery_log_file");
     tokens = config.rate_limit_per_second > 0 ? std::max(1.0, config.rate_limit_per_second / 10) : 0;
     tokens_at_ms = now_ms();
     RecoveryReport recovery;
     if (config.spool) {
-      spool = std::make_unique<Spool>(*config.spool, recovery);
-      if (recovery.corrupt_entries > 0) {
-        log(LogLevel::warning, "spool: skipped " + std::to_string(recovery.corrupt_entries) + " torn or corrupt entries (" +
-                                   std::to_string(recovery.skipped_bytes) + " bytes); every intact entry was read");
-      }
+      SpoolOptions spool_options = *config.spool;
+      spool_options.write = hooks.write_file;
+      spool = std::make_unique<Spool>(spool_options, recovery);
+      report_recovery(recovery);
       if (!recovery.unacknowledged.empty()) {
         log(LogLevel::info, "spool: recovered " + std::to_string(recovery.unacknowledged.size()) +
                                 " accepted records not yet delivered; delivering them first");
@@ -304,6 +273,7 @@ struct Engine::Impl final : ConnectionOwner {
     job->accepted_ns = steady_ns();
     job->record.assign(text);
     if (record == nullptr) job->render_error = "spool: the recovered record is not a JSON object";
+    else if (!RequestBuilder::acceptable(*record, error)) job->render_error = "spool: the recovered " + error;
     else builder.build(*record, *job);
     std::string webhook_id = recovered.payload.substr(0, newline);
     if (job->webhook_id != webhook_id) {
@@ -321,6 +291,30 @@ struct Engine::Impl final : ConnectionOwner {
       inbox.push_back(job.release());
     }
     asio::post(io, [this] { drain(); });
+  }
+
+  void open_outcome_file(NdjsonFile& file, const std::string& path, const std::string& field) {
+    if (path.empty()) return;
+    std::string error;
+    if (!file.open(path, error, hooks.write_file)) throw std::runtime_error(field + ": " + error);
+    if (file.torn_bytes() > 0) {
+      log(LogLevel::warning, field + ": '" + path + "' ended in a line cut short (" + std::to_string(file.torn_bytes()) +
+                                 " bytes, a crash while it was written); that part was removed");
+    }
+  }
+
+  void report_recovery(const RecoveryReport& recovery) {
+    spool_unreadable = recovery.unreadable_records;
+    if (recovery.unreadable_records > 0) {
+      log(LogLevel::error, "spool: " + std::to_string(recovery.unreadable_records) +
+                               " accepted records are unreadable and cannot be delivered (" +
+                               std::to_string(recovery.corrupt_entries) + " corrupt stretches, " +
+                               std::to_string(recovery.skipped_bytes) + " bytes skipped); every intact entry was read");
+    } else if (recovery.corrupt_entries > 0) {
+      log(LogLevel::warning, "spool: skipped " + std::to_string(recovery.corrupt_entries) +
+                                 " torn or corrupt stretches (" + std::to_string(recovery.skipped_bytes) +
+                                 " bytes) that held no unacknowledged record; every intact entry was read");
+    }
   }
 
   ~Impl() {
@@ -345,18 +339,27 @@ struct Engine::Impl final : ConnectionOwner {
     flusher.join();
   }
 
+  // Every line one line: control characters a record brought (a newline
+  // or an escape sequence in an event_id) are escaped, so that no line can
+  // forge another or drive a terminal.
   void log(LogLevel level, const std::string& message) const {
-    if (hooks.log) hooks.log(level, message);
+    if (hooks.log) hooks.log(level, webhook_common::printable(message));
   }
 
   std::int64_t now_ms() const { return hooks.clock ? hooks.clock->now_ms() : system_ms(); }
 
-  // Never let the API key or the signing secret out in a text we write.
-  void redact(std::string& text) const {
-    if (text.size() < shortest_secret) return;  // most texts ("", "ok"): nothing to look for
-    webhook::redact(text, config.api_key);
-    webhook::redact(text, encoded_api_key);  // empty without a key
-    webhook::redact(text, config.signing_secret);
+  // Never let the API key or the signing secret out in a text we write, in
+  // any form a template can make of them.
+  void redact(std::string& text) const { config.redactor.apply(text); }
+
+  // The first 1 KiB of a response body as it may be written: secrets out
+  // (the reader kept enough bytes past the cut for one that straddles it),
+  // valid UTF-8, then cut on a character boundary.
+  std::string excerpt_of(std::string body) const {
+    redact(body);
+    if (!webhook_common::is_utf8(body)) body = webhook_common::utf8_repaired(body);
+    webhook_common::cut_utf8(body, ResponseReader::kExcerptLimit);
+    return body;
   }
 
   // ---- submit side (any thread) -------------------------------------
@@ -380,8 +383,15 @@ struct Engine::Impl final : ConnectionOwner {
     std::size_t used = 0;
     for (std::size_t i = 0; i < reserved; ++i) {
       ++used;
-      const RecordValues* record = reader.read(config.record_paths, records[i].json, error);
+      const RecordValues* record = records[i].json.size() > config.max_record_bytes
+                                       ? nullptr
+                                       : reader.read(config.record_paths, records[i].json, error);
+      if (record != nullptr && !RequestBuilder::acceptable(*record, error)) record = nullptr;
       if (record == nullptr) {
+        if (records[i].json.size() > config.max_record_bytes) {
+          error = "record is " + std::to_string(records[i].json.size()) + " bytes; delivery.max_record_bytes is " +
+                  std::to_string(config.max_record_bytes);
+        }
         --used;
         rejected_invalid.fetch_add(1, std::memory_order_relaxed);
         status = SubmitStatus::invalid;
@@ -605,7 +615,19 @@ struct Engine::Impl final : ConnectionOwner {
     return tokens_at_ms + static_cast<std::int64_t>(std::ceil(missing * 1000.0 / config.rate_limit_per_second));
   }
 
+  // Starts attempts soon: after the handlers already queued have run, so
+  // that an idle connection whose read has completed (stray bytes, a
+  // close) is taken out of the idle ones before one is picked.
   void pump() {
+    if (pump_posted) return;
+    pump_posted = true;
+    asio::post(io, [this] {
+      pump_posted = false;
+      pump_now();
+    });
+  }
+
+  void pump_now() {
     if (!settled.empty()) return;  // acknowledge_settled() pumps once they are written
     bool rate_limited = false;
     while (!ready.empty() && !stopping) {
@@ -645,17 +667,7 @@ struct Engine::Impl final : ConnectionOwner {
       timestamp_header = "webhook-timestamp: " + std::to_string(second) + "\r\n";
     }
     attempt_headers.assign(timestamp_header);
-    if (!signing_key.empty()) {
-      std::string timestamp = std::to_string(second);
-      std::string content;
-      content.reserve(job->webhook_id.size() + timestamp.size() + job->body.size() + 2);
-      content.append(job->webhook_id).append(1, '.').append(timestamp).append(1, '.').append(job->body);
-      unsigned char mac[EVP_MAX_MD_SIZE];
-      unsigned int mac_length = 0;
-      HMAC(EVP_sha256(), signing_key.data(), static_cast<int>(signing_key.size()),
-           reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &mac_length);
-      attempt_headers.append("webhook-signature: v1,").append(base64(mac, mac_length)).append("\r\n");
-    }
+    if (signer.enabled()) signer.append_header(job->webhook_id, std::to_string(second), job->body, attempt_headers);
     Connection* raw = connection.get();
     raw->busy_slot = busy.size();
     busy.push_back({std::move(connection), job});
@@ -695,9 +707,8 @@ struct Engine::Impl final : ConnectionOwner {
     }
     std::int64_t now = now_ms();
     redact(result.error);
-    redact(result.response_excerpt);
     job->history.push_back({now, result.status, result.error});
-    job->last_response = std::move(result.response_excerpt);
+    job->last_response = excerpt_of(std::move(result.response_excerpt));
 
     Verdict verdict = result.status != 0            ? classify_status(result.status)
                       : result.tls_verification_failed ? Verdict::permanent
@@ -722,11 +733,19 @@ struct Engine::Impl final : ConnectionOwner {
       if (verdict == Verdict::retry) {
         reason += " (gave up after " + std::to_string(job->attempts) + " attempts)";
       } else if (result.status >= 300 && result.status < 400) {
-        reason += " (redirects are not followed)";
+        reason += " (" + describe_redirect(result.status) + ")";
       }
       finish(job, Outcome::failed, reason);
     }
     pump();
+  }
+
+  void on_idle_closed(const std::shared_ptr<Connection>& connection) override {
+    auto it = std::find(idle.begin(), idle.end(), connection);
+    if (it == idle.end()) return;  // not ours any more (shutdown)
+    idle.erase(it);
+    --open_connections;
+    pump();  // room for a fresh one
   }
 
   void run_due() {
@@ -769,11 +788,13 @@ struct Engine::Impl final : ConnectionOwner {
     int status = job->history.empty() ? 0 : job->history.back().status;
     bool kept_in_spool = job->cut_short && spool;
     if (outcome == Outcome::failed && dead_letters.is_open() && !kept_in_spool) {
-      if (dead_letters.append(dead_letter_line(config, *job, error, now))) {
+      std::string write_error;
+      if (dead_letters.append(dead_letter_line(config, *job, error, now), write_error)) {
         outcome = Outcome::dead_lettered;
       } else {
-        error += "; writing the dead letter failed";
-        log(LogLevel::error, "cannot write to the dead-letter file '" + config.dead_letter_file + "'");
+        error += "; dead-letter write failed: " + write_error;
+        log_throttled(dead_letter_failures, "delivery.dead_letter_file: cannot write to '" + config.dead_letter_file +
+                                                "': " + write_error);
         if (spool) {
           // Not dead-lettered after all: the spool keeps it for the next start.
           kept_in_spool = true;
@@ -782,9 +803,12 @@ struct Engine::Impl final : ConnectionOwner {
       }
     }
     if (delivery_log.is_open()) {
+      std::string write_error;
       if (!delivery_log.append(delivery_log_line(config, *job, outcome == Outcome::delivered, status, error, now,
-                                                 system_ms()))) {
-        log(LogLevel::error, "cannot write to the delivery log '" + config.delivery_log_file + "'");
+                                                 system_ms()),
+                               write_error)) {
+        log_throttled(delivery_log_failures, "delivery.delivery_log_file: cannot write to '" +
+                                                 config.delivery_log_file + "': " + write_error);
       }
     }
     switch (outcome) {
@@ -808,6 +832,14 @@ struct Engine::Impl final : ConnectionOwner {
       }
     }
     complete(job, outcome, status, std::move(error));
+  }
+
+  // A failure that repeats with every record, told once per 10 s.
+  void log_throttled(LogThrottle& throttle, std::string message) {
+    std::uint64_t suppressed = 0;
+    if (!throttle.allow(std::chrono::steady_clock::now(), suppressed)) return;
+    if (suppressed > 0) message += " (and " + std::to_string(suppressed) + " more times since the last report)";
+    log(LogLevel::error, message);
   }
 
   // The settled records' acknowledgements in one write; then their
@@ -912,7 +944,17 @@ struct Engine::Impl final : ConnectionOwner {
   }
 };
 
-Engine::Engine(Config config, EngineHooks hooks) : impl_(std::make_unique<Impl>(std::move(config), std::move(hooks))) {}
+Engine::Engine(Config config, EngineHooks hooks) {
+  const Redactor redactor = config.redactor;
+  try {
+    impl_ = std::make_unique<Impl>(std::move(config), std::move(hooks));
+  } catch (const std::exception& e) {
+    // A path or a name in the configuration may hold a pasted secret.
+    std::string message = e.what();
+    redactor.apply(message);
+    throw std::runtime_error(message);
+  }
+}
 
 Engine::~Engine() { shutdown(std::chrono::milliseconds(0)); }
 
@@ -988,7 +1030,10 @@ std::string Engine::stats_json() const {
   o["rejected_invalid"] = i.rejected_invalid.load();
   o["attempts"] = i.attempts_total.load();
   o["connections_opened"] = i.connections_opened.load();
-  if (i.spool) o["spool_bytes"] = i.spool->bytes();
+  if (i.spool) {
+    o["spool_bytes"] = i.spool->bytes();
+    o["spool_unreadable_records"] = i.spool_unreadable;
+  }
   auto percentiles = [](const LatencyHistogram& h) {
     json::object p;
     p["count"] = h.total();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "file_write.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -49,6 +50,8 @@ struct EngineHooks {
   HostClock* clock = nullptr;                              // borrowed; may be null
   // The host runs the engine's I/O through poll(): no I/O thread is started.
   bool host_drives_io = false;
+  // The write(2) of the spool and the outcome files (tests inject failures).
+  WriteFunction write_file = nullptr;
 };
 
 enum class SubmitStatus { accepted, busy, invalid, closed, failed };

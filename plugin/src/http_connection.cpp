@@ -4,10 +4,11 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+
+#include "tls_verification.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -73,11 +74,14 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
       // save ~34 KiB per connection (2 MiB at 64). Keep them.
       SSL_clear_mode(stream_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     }
+    reader_.set_excerpt_limit(settings_.excerpt_bytes);
   }
 
   void send(const Job& job, std::string_view attempt_headers) override {
     job_ = &job;
     attempt_headers_.assign(attempt_headers);  // keeps its capacity: no allocation per request
+    reader_.reset(job.head.compare(0, 5, "HEAD ") == 0);
+    read_error_ = {};
     if (connected_) {
       reused_ = true;
       do_write();
@@ -173,9 +177,9 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
                             });
   }
 
-  // A handler already queued when the engine abandoned the connection (at
-  // shutdown) finds no job: nothing is left to do.
-  bool abandoned() const { return job_ == nullptr; }
+  // A handler already queued when the connection was closed (by a verdict,
+  // or by the engine at shutdown) has nothing left to do.
+  bool abandoned() const { return closed_ || owner_ == nullptr; }
 
   void on_resolve(const boost::system::error_code& ec, Resolver::results_type results) {
     if (abandoned()) return;
@@ -198,8 +202,16 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
         return fail("tls: cannot set the server name (SNI)");
       }
       if (settings_.verify) {
+        // OpenSSL checks the name (or address) itself, so a mismatch is
+        // reported as one; the callback keeps what failed, to say it.
+        if (!expect_peer(stream_.native_handle(), host, address_.has_value())) {
+          return fail("tls: cannot set the name to verify the certificate against");
+        }
         stream_.set_verify_mode(asio::ssl::verify_peer);
-        stream_.set_verify_callback(asio::ssl::host_name_verification(host));
+        stream_.set_verify_callback([this](bool preverified, asio::ssl::verify_context& context) {
+          if (!preverified && verify_failure_.empty()) verify_failure_ = describe_verify_failure(context.native_handle(), host_without_brackets());
+          return preverified;
+        });
       } else {
         stream_.set_verify_mode(asio::ssl::verify_none);
       }
@@ -210,6 +222,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
                               });
     } else {
       connected_ = true;
+      do_read();
       do_write();
     }
   }
@@ -223,20 +236,22 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
           ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
         result.tls_verification_failed = true;
         if constexpr (std::is_same_v<Stream, TlsStream>) {
-          long verify = SSL_get_verify_result(stream_.native_handle());
-          result.error = std::string("tls handshake: certificate verification failed: ") +
-                         X509_verify_cert_error_string(verify);
+          const long verify = SSL_get_verify_result(stream_.native_handle());
+          result.error = "tls handshake: certificate verification failed: " +
+                         (verify_failure_.empty() ? std::string(X509_verify_cert_error_string(verify)) : verify_failure_);
         }
       }
       return finish(std::move(result));
     }
     connected_ = true;
+    do_read();
     do_write();
   }
 
   void do_write() {
     const Job& job = *job_;
     unsent_ = {asio::buffer(job.head), asio::buffer(attempt_headers_), asio::buffer("\r\n", 2), asio::buffer(job.body)};
+    writing_ = true;
     arm(settings_.write_timeout);
     write_some();
   }
@@ -249,7 +264,7 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   void on_write_some(const boost::system::error_code& ec, std::size_t sent) {
-    if (abandoned()) return;
+    if (abandoned() || !writing_) return;
     if (ec) return on_write(ec);
     bool all_sent = true;
     for (auto& buffer : unsent_) {
@@ -263,10 +278,12 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   }
 
   void on_write(const boost::system::error_code& ec) {
-    if (ec) return fail(describe_phase("write", ec), true);
-    reader_.reset(job_->head.compare(0, 5, "HEAD ") == 0);
+    writing_ = false;
+    if (ec) return fail(describe_phase("write", ec), !reader_.got_some());
     arm(settings_.read_timeout);
-    do_read();
+    // The read failed while the request was still being written: its
+    // error is the attempt's now.
+    if (read_error_) on_read_error(std::exchange(read_error_, {}));
   }
 
   void do_read() {
@@ -278,13 +295,26 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {
     if (abandoned()) return;
+    if (job_ == nullptr) return lose_idle();  // idle: nothing may arrive, not even a close
     ResponseReader::Progress progress = ResponseReader::Progress::more;
     if (n > 0) progress = reader_.feed(buffer_.data(), n);
     if (progress == ResponseReader::Progress::more && ec) {
-      bool closed_by_peer = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-      if (!closed_by_peer || timed_out_) return fail(describe_phase("read", ec), !reader_.got_some());
-      progress = reader_.feed_eof();
+      if (writing_) {
+        read_error_ = ec;  // told when the write ends (it may fail too: then that is the error)
+        return;
+      }
+      return on_read_error(ec);
     }
+    on_progress(progress);
+  }
+
+  void on_read_error(const boost::system::error_code& ec) {
+    const bool closed_by_peer = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    if (!closed_by_peer || timed_out_) return fail(describe_phase("read", ec), !reader_.got_some());
+    on_progress(reader_.feed_eof());
+  }
+
+  void on_progress(ResponseReader::Progress progress) {
     switch (progress) {
       case ResponseReader::Progress::more: return do_read();
       case ResponseReader::Progress::error: return fail(reader_.error(), !reader_.got_some());
@@ -295,9 +325,20 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
     result.status = reader_.status();
     result.retry_after = reader_.retry_after();
     result.response_excerpt = reader_.excerpt();
-    // A watchdog that fired as the response completed has closed the socket.
-    result.reusable = reader_.keep_alive() && !timed_out_;
-    finish(std::move(result));  // closes the socket unless reusable
+    // A watchdog that fired as the response completed has closed the socket;
+    // a response that came before the whole request was sent (an early 413)
+    // leaves the request's framing unfinished; bytes beyond the response
+    // (reader_.keep_alive() is false then) poison the connection.
+    result.reusable = reader_.keep_alive() && !timed_out_ && !writing_;
+    if (result.reusable) do_read();  // the next response, or what arrives while it is idle
+    finish(std::move(result));        // closes the socket unless reusable
+  }
+
+  // An idle connection became readable: stray bytes, or the server closed
+  // it. It is closed, and its owner takes it out of the idle ones.
+  void lose_idle() {
+    close_socket();
+    if (ConnectionOwner* owner = owner_) owner->on_idle_closed(this->shared_from_this());
   }
 
   void fail(std::string error, bool nothing_received = false) {
@@ -340,6 +381,9 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
   std::array<asio::const_buffer, 4> unsent_;  // what is left of the request being written
   bool connected_ = false;
   bool reused_ = false;
+  bool writing_ = false;                 // the request is not all sent yet
+  boost::system::error_code read_error_;  // a read that failed while writing_
+  std::string verify_failure_;            // what the certificate check found wrong
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 // One keep-alive HTTP/1.1 connection (plain or TLS) that sends prepared
 // requests one at a time and reports what came back. Runs on the engine's
-// single I/O thread; not thread-safe by design.
+// single I/O thread; not thread-safe by design. A read is always pending
+// while it is open, so that a connection the server writes to or closes
+// while it is idle (a stray second response, a close) is closed at once and
+// never carries another request.
 #pragma once
 
 #include "job.hpp"
@@ -35,6 +38,7 @@ struct TransportSettings {
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
+  std::size_t excerpt_bytes = 1024;  // of a response body, kept for the owner
 };
 
 class Connection;
@@ -42,6 +46,9 @@ class Connection;
 class ConnectionOwner {
  public:
   virtual void on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) = 0;
+  // An idle connection became readable (bytes no request asked for, or the
+  // server's close): it is closed and must not be used again.
+  virtual void on_idle_closed(const std::shared_ptr<Connection>& connection) = 0;
 
  protected:
   ~ConnectionOwner() = default;

@@ -101,7 +101,7 @@ ResponseReader::Progress ResponseReader::fail(std::string message) {
 }
 
 void ResponseReader::keep(const char* data, std::size_t size) {
-  std::size_t room = kExcerptLimit - std::min(kExcerptLimit, excerpt_.size());
+  std::size_t room = excerpt_limit_ - std::min(excerpt_limit_, excerpt_.size());
   excerpt_.append(data, std::min(room, size));
 }
 

@@ -19,7 +19,12 @@ class ResponseReader {
   enum class Progress { more, complete, error };
 
   static constexpr std::size_t kHeaderLimit = 64 * 1024;
-  static constexpr std::size_t kExcerptLimit = 1024;
+  static constexpr std::size_t kExcerptLimit = 1024;  // what is written of a body
+
+  // How much of the body excerpt() keeps (kExcerptLimit unless set): more
+  // than is written, so that a secret the body echoes across the cut is
+  // still whole when it is redacted.
+  void set_excerpt_limit(std::size_t bytes) { excerpt_limit_ = bytes; }
 
   // Ready for the response to a request; `head_request` when it was a HEAD
   // (whose response has no body whatever its headers say).
@@ -68,6 +73,7 @@ class ResponseReader {
   std::string line_;  // the head, or the chunk-size / trailer line being read
   std::string retry_after_;
   std::string excerpt_;
+  std::size_t excerpt_limit_ = kExcerptLimit;
   std::string error_;
 };
 

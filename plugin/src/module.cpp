@@ -6,6 +6,8 @@
 #include "config.hpp"
 #include "delivery_engine.hpp"
 
+#include <webhook_common/log_text.hpp>
+
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -36,8 +38,9 @@ Instance* instance_of(const output_step_t* step) {
   return static_cast<Instance*>(step->module_data);
 }
 
+// Every line one line (control characters escaped), as the engine's own.
 void host_log(const output_step_host_t* host, output_step_log_level_t level, const std::string& message) {
-  if (host != nullptr && host->log != nullptr) host->log(host, level, message.c_str());
+  if (host != nullptr && host->log != nullptr) host->log(host, level, webhook_common::printable(message).c_str());
 }
 
 uint32_t report(const std::vector<ConfigError>& errors, output_step_error_fn on_error, void* context) {

@@ -66,6 +66,7 @@ struct Handler {
   int capture_depth = 0;
   bool root_is_object = false;
   std::string key_parts, string_parts;  // a key or wanted string the parser hands over in parts
+  std::string number_parts;             // a number's text handed over in parts
   // Per node, the record (generation) in which its key was last seen: a key
   // seen again in the same record clears what its first value left.
   std::vector<std::uint32_t> seen;
@@ -142,6 +143,7 @@ struct Handler {
     root_is_object = false;
     key_parts.clear();
     string_parts.clear();
+    number_parts.clear();
     return true;
   }
   bool on_document_end(error_code&) { return true; }
@@ -203,20 +205,35 @@ struct Handler {
     }
     return true;
   }
-  bool on_number_part(json::string_view, error_code&) { return true; }
+  bool on_number_part(json::string_view s, error_code&) {
+    number_parts.append(s.data(), s.size());
+    return true;
+  }
   bool on_int64(std::int64_t i, json::string_view, error_code&) {
+    number_parts.clear();
     if (capture_depth > 0) stack.push_int64(i);
     else scalar(i);
     return true;
   }
   bool on_uint64(std::uint64_t u, json::string_view, error_code&) {
+    number_parts.clear();
     if (capture_depth > 0) stack.push_uint64(u);
     else scalar(u);
     return true;
   }
-  bool on_double(double d, json::string_view, error_code&) {
-    if (capture_depth > 0) stack.push_double(d);
-    else scalar(d);
+  bool on_double(double d, json::string_view s, error_code&) {
+    number_parts.append(s.data(), s.size());
+    if (number_parts.find_first_of(".eE") == std::string::npos) {
+      // An integer too large for int64 and uint64: its text, marked.
+      number_parts.insert(number_parts.begin(), kIntegerTextMark);
+      if (capture_depth > 0) stack.push_string(number_parts);
+      else scalar(json::string_view(number_parts));
+    } else if (capture_depth > 0) {
+      stack.push_double(d);
+    } else {
+      scalar(d);
+    }
+    number_parts.clear();
     return true;
   }
   bool on_bool(bool b, error_code&) {

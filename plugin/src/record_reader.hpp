@@ -44,6 +44,19 @@ class RecordPaths {
   std::size_t slots_ = 0;
 };
 
+// An integer that neither int64 nor uint64 holds (-9223372036854775809, a
+// 30-digit id) keeps its text rather than becoming a double: it is stored
+// as a string that starts with this byte, which no string of a record can
+// (records are UTF-8, and 0xFF is never UTF-8), and written as its digits.
+inline constexpr char kIntegerTextMark = '\xFF';
+
+// The digits of such an integer, or an empty view for any other value.
+inline std::string_view integer_text(const boost::json::value& v) {
+  const auto* s = v.if_string();
+  if (s == nullptr || s->empty() || s->front() != kIntegerTextMark) return {};
+  return std::string_view(s->data() + 1, s->size() - 1);
+}
+
 // The values of one record, by slot: valid until the reader reads again.
 class RecordValues {
  public:

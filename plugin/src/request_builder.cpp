@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include <charconv>
+#include <cstdio>
 
 namespace webhook {
 namespace {
@@ -28,7 +29,8 @@ void append_hex16(const unsigned char* data, std::string& out) {
 
 void assign_text(const json::value& v, std::string& out) {
   out.clear();
-  if (const auto* s = v.if_string()) out.assign(s->data(), s->size());
+  if (const auto digits = integer_text(v); !digits.empty()) out.assign(digits);
+  else if (const auto* s = v.if_string()) out.assign(s->data(), s->size());
   else if (!v.is_null()) out = json::serialize(v);
 }
 
@@ -86,6 +88,31 @@ RequestBuilder::RequestBuilder(const Config& config)
   }
 }
 
+bool RequestBuilder::acceptable(const RecordValues& record, std::string& error) {
+  const json::value* v = record.get(RecordPaths::kWebhookId);
+  if (v == nullptr) return true;
+  constexpr std::string_view allowed = "; allowed: a string of 1 to 256 visible ASCII characters ('!' to '~')";
+  if (!v->is_string() || !integer_text(*v).empty()) {
+    error = "record: webhook_id is not a string" + std::string(allowed);
+    return false;
+  }
+  const std::string_view id(v->get_string().data(), v->get_string().size());
+  if (id.empty() || id.size() > kMaxWebhookIdBytes) {
+    error = "record: webhook_id is " + std::to_string(id.size()) + " bytes long" + std::string(allowed);
+    return false;
+  }
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const auto c = static_cast<unsigned char>(id[i]);
+    if (c < 0x21 || c > 0x7E) {
+      char text[64];
+      std::snprintf(text, sizeof text, "record: webhook_id has byte 0x%02X at offset %zu", static_cast<unsigned>(c), i);
+      error = text + std::string(allowed);
+      return false;
+    }
+  }
+  return true;
+}
+
 void RequestBuilder::build(const RecordValues& record, Job& job) const {
   const Config& config = config_;
   RenderInput input{&record, config.api_key, config.activation_name, config.activation_id};
@@ -95,12 +122,8 @@ void RequestBuilder::build(const RecordValues& record, Job& job) const {
   // A record may carry the id it was first delivered under (a replayed
   // dead letter); otherwise the id derives from the activation and event.
   job.webhook_id.clear();
-  if (const auto* v = record.get(RecordPaths::kWebhookId); v && v->is_string() && !v->get_string().empty()) {
-    job.webhook_id.assign(v->get_string().data(), v->get_string().size());
-    if (job.webhook_id.find_first_of("\r\n") != std::string::npos) {
-      job.render_error = "webhook_id: must not contain CR or LF";
-      return;
-    }
+  if (const auto* v = record.get(RecordPaths::kWebhookId); v && v->is_string()) {
+    job.webhook_id.assign(v->get_string().data(), v->get_string().size());  // checked by acceptable()
   } else {
     append_webhook_id(activation_key_, job.event_id, job.webhook_id);
   }

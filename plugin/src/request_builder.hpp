@@ -12,6 +12,8 @@
 
 namespace webhook {
 
+inline constexpr std::size_t kMaxWebhookIdBytes = 256;
+
 // Renders records for one configuration. What is the same for every record
 // (the request line when the URL has no record variables, the Host and
 // User-Agent lines, headers whose only variables are the step's constants)
@@ -24,6 +26,11 @@ class RequestBuilder {
   // record that cannot be rendered gets `job.render_error` (naming the field
   // and the variable) and no request.
   void build(const RecordValues& record, Job& job) const;
+
+  // Whether a record may be accepted at all: a "webhook_id" of its own, when
+  // it has one, is 1 to 256 visible ASCII characters (it goes into a header
+  // and names the delivery for the receiver). Otherwise false and `error`.
+  static bool acceptable(const RecordValues& record, std::string& error);
 
  private:
   const Config& config_;

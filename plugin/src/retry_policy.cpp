@@ -7,6 +7,21 @@
 
 namespace webhook {
 
+std::string describe_redirect(int status) {
+  switch (status) {
+    case 301: return "Moved Permanently: redirects are not followed; update activation.url";
+    case 302: return "Found: redirects are not followed";
+    case 303: return "See Other: redirects are not followed";
+    case 307: return "Temporary Redirect: redirects are not followed";
+    case 308: return "Permanent Redirect: redirects are not followed; update activation.url";
+    case 304:
+      return "Not Modified: the answer to a conditional request, which the step never sends; "
+             "the endpoint did not process the webhook";
+    case 300: return "Multiple Choices: redirects are not followed";
+    default: return "a redirection status: redirects are not followed";
+  }
+}
+
 Verdict classify_status(int status) {
   if (status >= 200 && status < 300) return Verdict::delivered;
   if (status == 408 || status == 429 || (status >= 500 && status < 600)) return Verdict::retry;

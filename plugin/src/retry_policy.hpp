@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace webhook {
@@ -12,6 +13,10 @@ enum class Verdict { delivered, retry, permanent };
 // 2xx delivered; 408, 429 and 5xx retried; everything else (1xx, 3xx since
 // redirects are not followed, other 4xx) permanent.
 Verdict classify_status(int status);
+
+// Why a 3xx answer ends a record: what the status means, and that the step
+// follows no redirect ("Not Modified: ..." for 304).
+std::string describe_redirect(int status);
 
 struct BackoffPolicy {
   std::uint32_t initial_ms = 1000;

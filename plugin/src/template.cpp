@@ -41,9 +41,11 @@ struct Filter {
 struct Placeholder {
   Source source = Source::flat;
   std::vector<std::string> path;
-  std::string display;  // the expression as written, for errors
+  std::string display;   // the expression as written, for errors
+  std::string variable;  // its variable alone ("profile.id"), for errors
   std::vector<Filter> filters;
   Context context = Context::text;
+  bool in_url_path = false;  // in a URL, before any '?' or '#' 
   // Where the record's value is (Template::bind): for a flat name, `slot` is
   // the profile's and `fallback_slot` the event's.
   int slot = -1;
@@ -90,6 +92,7 @@ bool parse_expression(std::string_view text, Placeholder& out, std::string& erro
       return false;
     }
     names.emplace_back(text.substr(start, i - start));
+    out.variable += (out.variable.empty() ? "" : ".") + names.back();
     if (i < text.size() && text[i] == '.') {
       ++i;
       continue;
@@ -216,6 +219,13 @@ bool parse_expression(std::string_view text, Placeholder& out, std::string& erro
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // The bytes a JSON string cannot hold as they are (RFC 8259 section 7).
 constexpr std::array<bool, 256> kJsonEscaped = [] {
   std::array<bool, 256> table{};
@@ -292,6 +302,10 @@ void append_json(const json::value& v, std::string& out) {
     case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
     case json::kind::null: out += "null"; return;
     case json::kind::string:
+      if (const auto digits = integer_text(v); !digits.empty()) {
+        out += digits;  // an integer as written
+        return;
+      }
       append_json_string(std::string_view(v.get_string().data(), v.get_string().size()), out);
       return;
     case json::kind::array: {
@@ -360,7 +374,9 @@ std::size_t placeholder_end(std::string_view source, std::size_t open) {
 }
 
 void append_number_or_text(const json::value& v, std::string& out) {
-  if (const auto* s = v.if_string()) {
+  if (const auto digits = integer_text(v); !digits.empty()) {
+    out += digits;
+  } else if (const auto* s = v.if_string()) {
     out.append(s->data(), s->size());
   } else if (v.is_null()) {
     // null reads as empty text
@@ -385,6 +401,37 @@ void append_percent_encoded(std::string_view s, std::string& out, bool form) {
   }
 }
 
+
+// The path segment of `url` that holds the text placed at `at` must not be
+// a dot segment or empty once percent-decoded: receivers (and the URL
+// guard) would resolve "users/../orders" to "orders", so data would choose
+// the endpoint's path.
+bool check_path_segment(std::string_view url, std::size_t at, const Placeholder& p, std::string& error) {
+  const std::size_t slash = at == 0 ? std::string_view::npos : url.rfind('/', at - 1);
+  const std::size_t begin = slash == std::string_view::npos ? 0 : slash + 1;
+  std::size_t end = url.find_first_of("/?#", at);
+  if (end == std::string_view::npos) end = url.size();
+  std::string decoded;
+  const std::string_view segment = url.substr(begin, end - begin);
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && hex_digit(segment[i + 1]) >= 0 && hex_digit(segment[i + 2]) >= 0) {
+      decoded += static_cast<char>(hex_digit(segment[i + 1]) * 16 + hex_digit(segment[i + 2]));
+      i += 2;
+    } else {
+      decoded += segment[i];
+    }
+  }
+  if (decoded == "." || decoded == "..") {
+    error = p.variable + " renders a dot segment in the URL path ('" + std::string(segment) +
+            "'); not sent: the receiver would resolve it to another path";
+    return false;
+  }
+  if (decoded.empty()) {
+    error = p.variable + " renders an empty segment in the URL path; not sent: give it a value, or a '| default: \"...\"'";
+    return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -474,10 +521,14 @@ struct Template::Impl {
   // Looks a placeholder's value up and applies its filters: `missing` when
   // the record lacks the variable and no default applies, `not_finite` when
   // its value is a number that JSON cannot carry.
+  // `url_encoded`: the text is the output of a urlencode filter (only
+  // unreserved characters and escapes), to be inserted in a URL or form as
+  // it is rather than encoded twice.
   Resolved resolve(const Placeholder& p, const RenderInput& in, const json::value*& value,
-                   std::string& text, bool& is_text) const {
+                   std::string& text, bool& is_text, bool& url_encoded) const {
     value = nullptr;
     is_text = false;
+    url_encoded = false;
     switch (p.source) {
       case Source::api_key:
         text.assign(in.api_key);
@@ -515,6 +566,7 @@ struct Template::Impl {
           is_text = true;
           value = nullptr;
           found = true;
+          url_encoded = false;
         }
         continue;
       }
@@ -530,6 +582,7 @@ struct Template::Impl {
         }
         is_text = true;
         value = nullptr;
+        url_encoded = false;
         continue;
       }
       if (!is_text) {
@@ -555,6 +608,7 @@ struct Template::Impl {
           std::string encoded;
           append_percent_encoded(text, encoded, false);
           text = std::move(encoded);
+          url_encoded = true;
           break;
         }
         default:
@@ -562,6 +616,72 @@ struct Template::Impl {
       }
     }
     return found ? Resolved::found : Resolved::missing;
+  }
+
+  // Appends one placeholder's value, escaped for where it stands.
+  bool render_placeholder(const Placeholder& p, const RenderInput& input, std::string& out, std::string& error) const {
+    const json::value* value = nullptr;
+    std::string text;
+    bool is_text = false, url_encoded = false;
+    switch (resolve(p, input, value, text, is_text, url_encoded)) {
+      case Resolved::found: break;
+      case Resolved::missing:
+        error = "the record has no value for '{{" + p.display + "}}'";
+        if (p.filters.empty()) error += " (give one with '| default: \"...\"')";
+        return false;
+      case Resolved::not_finite:
+        error = "the value of '{{" + p.display +
+                "}}' is a number no double holds (it reads as infinity or NaN, as 1e400 does); not sent";
+        return false;
+    }
+    if (p.context == Context::json_value) {
+      if (is_text) append_json_string(text, out);
+      else append_json(*value, out);  // a string comes out quoted and escaped
+      return true;
+    }
+    std::string_view view;
+    std::string scratch;
+    if (is_text) {
+      view = text;
+    } else if (const auto digits = integer_text(*value); !digits.empty()) {
+      view = digits;
+    } else if (const auto* s = value->if_string()) {
+      view = std::string_view(s->data(), s->size());
+    } else {
+      append_number_or_text(*value, scratch);
+      view = scratch;
+    }
+    return append_escaped(p, view, url_encoded, out, error);
+  }
+
+  static bool append_escaped(const Placeholder& p, std::string_view view, bool url_encoded, std::string& out,
+                             std::string& error) {
+    switch (p.context) {
+      case Context::text:
+        out += view;
+        break;
+      case Context::url:
+      case Context::form:
+        if (url_encoded) out += view;  // encoded once already, by the filter
+        else append_percent_encoded(view, out, p.context == Context::form);
+        break;
+      case Context::json_string:
+        append_json_escaped(view, out);
+        break;
+      case Context::header:
+        for (unsigned char c : view) {
+          if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            error = "the value of '{{" + p.display +
+                    "}}' contains a control character (CR, LF or other); not allowed in a header";
+            return false;
+          }
+        }
+        out += view;
+        break;
+      case Context::json_value:
+        break;
+    }
+    return true;
   }
 };
 
@@ -573,7 +693,15 @@ Template& Template::operator=(Template&&) noexcept = default;
 bool Template::compile(std::string_view source, Context context, std::vector<std::string>& errors) {
   impl_ = std::make_unique<Impl>();
   impl_->source = std::string(source);
-  return impl_->split(errors, [context](std::size_t) { return context; });
+  if (!impl_->split(errors, [context](std::size_t) { return context; })) return false;
+  if (context == Context::url) {
+    bool in_path = true;  // until the literal text reaches a '?' or '#'
+    for (const auto& segment : impl_->segments) {
+      if (segment.placeholder >= 0) impl_->placeholders[segment.placeholder].in_url_path = in_path;
+      else if (segment.literal.find_first_of("?#") != std::string::npos) in_path = false;
+    }
+  }
+  return true;
 }
 
 bool Template::compile_body(std::string_view source, BodyFormat format, std::vector<std::string>& errors) {
@@ -686,66 +814,21 @@ bool Template::render(const RenderInput& input, std::string& out, std::string& e
     error = "internal error: the template was not bound to the step's record paths";
     return false;
   }
-  const json::value* value = nullptr;
-  std::string text;
-  bool is_text = false;
+  const std::size_t base = out.size();
+  // Where each URL path placeholder's text went: its segment is checked
+  // once the whole URL is there.
+  std::vector<std::pair<std::size_t, const Placeholder*>> in_path;
   for (const auto& segment : impl_->segments) {
     if (segment.placeholder < 0) {
       out += segment.literal;
       continue;
     }
     const Placeholder& p = impl_->placeholders[segment.placeholder];
-    switch (impl_->resolve(p, input, value, text, is_text)) {
-      case Impl::Resolved::found: break;
-      case Impl::Resolved::missing:
-        error = "the record has no value for '{{" + p.display + "}}'";
-        if (p.filters.empty()) error += " (give one with '| default: \"...\"')";
-        return false;
-      case Impl::Resolved::not_finite:
-        error = "the value of '{{" + p.display +
-                "}}' is a number no double holds (it reads as infinity or NaN, as 1e400 does); not sent";
-        return false;
-    }
-    if (p.context == Context::json_value) {
-      if (is_text) append_json_string(text, out);
-      else append_json(*value, out);  // a string comes out quoted and escaped
-      continue;
-    }
-    std::string_view view;
-    std::string scratch;
-    if (is_text) {
-      view = text;
-    } else if (const auto* s = value->if_string()) {
-      view = std::string_view(s->data(), s->size());
-    } else {
-      append_number_or_text(*value, scratch);
-      view = scratch;
-    }
-    switch (p.context) {
-      case Context::text:
-        out += view;
-        break;
-      case Context::url:
-        append_percent_encoded(view, out, false);
-        break;
-      case Context::form:
-        append_percent_encoded(view, out, true);
-        break;
-      case Context::json_string:
-        append_json_escaped(view, out);
-        break;
-      case Context::header:
-        for (unsigned char c : view) {
-          if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            error = "the value of '{{" + p.display + "}}' contains a control character (CR, LF or other); not allowed in a header";
-            return false;
-          }
-        }
-        out += view;
-        break;
-      case Context::json_value:
-        break;
-    }
+    if (p.in_url_path) in_path.emplace_back(out.size(), &p);
+    if (!impl_->render_placeholder(p, input, out, error)) return false;
+  }
+  for (const auto& [at, p] : in_path) {
+    if (!check_path_segment(std::string_view(out).substr(base), at - base, *p, error)) return false;
   }
   return true;
 }

@@ -138,6 +138,7 @@ std::optional<NormalizedUrl> normalize_url(std::string_view text, std::string& e
   }
   out.path = normalize_path(u.encoded_path());
   out.has_query = u.has_query();
+  out.has_fragment = u.has_fragment();
   out.query = std::string(u.encoded_query());
   return out;
 }

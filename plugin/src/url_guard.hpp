@@ -19,6 +19,7 @@ struct NormalizedUrl {
   std::string path;    // normalised, starts with '/'
   std::string query;   // as written, without '?'; empty when none
   bool has_query = false;
+  bool has_fragment = false;  // dropped: never sent
 
   // Origin-form request target: path plus query.
   std::string target() const;

@@ -37,6 +37,17 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+// Accepted records a damaged spool hid from this start (the plugin's stats
+// "spool_unreadable_records"; 0 for a plugin without one).
+std::uint64_t spool_unreadable_records(const output_step_t* step) {
+  std::string text(step->stats(step, nullptr, 0) + 1, '\0');
+  text.resize(step->stats(step, text.data(), text.size()));
+  boost::system::error_code ec;
+  const json::value stats = json::parse(text, ec);
+  const json::value* n = ec || !stats.is_object() ? nullptr : stats.get_object().if_contains("spool_unreadable_records");
+  return n != nullptr && n->is_uint64() ? n->get_uint64() : n != nullptr && n->is_int64() ? static_cast<std::uint64_t>(n->get_int64()) : 0;
+}
+
 struct RecordInfo {
   std::uint64_t line = 0;
   std::string event_id;
@@ -60,8 +71,11 @@ struct Host {
       static constexpr const char* names[] = {"debug", "info", "warning", "error"};
       auto* self = static_cast<Host*>(h->host_data);
       if (level < OUTPUT_STEP_LOG_INFO) return;
+      // Each line written whole, with one call: lines of two threads never mix.
+      const std::string line = std::string("[") + names[level >= 0 && level <= 3 ? level : 3] + "] " + message + "\n";
       std::lock_guard lock(self->mutex);
-      *self->err << "[" << names[level >= 0 && level <= 3 ? level : 3] << "] " << message << "\n";
+      self->err->write(line.data(), static_cast<std::streamsize>(line.size()));
+      self->err->flush();
     };
     abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
       static_cast<Host*>(h->host_data)->complete(*c);
@@ -238,6 +252,7 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
     if (step->flush(step, 100) == OUTPUT_STEP_OK) break;
   }
   if (accepted_file != nullptr) std::fclose(accepted_file);
+  const std::uint64_t unreadable = spool_unreadable_records(step);
   uint64_t unfinished = 0;
   step->destroy(step, g_stop.load() ? 5000 : 0, &unfinished);
   if (unfinished > 0) err << "journey-sim stream: " << unfinished << " records were cut short at shutdown\n";
@@ -246,9 +261,11 @@ int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& er
   if (host.recovered > 0) err << "journey-sim stream: " << host.recovered << " records recovered from the spool\n";
   submitted += host.recovered;
   out << "{\"submitted\":" << submitted << ",\"delivered\":" << host.delivered << ",\"failed\":" << host.failed
-      << ",\"dead_lettered\":" << host.dead_lettered << "}" << std::endl;
+      << ",\"dead_lettered\":" << host.dead_lettered;
+  if (unreadable > 0) out << ",\"unreadable\":" << unreadable;
+  out << "}" << std::endl;
   if (invalid_lines > 0) return 2;
-  return host.delivered == submitted && not_accepted == 0 ? 0 : 1;
+  return host.delivered == submitted && not_accepted == 0 && unreadable == 0 ? 0 : 1;
 }
 
 }  // namespace journey_sim

@@ -37,6 +37,9 @@ Verdict take(ResponseReader& reader, ResponseReader::Progress progress, std::siz
     FUZZ_CHECK(v.surplus <= fed, "more surplus than bytes fed");
     FUZZ_CHECK(v.excerpt.size() <= ResponseReader::kExcerptLimit, "excerpt over its limit");
     FUZZ_CHECK(v.status >= 200 && v.status <= 999, "a final response with a status out of range");
+    // Bytes after a complete response (a stray second one) poison the
+    // connection: it never carries another request.
+    if (v.surplus > 0) FUZZ_CHECK(!v.keep_alive, "a connection with bytes after its response kept alive");
   }
   if (progress == ResponseReader::Progress::error) FUZZ_CHECK(!reader.error().empty(), "an error without a message");
   return v;

@@ -13,6 +13,7 @@
 #include <boost/json/parse.hpp>
 
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,7 +26,8 @@ namespace {
 
 constexpr std::string_view kRecord = R"({"event_id": "e-1", "profile": {"id": "u1/../a?b#c d", "email": "A@b.C",
   "n": 42, "x": 1.5e300, "t": true, "z": null, "h": "\"}, \"admin\": true, {\"", "crlf": "a\r\nX-Injected: 1",
-  "list": [1, "two", {"three": 3}], "o": {"k": "v"}, "u": "\u0000\u2028\ud83d\ude00", "inf": 1e400, "deep": [1, {"nan": 0e400}]},
+  "list": [1, "two", {"three": 3}], "o": {"k": "v"}, "u": "\u0000\u2028\ud83d\ude00", "inf": 1e400, "deep": [1, {"nan": 0e400}],
+  "dots": "..", "dot": ".", "pct": "%2E%2E", "big": -9223372036854775809},
   "event": {"name": "purchase", "amount": 12.5}, "journey": {"name": "J", "stage": "S"}})";
 
 bool unreserved(unsigned char c) {
@@ -41,6 +43,32 @@ bool only_escaped_bytes(std::string_view source, std::string_view rendered, bool
     if (!in_source[c] && !unreserved(c) && c != '%' && !(form && c == '+')) return false;
   }
   return true;
+}
+
+// The path segments of a URL ("/a/../b?q" -> a, .., b) that are dot
+// segments once percent-decoded.
+std::size_t dot_segments(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  std::string_view path = url.substr(scheme == std::string_view::npos ? 0 : scheme + 3);
+  path = path.substr(0, path.find_first_of("?#"));
+  std::size_t count = 0;
+  for (std::size_t at = path.find('/'); at != std::string_view::npos;) {
+    const std::size_t end = path.find('/', at + 1);
+    std::string_view segment = path.substr(at + 1, end == std::string_view::npos ? std::string_view::npos : end - at - 1);
+    std::string decoded;
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+      if (segment[i] == '%' && i + 2 < segment.size() && std::isxdigit(static_cast<unsigned char>(segment[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(segment[i + 2]))) {
+        decoded += static_cast<char>(std::stoi(std::string(segment.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        decoded += segment[i];
+      }
+    }
+    count += decoded == "." || decoded == "..";
+    at = end;
+  }
+  return count;
 }
 
 }  // namespace
@@ -96,7 +124,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       break;
     case 1: FUZZ_CHECK(only_escaped_bytes(source, out, true), "a form value inserted a byte unescaped"); break;
-    case 3: FUZZ_CHECK(only_escaped_bytes(source, out, false), "a URL value inserted a byte unescaped"); break;
+    case 3:
+      FUZZ_CHECK(only_escaped_bytes(source, out, false), "a URL value inserted a byte unescaped");
+      // A value never makes a dot segment ("..", "%2E%2E") the source did not have.
+      FUZZ_CHECK(dot_segments(out) <= dot_segments(t.probe("x")), "a URL value made a dot segment in the path");
+      break;
     case 4:
       if (source.find_first_of("\r\n") == std::string_view::npos) {
         FUZZ_CHECK(out.find_first_of("\r\n") == std::string::npos, "a header value inserted a line break");

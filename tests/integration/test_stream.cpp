@@ -227,3 +227,42 @@ BOOST_AUTO_TEST_CASE(replay_dead_letters_under_their_first_webhook_id) {
                  (dir / "replay-config.json").string() + " --since yesterday");
   BOOST_TEST(none.status == 2);
 }
+
+// Records a damaged spool hid were told only as a warning, and the restart
+// exited 0: the summary line counts them ("unreadable") and the exit is 1.
+BOOST_AUTO_TEST_CASE(records_a_damaged_spool_hid_make_the_restart_exit_1) {
+  mock::Server server;
+  std::atomic<bool> down{true};
+  server.set_responder([&](const mock::RecordedRequest&) {
+    mock::Response response;
+    response.status = down ? 503 : 200;
+    return response;
+  });
+  fs::path dir = work_dir();
+  const fs::path spool = dir / "spool-damaged";
+  std::string config = config_for(server);
+  const std::string delivery = R"("delivery": {"retry": {"initial_backoff_ms": 1, "max_backoff_ms": 5}})";
+  config.replace(config.find(delivery), delivery.size(),
+                 R"("delivery": {"retry": {"initial_backoff_ms": 60000, "max_backoff_ms": 60000},
+                                 "spool": {"dir": ")" + spool.string() + R"(", "fsync": "always"}})");
+  write(dir / "config-spool.json", config);
+  write(dir / "in-spool.ndjson", records(20));
+  const std::string command = std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " +
+                              (dir / "config-spool.json").string();
+  Run first = run(command + " --input " + (dir / "in-spool.ndjson").string() + " --deadline 0.3");
+  BOOST_TEST(first.status == 1, first.err);  // nothing delivered: all 20 kept in the spool
+  // Zeros over the entries of s-5 to s-9.
+  fs::path segment;
+  for (const auto& entry : fs::directory_iterator(spool)) {
+    if (entry.path().filename().string().starts_with("segment-") && fs::file_size(entry) > 0) segment = entry;
+  }
+  std::string data = slurp(segment);
+  const auto start = data.rfind("msg_", data.find("\"s-5\"")) - 21, end = data.rfind("msg_", data.find("\"s-10\"")) - 21;
+  std::fill(data.begin() + static_cast<std::ptrdiff_t>(start), data.begin() + static_cast<std::ptrdiff_t>(end), '\0');
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << data;
+  down = false;
+  Run restart = run(command + " --input /dev/null");
+  BOOST_TEST(restart.status == 1, restart.err);
+  BOOST_TEST(restart.last_line() == R"({"submitted":15,"delivered":15,"failed":0,"dead_lettered":0,"unreadable":5})");
+  BOOST_TEST(restart.err.find("spool: 5 accepted records are unreadable") != std::string::npos, restart.err);
+}

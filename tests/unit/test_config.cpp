@@ -310,4 +310,98 @@ BOOST_AUTO_TEST_CASE(not_json_or_not_object) {
   BOOST_TEST(has_error(errors, "activation", "required"));
 }
 
+// Every malformed secret was accepted and turned signing off in silence:
+// validation and creation decode it with one function, and a secret that
+// does not decode to 24 to 512 bytes is refused, naming the field, without
+// echoing the secret.
+BOOST_AUTO_TEST_CASE(a_signing_secret_that_does_not_decode_is_refused) {
+  const std::string key24 = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz";  // base64 of 24 bytes
+  const std::pair<std::string, std::string> refused[] = {
+      {"whsec_!!notbase64!!", "is not valid base64"},
+      {"whsec_", "decodes to 0 bytes"},
+      {"whsec_====", "is not valid base64"},
+      {"whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkw", "decodes to 21 bytes"},
+      {"whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMQ", "is not valid base64"},  // unpadded
+      {"whsec_MDEyMzQ1Njc4 OTAxMjM0NTY3ODkwMTIz", "is not valid base64"},
+      {"whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz\n", "is not valid base64"},
+      {"whsec_" + std::string(688, 'A'), "decodes to 516 bytes"},
+      {"not-whsec", "must be a Standard Webhooks secret"},
+      {"", "must be a Standard Webhooks secret"},
+  };
+  for (const auto& [secret, words] : refused) {
+    auto c = base_config();
+    c["delivery"] = {{"signing_secret", secret}};
+    auto errors = errors_of(c);
+    BOOST_TEST(has_error(errors, "delivery.signing_secret", words), secret << ": " << dump(errors));
+    BOOST_TEST(has_error(errors, "delivery.signing_secret", "24 to 512 bytes"), dump(errors));
+    if (secret.size() > 12) BOOST_TEST(dump(errors).find(secret.substr(6)) == std::string::npos, dump(errors));
+  }
+  auto c = base_config();
+  c["delivery"] = {{"signing_secret", "whsec_" + key24}};
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
+  BOOST_TEST(parsed->signing_key == "012345678901234567890123");
+}
+
+// A prefix's query or fragment was dropped in silence (and every URL
+// matched it): refused, saying why.
+BOOST_AUTO_TEST_CASE(a_url_prefix_with_a_query_or_fragment_is_refused) {
+  for (const char* prefix : {"https://api.example.com/v1/?tenant=a", "https://api.example.com/v1/#x"}) {
+    auto c = base_config();
+    c["auth"].as_object()["url_prefix"] = prefix;
+    auto errors = errors_of(c);
+    BOOST_TEST(has_error(errors, "auth.url_prefix", "matched on scheme, host, port and path only"), dump(errors));
+  }
+}
+
+// Where the JSON goes wrong, by line and column; bytes that are not UTF-8
+// named as such ("syntax error" said neither).
+BOOST_AUTO_TEST_CASE(json_errors_name_the_line_and_column) {
+  std::vector<ConfigError> errors;
+  BOOST_TEST(!parse_config("{\n  \"auth\": {\n    \"type\": ,\n  }\n}", errors));
+  BOOST_REQUIRE(!errors.empty());
+  BOOST_TEST(errors.back().message.find("not valid JSON") != std::string::npos, errors.back().message);
+  BOOST_TEST(errors.back().message.find("at line 3, column 13") != std::string::npos, errors.back().message);
+  errors.clear();
+  BOOST_TEST(!parse_config("{\"auth\": {\"name\": \"caf\xC3\"}}", errors));
+  BOOST_REQUIRE(!errors.empty());
+  BOOST_TEST(errors.back().message == "configuration is not valid UTF-8: byte 0xC3 at line 1, column 23");
+  errors.clear();
+  BOOST_TEST(!parse_config("{} {}", errors));
+  BOOST_TEST(errors.back().message.find("at line 1, column 4") != std::string::npos, errors.back().message);
+}
+
+// The key pasted where an error echoes it, in the form the parser made of it
+// (the method is upper-cased) or a template would (urlencode, json, lower):
+// redacted in every form.
+BOOST_AUTO_TEST_CASE(a_secret_is_redacted_in_every_form_an_error_could_show) {
+  const std::string key = "Sk_Live Key/\"42\"";
+  auto c = base_config();
+  c["auth"].as_object()["api_key"] = key;
+  c["activation"].as_object()["method"] = key;
+  c["activation"].as_object()["body_format"] = "Sk_Live%20Key%2F%2242%22";
+  c["activation"].as_object()["url"] = "https://api.example.com/v2/{{profile.id}}?k=sk_live key/\"42\"";
+  c["delivery"] = {{"user_agent", std::string("SK_LIVE KEY/\\\"42\\\"\x01")}};
+  auto errors = errors_of(c);
+  const std::string all = dump(errors);
+  BOOST_TEST(has_error(errors, "activation.method", "[REDACTED]"), all);
+  for (const std::string& form : {key, std::string("SK_LIVE KEY/\"42\""), std::string("sk_live key/\"42\""),
+                                 std::string("Sk_Live%20Key%2F%2242%22"), std::string("Sk_Live Key/\\\"42\\\"")}) {
+    BOOST_TEST(all.find(form) == std::string::npos, form << " in " << all);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(max_record_bytes_bounds) {
+  auto c = base_config();
+  c["delivery"] = {{"max_record_bytes", 1023}};
+  BOOST_TEST(has_error(errors_of(c), "delivery.max_record_bytes", "1024 to 16777216"));
+  c["delivery"] = {{"max_record_bytes", 16777217}};
+  BOOST_TEST(has_error(errors_of(c), "delivery.max_record_bytes", "1024 to 16777216"));
+  std::vector<ConfigError> errors;
+  BOOST_TEST(parse_config(json::serialize(base_config()), errors)->max_record_bytes == 1048576u);
+  c["delivery"] = {{"max_record_bytes", 16777216}};
+  BOOST_TEST(parse_config(json::serialize(c), errors)->max_record_bytes == 16777216u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

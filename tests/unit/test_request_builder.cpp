@@ -109,9 +109,41 @@ BOOST_AUTO_TEST_CASE(a_record_keeps_the_webhook_id_it_carries) {
   builder.build(record(config, R"({"event_id": "e-1", "webhook_id": "msg_first"})"), job);
   BOOST_TEST(job.webhook_id == "msg_first");
   BOOST_TEST(job.head.find("\r\nwebhook-id: msg_first\r\n") != std::string::npos);
-  Job bad;
-  builder.build(record(config, R"({"webhook_id": "msg_x\r\nX-Injected: 1"})"), bad);
-  BOOST_TEST(bad.render_error == "webhook_id: must not contain CR or LF");
+  // A record whose own id is not 1 to 256 visible ASCII characters is not
+  // accepted at all (OUTPUT_STEP_INVALID): it would go into a header.
+  std::string error;
+  BOOST_TEST(!RequestBuilder::acceptable(record(config, R"({"webhook_id": "msg_x\r\nX-Injected: 1"})"), error));
+  BOOST_TEST(error.find("record: webhook_id has byte 0x0D at offset 5") == 0u, error);
+}
+
+BOOST_AUTO_TEST_CASE(a_records_own_webhook_id_is_1_to_256_visible_ascii_characters) {
+  Config config = config_from({{"name", "welcome"}, {"method", "POST"},
+                               {"url", "http://hooks.example.com:8080/v1/hook"}, {"body", R"({"x": 1})"}});
+  std::string error;
+  for (const char* id : {"msg_first", "!", "~~~", "msg_2026-01-01T00:00:00Z/a=b"}) {
+    BOOST_TEST(RequestBuilder::acceptable(record(config, R"({"webhook_id": ")" + std::string(id) + "\"}"), error), id);
+  }
+  BOOST_TEST(RequestBuilder::acceptable(record(config, R"({"webhook_id": ")" + std::string(256, 'a') + "\"}"), error));
+  BOOST_TEST(RequestBuilder::acceptable(record(config, R"({"event_id": "no id of its own"})"), error));
+  const std::pair<std::string, std::string> refused[] = {
+      {R"("msg\u0000x")", "byte 0x00 at offset 3"},
+      {R"("msg\u001b[31mred")", "byte 0x1B at offset 3"},
+      {R"("msg\u007f")", "byte 0x7F at offset 3"},
+      {R"("msg x")", "byte 0x20 at offset 3"},
+      {R"("msg_\u00e9")", "byte 0xC3 at offset 4"},
+      {R"("")", "is 0 bytes long"},
+      {"\"" + std::string(257, 'a') + "\"", "is 257 bytes long"},
+      {"\"" + std::string(70000, 'a') + "\"", "is 70000 bytes long"},
+      {"12", "is not a string"},
+      {"null", "is not a string"},
+      {"123456789012345678901234567890", "is not a string"},
+  };
+  for (const auto& [value, reason] : refused) {
+    error.clear();
+    BOOST_TEST(!RequestBuilder::acceptable(record(config, R"({"webhook_id": )" + value + "}"), error), value);
+    BOOST_TEST(error.find(reason) != std::string::npos, error);
+    BOOST_TEST(error.find("1 to 256 visible ASCII characters") != std::string::npos, error);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

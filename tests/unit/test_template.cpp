@@ -340,4 +340,71 @@ BOOST_AUTO_TEST_CASE(every_byte_is_escaped_the_same_at_every_offset) {
   }
 }
 
+// A value that is exactly "." or ".." (or nothing) in a path segment would
+// be resolved by the receiver (and by the URL guard), so that data chose the
+// request's path: /hooks/users/../orders/x/cancel went out as
+// /hooks/orders/x/cancel. Such a segment fails the record, naming the
+// variable; in the query a dot is data like any other.
+BOOST_AUTO_TEST_CASE(a_value_that_renders_a_dot_segment_fails_the_record) {
+  auto t = compiled("https://h/hooks/users/{{profile.id}}/orders/x/cancel?next={{profile.next}}", Context::url);
+  for (const char* id : {"..", ".", ""}) {
+    auto r = render(t, R"({"profile": {"id": ")" + std::string(id) + R"(", "next": ".."}})");
+    BOOST_TEST(!r.ok, id);
+    const std::string expected = std::string(id).empty() ? "profile.id renders an empty segment in the URL path"
+                                                         : "profile.id renders a dot segment in the URL path";
+    BOOST_TEST(r.error.find(expected) == 0u, r.error);
+  }
+  // Filters and literal text around the value count: the segment is what is checked.
+  BOOST_TEST(!render(compiled("https://h/a/{{profile.id | urlencode}}/b", Context::url), R"({"profile": {"id": ".."}})").ok);
+  BOOST_TEST(!render(compiled("https://h/a/.{{profile.id}}/b", Context::url), R"({"profile": {"id": "."}})").ok);
+  BOOST_TEST(!render(compiled("https://h/a/{{profile.id | default: \"..\"}}", Context::url), R"({"profile": {}})").ok);
+  // What stays one segment, or is not in the path, goes out.
+  for (const char* id : {"...", "u1/..", "%2E%2E", "a.", ".b"}) {
+    auto r = render(t, R"({"profile": {"id": ")" + std::string(id) + R"(", "next": ".."}})");
+    BOOST_TEST(r.ok, id << ": " << r.error);
+  }
+  auto r = render(t, R"({"profile": {"id": "u1/..", "next": ".."}})");
+  BOOST_TEST(r.text == "https://h/hooks/users/u1%2F../orders/x/cancel?next=..");
+  BOOST_TEST(render(t, R"({"profile": {"id": "%2E%2E", "next": "."}})").text ==
+             "https://h/hooks/users/%252E%252E/orders/x/cancel?next=.");
+}
+
+// urlencode in a URL or form is the encoding itself, not a value to encode
+// again ("a b" came out as "a%2520b").
+BOOST_AUTO_TEST_CASE(urlencode_is_not_encoded_twice) {
+  const auto record = R"({"profile": {"name": "a b/c&d"}})";
+  BOOST_TEST(render(compiled("https://h/v1/{{profile.name | urlencode}}", Context::url), record).text ==
+             "https://h/v1/a%20b%2Fc%26d");
+  BOOST_TEST(render(compiled("https://h/v1/{{profile.name | urlencode | lower}}", Context::url), record).text ==
+             "https://h/v1/a%20b%2fc%26d");
+  BOOST_TEST(render(body("n={{profile.name | urlencode}}", BodyFormat::form), record).text == "n=a%20b%2Fc%26d");
+  // A filter after it that can bring back what a URL cannot hold is encoded.
+  BOOST_TEST(render(compiled("https://h/v1/{{profile.name | urlencode | json}}", Context::url), record).text ==
+             "https://h/v1/%22a%2520b%252Fc%2526d%22");
+  BOOST_TEST(render(compiled("https://h/v1/{{profile.name}}", Context::url), record).text == "https://h/v1/a%20b%2Fc%26d");
+  // Outside a URL, urlencode's output is text like any other.
+  BOOST_TEST(render(body(R"({"n": "{{profile.name | urlencode}}"})"), record).text == R"({"n": "a%20b%2Fc%26d"})");
+}
+
+// Integers that neither int64 nor uint64 holds are written as they were,
+// not rounded through a double (-9223372036854775809 came out as ...808, a
+// 30-digit id as 1.2345678901234568e+29), in every place a value lands.
+BOOST_AUTO_TEST_CASE(integers_beyond_64_bits_are_written_as_they_were) {
+  const auto record = R"({"event": {"low": -9223372036854775809, "id": 123456789012345678901234567890,
+                           "obj": {"ids": [18446744073709551616, 1.5e300, -1], "n": 99999999999999999999999}}})";
+  auto r = render(body(R"({"low": {{event.low}}, "id": {{event.id}}, "s": "{{event.id}}", "obj": {{event.obj}}})"),
+                  record);
+  BOOST_REQUIRE_MESSAGE(r.ok, r.error);
+  BOOST_TEST(r.text == R"({"low": -9223372036854775809, "id": 123456789012345678901234567890, )"
+                       R"("s": "123456789012345678901234567890", )"
+                       R"("obj": {"ids":[18446744073709551616,1.5e+300,-1],"n":99999999999999999999999}})");
+  BOOST_TEST(json::parse(r.text).is_object());
+  BOOST_TEST(render(compiled("https://h/v1/{{event.id}}", Context::url), record).text ==
+             "https://h/v1/123456789012345678901234567890");
+  BOOST_TEST(render(compiled("{{event.low | json}} {{event.id | upper}}", Context::text), record).text ==
+             "-9223372036854775809 123456789012345678901234567890");
+  BOOST_TEST(render(compiled("{{event.id | sha256}}", Context::text), record).text ==
+             sha256_hex("123456789012345678901234567890"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,9 +14,24 @@ struct GeneratedCertificates {
   std::string server_key_pem;
 };
 
-// A P-256 CA and a server certificate valid for `names` (DNS names or IP
-// addresses, as subject alternative names), both valid for a day from now.
+struct CertificateOptions {
+  // DNS names or IP addresses, as subject alternative names.
+  std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+  // The server certificate's validity, in seconds from now (an expired
+  // one: both negative).
+  long not_before_s = -3600;
+  long not_after_s = 24 * 3600;
+  // The server certificate signs itself (ca_certificate_pem is then the
+  // same certificate).
+  bool self_signed = false;
+};
+
+// A P-256 CA and a server certificate signed by it, as `options` say.
 // Throws std::runtime_error when OpenSSL fails.
+GeneratedCertificates generate_certificates(const CertificateOptions& options);
+
+// A P-256 CA and a server certificate valid for `names`, both valid for a
+// day from now.
 GeneratedCertificates generate_certificates(const std::vector<std::string>& names = {"localhost", "127.0.0.1", "::1"});
 
 }  // namespace webhook_mock

@@ -168,8 +168,12 @@ typedef struct output_step {
    *                        stops counting just after its completion's
    *                        callback returns, so wait for a completion or a
    *                        few ms, whichever comes first, then try again;
-   *   OUTPUT_STEP_INVALID  when records[*accepted] is not a JSON object (the
-   *                        rest are not accepted; the reason is logged);
+   *   OUTPUT_STEP_INVALID  when records[*accepted] is not one the step can
+   *                        take: not a JSON object, larger than the step
+   *                        allows, or carrying a field the step refuses
+   *                        (the webhook step: a "webhook_id" that is not 1
+   *                        to 256 visible ASCII characters); the rest are
+   *                        not accepted; the reason is logged;
    *   OUTPUT_STEP_CLOSED   after destroy has begun;
    *   OUTPUT_STEP_ERROR    when records[*accepted] could not be stored (a
    *                        spool write failed; logged); it is not accepted.
