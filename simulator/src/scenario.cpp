@@ -66,8 +66,10 @@ class Reader {
                                        bool required) {
     auto text = string(o, at, key, required);
     if (!text) return std::nullopt;
-    auto ms = parse_duration(*text);
-    if (!ms) error(at + "/" + std::string(key), "'" + *text + "' is not a duration; write e.g. 500ms, 90s, 5m, 2h, 3d, 1w, 1h30m");
+    bool too_long = false;
+    auto ms = parse_duration(*text, &too_long);
+    if (too_long) error(at + "/" + std::string(key), "'" + *text + "' is longer than 100 years; a duration is at most 36525d");
+    else if (!ms) error(at + "/" + std::string(key), "'" + *text + "' is not a duration; write e.g. 500ms, 90s, 5m, 2h, 3d, 1w, 1h30m");
     return ms;
   }
   std::optional<std::uint64_t> count_value(const json::value& v, const std::string& at) {
@@ -179,8 +181,10 @@ void parse_event(Reader& r, const json::object& o, const std::string& at, std::i
   e.at_ms = start_ms;
   if (when) {
     if (when->starts_with("+")) {
-      auto d = parse_duration(std::string_view(*when).substr(1));
-      if (!d) r.error(at + "/at", "'" + *when + "' is not a relative time; write e.g. +90s, +3d");
+      bool too_long = false;
+      auto d = parse_duration(std::string_view(*when).substr(1), &too_long);
+      if (too_long) r.error(at + "/at", "'" + *when + "' is more than 100 years after the start; at most +36525d");
+      else if (!d) r.error(at + "/at", "'" + *when + "' is not a relative time; write e.g. +90s, +3d");
       else e.at_ms = start_ms + *d;
     } else {
       auto t = parse_timestamp(*when);
@@ -236,22 +240,31 @@ std::string ScenarioError::to_string() const {
   return out + message;
 }
 
-std::optional<std::int64_t> parse_duration(std::string_view text) {
+std::optional<std::int64_t> parse_duration(std::string_view text, bool* too_long) {
+  if (too_long != nullptr) *too_long = false;
   if (text.empty()) return std::nullopt;
   std::int64_t total = 0;
+  bool beyond = false;  // past the bound: read on, so that a typo is still told apart
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == start || i - start > 12) return std::nullopt;
-    std::int64_t n = std::stoll(std::string(text.substr(start, i - start)));
+    std::int64_t n = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      if (n <= kMaxDurationMs) n = n * 10 + (text[i] - '0');  // no further once past the bound: no overflow
+    }
+    if (i == start) return std::nullopt;
     std::size_t unit_start = i;
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     std::int64_t factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000
                         : unit == "d" ? 86'400'000 : unit == "w" ? 604'800'000 : 0;
     if (factor == 0) return std::nullopt;
-    total += n * factor;
+    if (beyond || n > (kMaxDurationMs - total) / factor) beyond = true;
+    else total += n * factor;
+  }
+  if (beyond) {
+    if (too_long != nullptr) *too_long = true;
+    return std::nullopt;
   }
   return total;
 }

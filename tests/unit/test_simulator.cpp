@@ -43,6 +43,14 @@ bool has(const std::vector<ScenarioError>& errors, std::string_view pointer) {
   return false;
 }
 
+// The message of the error at `pointer`, or "" when there is none.
+std::string message_at(const std::vector<ScenarioError>& errors, std::string_view pointer) {
+  for (const auto& e : errors) {
+    if (e.pointer == pointer) return e.message;
+  }
+  return {};
+}
+
 struct Collected {
   std::vector<Trigger> triggers;
   JourneyEngine::Emit emit() {
@@ -81,6 +89,35 @@ BOOST_AUTO_TEST_CASE(durations_and_times) {
   BOOST_TEST(parse_timestamp("2026-01-01T00:00:00.25Z").value() == 1'767'225'600'250);
   BOOST_TEST(!parse_timestamp("2026-01-01 00:00:00"));
   BOOST_TEST(format_timestamp(1'767'225'600'250) == "2026-01-01T00:00:00.250Z");
+}
+
+// At most 100 years (36525d): a larger count of a unit overflowed int64
+// (undefined behaviour), and "999999999999w" validated, its wait taken as none.
+BOOST_AUTO_TEST_CASE(durations_are_at_most_100_years) {
+  BOOST_TEST(parse_duration("36525d").value() == 3'155'760'000'000);
+  BOOST_TEST(parse_duration("5217w").value() == 5217 * 604'800'000LL);
+  BOOST_TEST(parse_duration("36524d23h59m59s999ms").value() == 3'155'759'999'999);
+  for (const char* text : {"999999999999w", "36526d", "36525d1ms", "3155760000001ms", "99999999999999999999999ms",
+                           "5000w5000w", "15250000000000000w"}) {
+    BOOST_TEST(!parse_duration(text), text);
+  }
+  BOOST_TEST(!parse_duration("99999999999999w3 days"));  // not a duration either way
+
+  auto errors = errors_of(std::string(kBase) + R"(
+    "journey": {"name": "J", "frequency_cap": {"count": 1, "window": "999999999999w"},
+                "stages": [{"name": "S", "entry": {"event": "e"}, "steps": [{"wait": "999999999999w"}, {"wait": "36526d"}]}]},
+    "realtime_attributes": [{"name": "n", "type": "count", "event": "e", "window": "5000w5000w"}],
+    "events": [{"profile": "p", "name": "e", "at": "+999999999999w"}]})");
+  for (const char* pointer : {"/journey/frequency_cap/window", "/journey/stages/0/steps/0/wait",
+                              "/journey/stages/0/steps/1/wait", "/realtime_attributes/0/window", "/events/0/at"}) {
+    BOOST_TEST(message_at(errors, pointer).find("100 years") != std::string::npos, pointer << ": " << message_at(errors, pointer));
+  }
+  BOOST_TEST(message_at(errors, "/journey/stages/0/steps/0/wait") ==
+             "'999999999999w' is longer than 100 years; a duration is at most 36525d");
+  auto generated = errors_of(std::string(kBase) + R"(
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "signup"}}]},
+    "events": {"generate": {"profiles": 1, "events": 1, "span": "999999999999w"}}})");
+  BOOST_TEST(message_at(generated, "/events/generate/span").find("at most 36525d") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(conditions) {
