@@ -230,6 +230,55 @@ void collect_secrets(const json::object& auth, const json::object* delivery, std
   if (delivery) add(*delivery, "signing_secret");
 }
 
+// A header name as HTTP defines one (a token): what same_header may name.
+bool is_header_name(std::string_view name) {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+// One of /expect/requests: a pattern, how many requests match it, and
+// optionally a header they must share.
+std::optional<RequestExpectation> parse_request_expectation(Reader& r, const json::value& v, std::size_t i) {
+  std::string at = "/expect/requests/" + std::to_string(i);
+  const auto* o = r.object(v, at);
+  if (!o) return std::nullopt;
+  r.only_keys(*o, at, {"name", "request", "exactly", "at_least", "at_most", "none", "same_header"});
+  RequestExpectation x;
+  x.name = r.string(*o, at, "name", false).value_or("requests #" + std::to_string(i + 1));
+  if (auto p = o->find("request"); p != o->end()) x.pattern = p->value();
+  else x.pattern = json::object{};
+  int rules = 0;
+  for (auto [key, rule] : {std::pair{"exactly", RequestExpectation::Rule::exactly},
+                           std::pair{"at_least", RequestExpectation::Rule::at_least},
+                           std::pair{"at_most", RequestExpectation::Rule::at_most}}) {
+    if (auto c = o->find(key); c != o->end()) {
+      ++rules;
+      x.rule = rule;
+      x.count = r.count_value(c->value(), at + "/" + key).value_or(0);
+    }
+  }
+  if (auto none = o->find("none"); none != o->end()) {
+    ++rules;
+    if (!none->value().is_bool() || !none->value().get_bool()) r.error(at + "/none", "must be true");
+    x.rule = RequestExpectation::Rule::exactly;
+    x.count = 0;
+  }
+  if (rules != 1) r.error(at, "give exactly one of exactly, at_least, at_most, none");
+  if (auto header = r.string(*o, at, "same_header", false)) {
+    if (!is_header_name(*header)) {
+      r.error(at + "/same_header", "'" + *header + "' is not a header name; give one such as webhook-id "
+                                   "(letters, digits and !#$%&'*+-.^_`|~)");
+    } else if (rules == 1 && x.rule == RequestExpectation::Rule::exactly && x.count == 0) {
+      r.error(at + "/same_header", "compares the requests that match, so it needs some: not with none or exactly 0");
+    }
+    x.same_header = *header;
+  }
+  return x;
+}
+
 }  // namespace
 
 std::string ScenarioError::to_string() const {
@@ -567,32 +616,7 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
       if (auto req = e->find("requests"); req != e->end()) {
         if (const auto* list = r.array(req->value(), "/expect/requests")) {
           for (std::size_t i = 0; i < list->size(); ++i) {
-            std::string at = "/expect/requests/" + std::to_string(i);
-            const auto* o = r.object((*list)[i], at);
-            if (!o) continue;
-            r.only_keys(*o, at, {"name", "request", "exactly", "at_least", "at_most", "none"});
-            RequestExpectation x;
-            x.name = r.string(*o, at, "name", false).value_or("requests #" + std::to_string(i + 1));
-            if (auto p = o->find("request"); p != o->end()) x.pattern = p->value();
-            else x.pattern = json::object{};
-            int rules = 0;
-            for (auto [key, rule] : {std::pair{"exactly", RequestExpectation::Rule::exactly},
-                                     std::pair{"at_least", RequestExpectation::Rule::at_least},
-                                     std::pair{"at_most", RequestExpectation::Rule::at_most}}) {
-              if (auto c = o->find(key); c != o->end()) {
-                ++rules;
-                x.rule = rule;
-                x.count = r.count_value(c->value(), at + "/" + key).value_or(0);
-              }
-            }
-            if (auto none = o->find("none"); none != o->end()) {
-              ++rules;
-              if (!none->value().is_bool() || !none->value().get_bool()) r.error(at + "/none", "must be true");
-              x.rule = RequestExpectation::Rule::exactly;
-              x.count = 0;
-            }
-            if (rules != 1) r.error(at, "give exactly one of exactly, at_least, at_most, none");
-            s.requests.push_back(std::move(x));
+            if (auto x = parse_request_expectation(r, (*list)[i], i)) s.requests.push_back(std::move(*x));
           }
         }
       }

@@ -87,6 +87,7 @@ struct RequestExpectation {
   boost::json::value pattern;  // WireMock request pattern
   enum class Rule { exactly, at_least, at_most } rule = Rule::exactly;
   std::size_t count = 0;
+  std::string same_header;  // when set: every matching request carries it, all with one value
 };
 
 struct OrderExpectation {
