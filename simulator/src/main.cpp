@@ -154,8 +154,13 @@ int generate_cli(int argc, char** argv) {
       ("out", po::value(&out_file), "write to FILE instead of stdout");
   po::variables_map vm;
   if (auto stop = parse_command_line(argc, argv, "generate", described, nullptr, vm)) return *stop;
-  auto span_ms = journey_sim::parse_duration(span);
+  bool span_too_long = false;
+  auto span_ms = journey_sim::parse_duration(span, &span_too_long);
   auto start_ms = journey_sim::parse_timestamp(start);
+  if (span_too_long) {
+    std::cerr << "journey-sim generate: --span is at most 100 years (36525d), not '" << span << "'\n";
+    return 2;
+  }
   if (!span_ms || !start_ms || spec.profiles == 0) {
     std::cerr << "journey-sim generate: " << (!span_ms ? "--span is a duration such as 90s, 2h, 3d" : !start_ms ? "--start is an ISO 8601 UTC time" : "--profiles must be at least 1") << "\n";
     return 2;

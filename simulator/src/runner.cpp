@@ -1,11 +1,11 @@
 #include "runner.hpp"
 
+#include "journal_checks.hpp"
 #include "plugin_loader.hpp"
 #include "report.hpp"
 #include "webhook_mock/http_client.hpp"
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
-#include "webhook_mock/json_path.hpp"
 #include "webhook_mock/server.hpp"
 #include "webhook_mock/stubs.hpp"
 #include "webhook_mock/verify.hpp"
@@ -170,59 +170,6 @@ void check_validation(const Scenario& s, const std::vector<ValidationSeen>& seen
     r.actual = seen[i].message;
     result.expectations.push_back(std::move(r));
   }
-}
-
-void check_order(const OrderExpectation& x, const mock::Journal& journal, ScenarioResult& result) {
-  ExpectationResult r;
-  r.kind = "order";
-  r.name = x.name;
-  r.expected = "per " + x.key + ", " + x.sequence + " never goes back";
-  std::string error;
-  auto key = mock::JsonPath::compile(x.key, error);
-  auto seq = key ? mock::JsonPath::compile(x.sequence, error) : std::nullopt;
-  std::optional<mock::RequestPattern> filter = mock::RequestPattern::any();
-  if (!x.pattern.is_null()) {
-    std::vector<mock::PatternError> errors;
-    filter = mock::RequestPattern::parse(x.pattern, "", errors);
-    if (!filter && !errors.empty()) error = errors[0].pointer + ": " + errors[0].detail;
-  }
-  if (!key || !seq || !filter) {
-    r.actual = "invalid: " + error;
-    result.expectations.push_back(std::move(r));
-    return;
-  }
-  std::map<std::string, json::value> last;
-  std::size_t considered = 0, violations = 0;
-  journal.for_each([&](const mock::RecordedRequest& req) {
-    if (!filter->matches(req)) return;
-    boost::system::error_code ec;
-    json::value body = json::parse(req.body, ec);
-    if (ec) return;
-    auto k = key->select(body);
-    auto q = seq->select(body);
-    if (k.empty() || q.empty()) return;
-    ++considered;
-    std::string key_text = k.front()->is_string() ? std::string(k.front()->get_string()) : json::serialize(*k.front());
-    auto it = last.find(key_text);
-    if (it != last.end()) {
-      const json::value& before = it->second;
-      const json::value& now = *q.front();
-      bool back = (before.is_number() && now.is_number()) ? now.to_number<double>() < before.to_number<double>()
-                                                          : json::serialize(now) < json::serialize(before);
-      if (back) {
-        if (++violations <= 5) {
-          r.detail += "key " + key_text + ": " + json::serialize(now) + " arrived after " + json::serialize(before) +
-                      " (request #" + std::to_string(req.sequence) + ")\n";
-        }
-        return;
-      }
-    }
-    last[key_text] = *q.front();
-  });
-  r.passed = violations == 0;
-  r.actual = std::to_string(violations) + " out of order among " + std::to_string(considered) + " requests, " +
-             std::to_string(last.size()) + " keys";
-  result.expectations.push_back(std::move(r));
 }
 
 }  // namespace
@@ -485,6 +432,7 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
       if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal->total()) + " received)";
     }
     result.expectations.push_back(std::move(r));
+    if (!x.same_header.empty()) result.expectations.push_back(check_same_header(x, *patterns[i], *journal));
   }
   auto outcome = [&](const char* name, const std::optional<std::uint64_t>& expected, std::uint64_t actual) {
     if (!expected) return;
@@ -499,7 +447,7 @@ ScenarioResult run_scenario(const Scenario& s, const output_step_entry_t& plugin
   outcome("delivered", s.expect_delivered, result.delivered);
   outcome("dead_lettered", s.expect_dead_lettered, result.dead_lettered);
   outcome("failed", s.expect_failed, result.failed);
-  for (const auto& x : s.order) check_order(x, *journal, result);
+  for (const auto& x : s.order) result.expectations.push_back(check_order(x, *journal));
   if (!result.errors.empty()) result.invalid = true;
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return result;

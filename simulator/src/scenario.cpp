@@ -66,8 +66,10 @@ class Reader {
                                        bool required) {
     auto text = string(o, at, key, required);
     if (!text) return std::nullopt;
-    auto ms = parse_duration(*text);
-    if (!ms) error(at + "/" + std::string(key), "'" + *text + "' is not a duration; write e.g. 500ms, 90s, 5m, 2h, 3d, 1w, 1h30m");
+    bool too_long = false;
+    auto ms = parse_duration(*text, &too_long);
+    if (too_long) error(at + "/" + std::string(key), "'" + *text + "' is longer than 100 years; a duration is at most 36525d");
+    else if (!ms) error(at + "/" + std::string(key), "'" + *text + "' is not a duration; write e.g. 500ms, 90s, 5m, 2h, 3d, 1w, 1h30m");
     return ms;
   }
   std::optional<std::uint64_t> count_value(const json::value& v, const std::string& at) {
@@ -179,8 +181,10 @@ void parse_event(Reader& r, const json::object& o, const std::string& at, std::i
   e.at_ms = start_ms;
   if (when) {
     if (when->starts_with("+")) {
-      auto d = parse_duration(std::string_view(*when).substr(1));
-      if (!d) r.error(at + "/at", "'" + *when + "' is not a relative time; write e.g. +90s, +3d");
+      bool too_long = false;
+      auto d = parse_duration(std::string_view(*when).substr(1), &too_long);
+      if (too_long) r.error(at + "/at", "'" + *when + "' is more than 100 years after the start; at most +36525d");
+      else if (!d) r.error(at + "/at", "'" + *when + "' is not a relative time; write e.g. +90s, +3d");
       else e.at_ms = start_ms + *d;
     } else {
       auto t = parse_timestamp(*when);
@@ -226,6 +230,55 @@ void collect_secrets(const json::object& auth, const json::object* delivery, std
   if (delivery) add(*delivery, "signing_secret");
 }
 
+// A header name as HTTP defines one (a token): what same_header may name.
+bool is_header_name(std::string_view name) {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+// One of /expect/requests: a pattern, how many requests match it, and
+// optionally a header they must share.
+std::optional<RequestExpectation> parse_request_expectation(Reader& r, const json::value& v, std::size_t i) {
+  std::string at = "/expect/requests/" + std::to_string(i);
+  const auto* o = r.object(v, at);
+  if (!o) return std::nullopt;
+  r.only_keys(*o, at, {"name", "request", "exactly", "at_least", "at_most", "none", "same_header"});
+  RequestExpectation x;
+  x.name = r.string(*o, at, "name", false).value_or("requests #" + std::to_string(i + 1));
+  if (auto p = o->find("request"); p != o->end()) x.pattern = p->value();
+  else x.pattern = json::object{};
+  int rules = 0;
+  for (auto [key, rule] : {std::pair{"exactly", RequestExpectation::Rule::exactly},
+                           std::pair{"at_least", RequestExpectation::Rule::at_least},
+                           std::pair{"at_most", RequestExpectation::Rule::at_most}}) {
+    if (auto c = o->find(key); c != o->end()) {
+      ++rules;
+      x.rule = rule;
+      x.count = r.count_value(c->value(), at + "/" + key).value_or(0);
+    }
+  }
+  if (auto none = o->find("none"); none != o->end()) {
+    ++rules;
+    if (!none->value().is_bool() || !none->value().get_bool()) r.error(at + "/none", "must be true");
+    x.rule = RequestExpectation::Rule::exactly;
+    x.count = 0;
+  }
+  if (rules != 1) r.error(at, "give exactly one of exactly, at_least, at_most, none");
+  if (auto header = r.string(*o, at, "same_header", false)) {
+    if (!is_header_name(*header)) {
+      r.error(at + "/same_header", "'" + *header + "' is not a header name; give one such as webhook-id "
+                                   "(letters, digits and !#$%&'*+-.^_`|~)");
+    } else if (rules == 1 && x.rule == RequestExpectation::Rule::exactly && x.count == 0) {
+      r.error(at + "/same_header", "compares the requests that match, so it needs some: not with none or exactly 0");
+    }
+    x.same_header = *header;
+  }
+  return x;
+}
+
 }  // namespace
 
 std::string ScenarioError::to_string() const {
@@ -236,22 +289,31 @@ std::string ScenarioError::to_string() const {
   return out + message;
 }
 
-std::optional<std::int64_t> parse_duration(std::string_view text) {
+std::optional<std::int64_t> parse_duration(std::string_view text, bool* too_long) {
+  if (too_long != nullptr) *too_long = false;
   if (text.empty()) return std::nullopt;
   std::int64_t total = 0;
+  bool beyond = false;  // past the bound: read on, so that a typo is still told apart
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == start || i - start > 12) return std::nullopt;
-    std::int64_t n = std::stoll(std::string(text.substr(start, i - start)));
+    std::int64_t n = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      if (n <= kMaxDurationMs) n = n * 10 + (text[i] - '0');  // no further once past the bound: no overflow
+    }
+    if (i == start) return std::nullopt;
     std::size_t unit_start = i;
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     std::int64_t factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000
                         : unit == "d" ? 86'400'000 : unit == "w" ? 604'800'000 : 0;
     if (factor == 0) return std::nullopt;
-    total += n * factor;
+    if (beyond || n > (kMaxDurationMs - total) / factor) beyond = true;
+    else total += n * factor;
+  }
+  if (beyond) {
+    if (too_long != nullptr) *too_long = true;
+    return std::nullopt;
   }
   return total;
 }
@@ -554,32 +616,7 @@ std::optional<Scenario> load_scenario(const std::string& path, std::vector<Scena
       if (auto req = e->find("requests"); req != e->end()) {
         if (const auto* list = r.array(req->value(), "/expect/requests")) {
           for (std::size_t i = 0; i < list->size(); ++i) {
-            std::string at = "/expect/requests/" + std::to_string(i);
-            const auto* o = r.object((*list)[i], at);
-            if (!o) continue;
-            r.only_keys(*o, at, {"name", "request", "exactly", "at_least", "at_most", "none"});
-            RequestExpectation x;
-            x.name = r.string(*o, at, "name", false).value_or("requests #" + std::to_string(i + 1));
-            if (auto p = o->find("request"); p != o->end()) x.pattern = p->value();
-            else x.pattern = json::object{};
-            int rules = 0;
-            for (auto [key, rule] : {std::pair{"exactly", RequestExpectation::Rule::exactly},
-                                     std::pair{"at_least", RequestExpectation::Rule::at_least},
-                                     std::pair{"at_most", RequestExpectation::Rule::at_most}}) {
-              if (auto c = o->find(key); c != o->end()) {
-                ++rules;
-                x.rule = rule;
-                x.count = r.count_value(c->value(), at + "/" + key).value_or(0);
-              }
-            }
-            if (auto none = o->find("none"); none != o->end()) {
-              ++rules;
-              if (!none->value().is_bool() || !none->value().get_bool()) r.error(at + "/none", "must be true");
-              x.rule = RequestExpectation::Rule::exactly;
-              x.count = 0;
-            }
-            if (rules != 1) r.error(at, "give exactly one of exactly, at_least, at_most, none");
-            s.requests.push_back(std::move(x));
+            if (auto x = parse_request_expectation(r, (*list)[i], i)) s.requests.push_back(std::move(*x));
           }
         }
       }

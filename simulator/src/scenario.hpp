@@ -87,6 +87,7 @@ struct RequestExpectation {
   boost::json::value pattern;  // WireMock request pattern
   enum class Rule { exactly, at_least, at_most } rule = Rule::exactly;
   std::size_t count = 0;
+  std::string same_header;  // when set: every matching request carries it, all with one value
 };
 
 struct OrderExpectation {
@@ -125,8 +126,15 @@ struct Scenario {
 std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors,
                                       std::uint64_t seed = 1);
 
-// "90s", "5m", "2h", "3d", "1w", "500ms", "1h30m" -> milliseconds.
-std::optional<std::int64_t> parse_duration(std::string_view text);
+// The longest duration a scenario or `journey-sim generate --span` may
+// give: 100 years of 365.25 days (36525d), far beyond any journey and far
+// inside int64 milliseconds, whatever time it is added to.
+inline constexpr std::int64_t kMaxDurationMs = 36'525LL * 86'400'000;
+
+// "90s", "5m", "2h", "3d", "1w", "500ms", "1h30m" -> milliseconds; nullopt
+// for anything else, and for more than kMaxDurationMs (then `too_long`,
+// when given, is set: a different message for the user).
+std::optional<std::int64_t> parse_duration(std::string_view text, bool* too_long = nullptr);
 // "2026-01-02T03:04:05Z" (fraction allowed) -> Unix ms.
 std::optional<std::int64_t> parse_timestamp(std::string_view text);
 // Unix ms -> "2026-01-02T03:04:05.000Z".

@@ -171,6 +171,21 @@ BOOST_AUTO_TEST_CASE(generate_refuses_counts_beyond_its_bound) {
   BOOST_TEST(std::count(small.out.begin(), small.out.end(), '\n') == 5);
 }
 
+// A span beyond 100 years is refused (it overflowed int64 and was taken as
+// some other span).
+BOOST_AUTO_TEST_CASE(generate_refuses_a_span_beyond_100_years) {
+  for (const char* span : {"999999999999w", "36526d"}) {
+    Run r = run(std::string("generate --profiles 3 --events 5 --span ") + span);
+    BOOST_TEST(r.status == 2, span);
+    BOOST_TEST(r.err.find("--span is at most 100 years (36525d), not '" + std::string(span) + "'") != std::string::npos,
+               r.err);
+    BOOST_TEST(r.out.empty());
+  }
+  Run longest = run("generate --profiles 3 --events 5 --span 36525d");
+  BOOST_TEST(longest.status == 0, longest.err);
+  BOOST_TEST(std::count(longest.out.begin(), longest.out.end(), '\n') == 5);
+}
+
 BOOST_AUTO_TEST_CASE(run_against_an_external_endpoint) {
   // The scenario's mappings go to the endpoint over its admin API, and the
   // expectations are checked on what its journal returns.

@@ -1,4 +1,6 @@
 #include "config.hpp"
+#include "support/scoped_env.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -186,16 +188,17 @@ BOOST_AUTO_TEST_CASE(api_key_sources) {
   c["auth"].as_object().erase("api_key");
   BOOST_TEST(has_error(errors_of(c), "auth.api_key", "uses {{auth.api_key}}"));
 
-  ::setenv("WEBHOOK_TEST_KEY", "from-env", 1);
+  test_support::ScopedEnv key("WEBHOOK_TEST_KEY", "from-env");
   c["auth"].as_object()["api_key_env"] = "WEBHOOK_TEST_KEY";
   std::vector<ConfigError> errors;
   BOOST_TEST(parse_config(json::serialize(c), errors)->api_key == "from-env");
 
-  c["auth"].as_object()["api_key_env"] = "WEBHOOK_TEST_KEY_UNSET_XYZ";
+  test_support::ScopedEnv unset("WEBHOOK_TEST_KEY_UNSET", nullptr);
+  c["auth"].as_object()["api_key_env"] = "WEBHOOK_TEST_KEY_UNSET";
   BOOST_TEST(has_error(errors_of(c), "auth.api_key_env", "not set"));
 
   c["auth"].as_object().erase("api_key_env");
-  std::string path = "config_test_api_key.txt";
+  std::string path = (test_support::scratch_dir("webhook-unit") / "config_test_api_key.txt").string();
   std::ofstream(path) << "from-file\n";
   c["auth"].as_object()["api_key_file"] = path;
   errors.clear();
@@ -216,7 +219,7 @@ BOOST_AUTO_TEST_CASE(secret_files_are_small_regular_files) {
   c["auth"].as_object()["api_key_file"] = ".";
   BOOST_TEST(has_error(errors_of(c), "auth.api_key_file", "not a regular file"));
 
-  std::string path = "config_test_big_key.txt";
+  std::string path = (test_support::scratch_dir("webhook-unit") / "config_test_big_key.txt").string();
   std::ofstream(path) << std::string(64 * 1024 + 1, 'k');
   c["auth"].as_object()["api_key_file"] = path;
   BOOST_TEST(has_error(errors_of(c), "auth.api_key_file", "larger than 64 KiB"), dump(errors_of(c)));

@@ -1,8 +1,10 @@
 #include "generator.hpp"
+#include "journal_checks.hpp"
 #include "journey_engine.hpp"
 #include "report.hpp"
 #include "scenario.hpp"
 #include "support/scratch_dir.hpp"
+#include "webhook_mock/verify.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -43,6 +45,14 @@ bool has(const std::vector<ScenarioError>& errors, std::string_view pointer) {
   return false;
 }
 
+// The message of the error at `pointer`, or "" when there is none.
+std::string message_at(const std::vector<ScenarioError>& errors, std::string_view pointer) {
+  for (const auto& e : errors) {
+    if (e.pointer == pointer) return e.message;
+  }
+  return {};
+}
+
 struct Collected {
   std::vector<Trigger> triggers;
   JourneyEngine::Emit emit() {
@@ -81,6 +91,35 @@ BOOST_AUTO_TEST_CASE(durations_and_times) {
   BOOST_TEST(parse_timestamp("2026-01-01T00:00:00.25Z").value() == 1'767'225'600'250);
   BOOST_TEST(!parse_timestamp("2026-01-01 00:00:00"));
   BOOST_TEST(format_timestamp(1'767'225'600'250) == "2026-01-01T00:00:00.250Z");
+}
+
+// At most 100 years (36525d): a larger count of a unit overflowed int64
+// (undefined behaviour), and "999999999999w" validated, its wait taken as none.
+BOOST_AUTO_TEST_CASE(durations_are_at_most_100_years) {
+  BOOST_TEST(parse_duration("36525d").value() == 3'155'760'000'000);
+  BOOST_TEST(parse_duration("5217w").value() == 5217 * 604'800'000LL);
+  BOOST_TEST(parse_duration("36524d23h59m59s999ms").value() == 3'155'759'999'999);
+  for (const char* text : {"999999999999w", "36526d", "36525d1ms", "3155760000001ms", "99999999999999999999999ms",
+                           "5000w5000w", "15250000000000000w"}) {
+    BOOST_TEST(!parse_duration(text), text);
+  }
+  BOOST_TEST(!parse_duration("99999999999999w3 days"));  // not a duration either way
+
+  auto errors = errors_of(std::string(kBase) + R"(
+    "journey": {"name": "J", "frequency_cap": {"count": 1, "window": "999999999999w"},
+                "stages": [{"name": "S", "entry": {"event": "e"}, "steps": [{"wait": "999999999999w"}, {"wait": "36526d"}]}]},
+    "realtime_attributes": [{"name": "n", "type": "count", "event": "e", "window": "5000w5000w"}],
+    "events": [{"profile": "p", "name": "e", "at": "+999999999999w"}]})");
+  for (const char* pointer : {"/journey/frequency_cap/window", "/journey/stages/0/steps/0/wait",
+                              "/journey/stages/0/steps/1/wait", "/realtime_attributes/0/window", "/events/0/at"}) {
+    BOOST_TEST(message_at(errors, pointer).find("100 years") != std::string::npos, pointer << ": " << message_at(errors, pointer));
+  }
+  BOOST_TEST(message_at(errors, "/journey/stages/0/steps/0/wait") ==
+             "'999999999999w' is longer than 100 years; a duration is at most 36525d");
+  auto generated = errors_of(std::string(kBase) + R"(
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "signup"}}]},
+    "events": {"generate": {"profiles": 1, "events": 1, "span": "999999999999w"}}})");
+  BOOST_TEST(message_at(generated, "/events/generate/span").find("at most 36525d") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(conditions) {
@@ -223,6 +262,80 @@ BOOST_AUTO_TEST_CASE(generated_counts_are_bounded) {
     "events": {"generate": {"profiles": 100000000000000, "events": 100000000000000}}})");
   BOOST_TEST(has(errors, "/events/generate/profiles"));
   BOOST_TEST(has(errors, "/events/generate/events"));
+}
+
+BOOST_AUTO_TEST_CASE(same_header_is_a_header_name_on_requests_that_can_match) {
+  const std::string journey = R"("journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "e"}}]},)";
+  auto s = load(std::string(kBase) + journey + R"(
+    "expect": {"requests": [{"request": {"urlPath": "/x"}, "at_least": 1, "same_header": "webhook-id"}]}})");
+  BOOST_REQUIRE_EQUAL(s.requests.size(), 1u);
+  BOOST_TEST(s.requests[0].same_header == "webhook-id");
+
+  auto errors = errors_of(std::string(kBase) + journey + R"(
+    "expect": {"requests": [{"at_least": 1, "same_header": 3}, {"at_least": 1, "same_header": "web hook"},
+                            {"at_least": 1, "same_header": ""}, {"none": true, "same_header": "webhook-id"},
+                            {"exactly": 0, "same_header": "webhook-id"}]}})");
+  BOOST_TEST(message_at(errors, "/expect/requests/0/same_header") == "must be a string");
+  BOOST_TEST(message_at(errors, "/expect/requests/1/same_header") ==
+             "'web hook' is not a header name; give one such as webhook-id (letters, digits and !#$%&'*+-.^_`|~)");
+  BOOST_TEST(message_at(errors, "/expect/requests/2/same_header").find("is not a header name") != std::string::npos);
+  for (const char* pointer : {"/expect/requests/3/same_header", "/expect/requests/4/same_header"}) {
+    BOOST_TEST(message_at(errors, pointer) ==
+               "compares the requests that match, so it needs some: not with none or exactly 0", pointer);
+  }
+}
+
+// The requests a pattern matches share one value of a header. recovery.json
+// claimed its retries kept their webhook-id with a regex on the header,
+// which held for each request alone, whatever ids they carried.
+BOOST_AUTO_TEST_CASE(same_header_holds_only_for_one_value_on_every_request) {
+  namespace mock = webhook_mock;
+  std::vector<mock::PatternError> pattern_errors;
+  auto pattern = mock::RequestPattern::parse(
+      json::parse(R"({"urlPath": "/v1/five03", "headers": {"webhook-id": {"matches": "msg_[0-9a-f]{32}"}}})"), "",
+      pattern_errors);
+  BOOST_REQUIRE(pattern);
+  RequestExpectation x;
+  x.name = "retries";
+  x.pattern = pattern->source();
+  x.same_header = "webhook-id";
+  mock::Journal journal(100);
+  auto add = [&](const std::string& path, const char* id) {
+    mock::RecordedRequest r;
+    r.method = "POST";
+    r.path = r.target = path;
+    if (id != nullptr) r.headers.emplace_back("Webhook-Id", id);  // any case
+    journal.add(std::move(r));
+  };
+  const char* a = "msg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const char* b = "msg_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  add("/v1/five03", a);
+  add("/v1/other", b);  // another pattern's request
+  add("/v1/five03", a);
+  ExpectationResult one = check_same_header(x, *pattern, journal);
+  BOOST_TEST(one.passed);
+  BOOST_TEST(one.kind == "same_header");
+  BOOST_TEST(one.actual == "1 value among 2 requests");
+
+  add("/v1/five03", b);
+  BOOST_TEST(mock::Verifier(journal).expect(*pattern, mock::CountRule::exactly, 3).ok);  // the regex alone holds
+  ExpectationResult two = check_same_header(x, *pattern, journal);
+  BOOST_TEST(!two.passed);
+  BOOST_TEST(two.actual == "2 values among 3 requests");
+  BOOST_TEST(two.detail == "webhook-id: '" + std::string(a) + "' on request #1, #3\nwebhook-id: '" + b +
+                               "' on request #4\n");
+
+  auto any = mock::RequestPattern::any();
+  add("/v1/five03", nullptr);
+  ExpectationResult without = check_same_header(x, any, journal);
+  BOOST_TEST(!without.passed);
+  BOOST_TEST(without.actual == "2 values among 5 requests, 1 without webhook-id");
+  BOOST_TEST(without.detail.find("no webhook-id on request #5\n") != std::string::npos);
+
+  mock::Journal empty(10);
+  ExpectationResult nothing = check_same_header(x, *pattern, empty);
+  BOOST_TEST(!nothing.passed);  // nothing compared proves nothing
+  BOOST_TEST(nothing.actual == "no request matched: nothing to compare");
 }
 
 BOOST_AUTO_TEST_CASE(generator_is_reproducible) {

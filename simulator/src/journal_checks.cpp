@@ -1,0 +1,125 @@
+#include "journal_checks.hpp"
+
+#include "webhook_mock/json_path.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace journey_sim {
+namespace {
+
+namespace json = boost::json;
+namespace mock = webhook_mock;
+
+// The first header named `name` (case-insensitive); nullptr when absent
+// (RecordedRequest::header cannot tell absent from empty).
+const std::string* find_header(const mock::RecordedRequest& request, std::string_view name) {
+  auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  for (const auto& [key, value] : request.headers) {
+    if (std::equal(key.begin(), key.end(), name.begin(), name.end(), same)) return &value;
+  }
+  return nullptr;
+}
+
+// "#1, #2, #5" (the first few, then how many more).
+std::string request_numbers(const std::vector<std::uint64_t>& sequences) {
+  std::string out;
+  for (std::size_t i = 0; i < sequences.size() && i < 5; ++i) out += (i ? ", #" : "#") + std::to_string(sequences[i]);
+  if (sequences.size() > 5) out += " and " + std::to_string(sequences.size() - 5) + " more";
+  return out;
+}
+
+}  // namespace
+
+ExpectationResult check_same_header(const RequestExpectation& x, const mock::RequestPattern& pattern,
+                                    const mock::Journal& journal) {
+  ExpectationResult r;
+  r.kind = "same_header";
+  r.name = x.name;
+  r.expected = "one value of " + x.same_header + " on every request matching " + json::serialize(x.pattern);
+  std::map<std::string, std::vector<std::uint64_t>> by_value;
+  std::vector<std::uint64_t> without;
+  std::size_t matched = 0;
+  journal.for_each([&](const mock::RecordedRequest& request) {
+    if (!pattern.matches(request)) return;
+    ++matched;
+    if (const std::string* value = find_header(request, x.same_header)) by_value[*value].push_back(request.sequence);
+    else without.push_back(request.sequence);
+  });
+  r.passed = matched > 0 && by_value.size() <= 1 && without.empty();
+  if (matched == 0) {
+    r.actual = "no request matched: nothing to compare";
+    return r;
+  }
+  r.actual = std::to_string(by_value.size()) + (by_value.size() == 1 ? " value" : " values") + " among " +
+             std::to_string(matched) + (matched == 1 ? " request" : " requests");
+  if (!without.empty()) r.actual += ", " + std::to_string(without.size()) + " without " + x.same_header;
+  if (r.passed) return r;
+  std::size_t shown = 0;
+  for (const auto& [value, sequences] : by_value) {
+    if (++shown > 5) break;
+    r.detail += x.same_header + ": '" + value + "' on request " + request_numbers(sequences) + "\n";
+  }
+  if (!without.empty()) r.detail += "no " + x.same_header + " on request " + request_numbers(without) + "\n";
+  return r;
+}
+
+ExpectationResult check_order(const OrderExpectation& x, const mock::Journal& journal) {
+  ExpectationResult r;
+  r.kind = "order";
+  r.name = x.name;
+  r.expected = "per " + x.key + ", " + x.sequence + " never goes back";
+  std::string error;
+  auto key = mock::JsonPath::compile(x.key, error);
+  auto seq = key ? mock::JsonPath::compile(x.sequence, error) : std::nullopt;
+  std::optional<mock::RequestPattern> filter = mock::RequestPattern::any();
+  if (!x.pattern.is_null()) {
+    std::vector<mock::PatternError> errors;
+    filter = mock::RequestPattern::parse(x.pattern, "", errors);
+    if (!filter && !errors.empty()) error = errors[0].pointer + ": " + errors[0].detail;
+  }
+  if (!key || !seq || !filter) {
+    r.actual = "invalid: " + error;
+    return r;
+  }
+  std::map<std::string, json::value> last;
+  std::size_t considered = 0, violations = 0;
+  journal.for_each([&](const mock::RecordedRequest& req) {
+    if (!filter->matches(req)) return;
+    boost::system::error_code ec;
+    json::value body = json::parse(req.body, ec);
+    if (ec) return;
+    auto k = key->select(body);
+    auto q = seq->select(body);
+    if (k.empty() || q.empty()) return;
+    ++considered;
+    std::string key_text = k.front()->is_string() ? std::string(k.front()->get_string()) : json::serialize(*k.front());
+    auto it = last.find(key_text);
+    if (it != last.end()) {
+      const json::value& before = it->second;
+      const json::value& now = *q.front();
+      bool back = (before.is_number() && now.is_number()) ? now.to_number<double>() < before.to_number<double>()
+                                                          : json::serialize(now) < json::serialize(before);
+      if (back) {
+        if (++violations <= 5) {
+          r.detail += "key " + key_text + ": " + json::serialize(now) + " arrived after " + json::serialize(before) +
+                      " (request #" + std::to_string(req.sequence) + ")\n";
+        }
+        return;
+      }
+    }
+    last[key_text] = *q.front();
+  });
+  r.passed = violations == 0;
+  r.actual = std::to_string(violations) + " out of order among " + std::to_string(considered) + " requests, " +
+             std::to_string(last.size()) + " keys";
+  return r;
+}
+
+}  // namespace journey_sim
