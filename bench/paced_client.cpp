@@ -17,7 +17,7 @@
 // otherwise, 2 on bad arguments. Percentiles come from the plugin's own
 // histogram (bucket upper bounds, within ~10 %), so both sides of the
 // comparison are rounded alike.
-#include "latency_histogram.hpp"
+#include <webhook/delivery/latency_histogram.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -63,7 +63,9 @@ nginx_us() {
 # webhook-timestamp of the same length) and a body of the same size as the
 # plugin's rendering of a typical record (the template's spacing).
 body_size=$(python3 -c 'import json; print(len(json.dumps({"id": "user-12345", "email": "user12345@example.com", "tier": "gold", "event": "purchase", "sku": "SKU-123", "amount": 123.5, "n": 123456, "time": "2026-11-26T10:00:00Z", "journey": "Bench", "stage": "Stage 1"})))')
-request_headers=(--header "User-Agent: webhook-output-step/0.1" --header "Content-Type: application/json"
+# The plugin's User-Agent names the project's version (CMake's, in the build's cache).
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+request_headers=(--header "User-Agent: webhook-output-step/${version:-0.0.0}" --header "Content-Type: application/json"
   --header "webhook-id: msg_0123456789abcdef0123456789abcdef" --header "Authorization: Bearer bench-key"
   --header "webhook-timestamp: 1795749174")
 python3 - "$work/body.lua" "$body_size" "${request_headers[@]}" <<'PY'

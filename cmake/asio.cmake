@@ -7,6 +7,7 @@ target_compile_definitions(wo_asio PUBLIC
   BOOST_ASIO_SEPARATE_COMPILATION
   BOOST_BEAST_SEPARATE_COMPILATION
   BOOST_ASIO_NO_DEPRECATED)
+target_compile_features(wo_asio PUBLIC cxx_std_20)
 target_link_libraries(wo_asio PUBLIC Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 
 # The targets whose sources do I/O share one precompiled header.

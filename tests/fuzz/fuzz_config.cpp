@@ -6,7 +6,7 @@
 // them its secrets, no error field or message may contain them. "@1@"
 // stands for a one-letter key that the redaction mark itself contains ("E"):
 // no property but that validation ends (libFuzzer's timeout).
-#include "config.hpp"
+#include <webhook/rendering/config.hpp>
 #include "fuzz_check.hpp"
 
 #include <boost/json/parse.hpp>

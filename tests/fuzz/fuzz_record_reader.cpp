@@ -3,7 +3,7 @@
 // same texts are valid, and every wanted path holds the value the document
 // holds there (a key given twice: the last one, as in the document).
 #include "fuzz_check.hpp"
-#include "record_reader.hpp"
+#include <webhook/rendering/record_reader.hpp>
 #include "support/same_record_value.hpp"
 
 #include <boost/json/parse.hpp>

@@ -7,7 +7,7 @@
 // Input: byte 0 is a HEAD request when odd; byte 1 seeds the split; the rest
 // is the stream.
 #include "fuzz_check.hpp"
-#include "http_response.hpp"
+#include <webhook/transport/http_response.hpp>
 
 #include <algorithm>
 #include <cstdint>

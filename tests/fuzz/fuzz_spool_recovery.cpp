@@ -6,7 +6,7 @@
 // Input: the bytes of one segment file.
 #include "fuzz_check.hpp"
 #include "fuzz_scratch.hpp"
-#include "spool.hpp"
+#include <webhook/delivery/spool.hpp>
 
 #include <cstdint>
 #include <filesystem>

@@ -7,7 +7,7 @@
 // Input: byte 0 picks the context; the rest is the template source, then a
 // 0 byte, then the record (a JSON object; a fixed one when it is not).
 #include "fuzz_check.hpp"
-#include "template.hpp"
+#include <webhook/rendering/template.hpp>
 #include "webhook_mock/journal_json.hpp"
 
 #include <boost/json/parse.hpp>

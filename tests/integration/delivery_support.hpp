@@ -2,9 +2,9 @@
 // started in the test, a scripted raw server, the engine fixture (run both
 // ways: its own I/O thread, or driven by the host), files in scratch.
 #pragma once
-#include "config.hpp"
-#include "delivery_engine.hpp"
-#include "http_connection.hpp"
+#include <webhook/rendering/config.hpp>
+#include <webhook/delivery/delivery_engine.hpp>
+#include <webhook/transport/http_connection.hpp>
 #include "support/completions.hpp"
 #include "support/scratch_dir.hpp"
 #include "webhook_mock/certificates.hpp"

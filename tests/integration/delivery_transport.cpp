@@ -218,22 +218,24 @@ BOOST_AUTO_TEST_CASE(an_abandoned_connection_ignores_the_handlers_already_queued
   mock::Server server;
   boost::asio::io_context io;
   RecordingOwner owner;
-  TransportSettings settings;
+  ConnectionSettings settings;
   settings.host = "127.0.0.1";
   settings.port = server.port();
-  auto connection = make_connection(io, nullptr, settings, owner);
-  Job job;
-  job.head = "POST /v1/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n";
-  job.body = "{}";
-  connection->send(job, "");
+  auto factory = make_asio_connection_factory(io, settings);
+  auto connection = factory->make(owner);
+  Request request;
+  request.head = "POST /v1/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n";
+  request.body = "{}";
+  connection->send(request);
   const auto give_up = std::chrono::steady_clock::now() + 10s;
   while (owner.results.empty() && std::chrono::steady_clock::now() < give_up) io.run_one_for(100ms);
   BOOST_REQUIRE_EQUAL(owner.results.size(), 1u);
   BOOST_TEST(owner.results[0].status == 200);
   BOOST_REQUIRE(owner.results[0].reusable);
 
-  connection->send(job, "");  // kept alive: written now, its handler queued
-  connection->abandon();
+  connection->send(std::move(owner.results[0].request));  // kept alive: written now, its handler queued
+  const Request back = connection->abandon();
+  BOOST_TEST(back.body == "{}");  // the request comes back to its sender
   io.restart();
   io.poll();  // runs the queued handlers
   BOOST_TEST(owner.results.size() == 1u);

@@ -1,7 +1,7 @@
 // Collects an engine's completions for tests and waits for them.
 #pragma once
 
-#include "delivery_engine.hpp"
+#include <webhook/delivery/delivery_engine.hpp>
 
 #include <chrono>
 #include <condition_variable>

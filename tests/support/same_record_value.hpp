@@ -4,7 +4,7 @@
 // document has the nearest double.
 #pragma once
 
-#include "record_reader.hpp"
+#include <webhook/rendering/record_reader.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include <webhook/rendering/config.hpp>
 #include "support/scoped_env.hpp"
 #include "support/scratch_dir.hpp"
 

@@ -1,4 +1,4 @@
-#include "http_response.hpp"
+#include <webhook/transport/http_response.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-#include "record_reader.hpp"
+#include <webhook/rendering/record_reader.hpp>
 #include "support/same_record_value.hpp"
 
 #include <boost/json/parse.hpp>

@@ -1,5 +1,6 @@
-#include "config.hpp"
-#include "request_builder.hpp"
+#include <webhook/rendering/config.hpp>
+#include <webhook/rendering/request_builder.hpp>
+#include <webhook/delivery/job.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -85,6 +86,44 @@ BOOST_AUTO_TEST_CASE(a_recycled_job_renders_as_a_fresh_one) {
   BOOST_TEST(reused.journey_name == fresh.journey_name);
   BOOST_TEST(reused.history.empty());
   BOOST_TEST(fresh.head.rfind("PUT /v1/users/u%201 HTTP/1.1\r\n", 0) == 0u, fresh.head);
+}
+
+// reset() must clear every field, not the few a test happens to look at:
+// a job that went through everything (rendered, attempted, retried,
+// spooled, cut short) and was reset equals a job never used, field by
+// field; then both render the same record into the same job, webhook-id
+// aside (a fresh random one each time).
+BOOST_AUTO_TEST_CASE(a_reset_job_equals_a_fresh_one_whole) {
+  Config config = config_from({{"name", "welcome"}, {"method", "POST"},
+                               {"url", "http://hooks.example.com:8080/v1/users/{{profile.id}}"},
+                               {"body", R"({"id": "{{profile.id}}"})"}});
+  RequestBuilder builder(config);
+  Job used;
+  builder.build(record(config, kRecord), used);
+  used.token = 7;
+  used.attempt_headers = "webhook-timestamp: 1\r\n";
+  used.ordering_key = "u 1";
+  used.has_ordering_key = true;
+  used.render_error = "x";
+  used.attempts = 3;
+  used.fresh_connection_retry_used = true;
+  used.history.push_back({1, 503, "boom"});
+  used.accepted_ns = 1;
+  used.attempt_ns = 2;
+  used.due_ms = 3;
+  used.last_response = "busy";
+  used.spool_seq = 4;
+  used.cut_short = true;
+  used.reset();
+  BOOST_TEST((used == Job{}));
+
+  Job fresh;
+  builder.build(record(config, kRecord), used);
+  builder.build(record(config, kRecord), fresh);
+  used.webhook_id = fresh.webhook_id = "msg_same";
+  used.head.clear();  // holds the webhook-id
+  fresh.head.clear();
+  BOOST_TEST((used == fresh));
 }
 
 BOOST_AUTO_TEST_CASE(a_record_without_journey_or_event_id_leaves_them_empty) {

@@ -1,5 +1,5 @@
-#include "latency_histogram.hpp"
-#include "retry_policy.hpp"
+#include <webhook/delivery/latency_histogram.hpp>
+#include <webhook/delivery/retry_policy.hpp>
 
 #include <boost/test/unit_test.hpp>
 

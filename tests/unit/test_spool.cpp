@@ -1,4 +1,4 @@
-#include "spool.hpp"
+#include <webhook/delivery/spool.hpp>
 #include "support/scratch_dir.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-#include "template.hpp"
+#include <webhook/rendering/template.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -1,4 +1,4 @@
-#include "url_guard.hpp"
+#include <webhook/rendering/url_guard.hpp>
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,0 +1,506 @@
+// The glue of the engine's parts: admission (submit side), the scheduler,
+// the connection pool, the retry strategy, the outcome files, settlement
+// with the spool, and the completions. docs/architecture.md draws them.
+#include <webhook/delivery/delivery_engine.hpp>
+
+#include "admission.hpp"
+#include "attempt_headers.hpp"
+#include "connection_pool.hpp"
+#include "engine_log.hpp"
+#include "io_loop.hpp"
+#include "job_pool.hpp"
+#include "outcome_files.hpp"
+#include "rate_limit.hpp"
+#include "scheduler.hpp"
+#include "settlement.hpp"
+#include "spool_flusher.hpp"
+#include "stats.hpp"
+
+#include <webhook/delivery/retry_policy.hpp>
+#include <webhook/delivery/spool.hpp>
+#include <webhook/rendering/request_builder.hpp>
+#include <webhook/transport/http_response.hpp>
+#include <webhook_common/utf8.hpp>
+
+#include <atomic>
+#include <ctime>
+#include <random>
+#include <stdexcept>
+
+namespace webhook {
+namespace {
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t system_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The system clock at the kernel's tick (a few ms), a quarter of the cost
+// of a precise read: enough for a header in whole seconds.
+std::int64_t coarse_system_s() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return now.tv_sec;
+}
+
+ConnectionSettings connection_settings(const Config& config) {
+  ConnectionSettings s;
+  s.host = config.endpoint.host;
+  s.port = config.endpoint.port;
+  s.tls = config.endpoint.scheme == "https";
+  s.ca_file = config.tls.ca_file;
+  s.verify = config.tls.verify;
+  s.connect_timeout = std::chrono::seconds(config.connect_timeout_s);
+  s.read_timeout = std::chrono::seconds(config.read_timeout_s);
+  s.write_timeout = std::chrono::seconds(config.write_timeout_s);
+  // A secret that straddles the excerpt's cut is still seen whole by the
+  // redaction, which runs before the excerpt is cut to its size.
+  s.excerpt_bytes = ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
+  return s;
+}
+
+std::unique_ptr<Spool> open_spool(const Config& config, WriteFunction write, RecoveryReport& recovery) {
+  if (!config.spool) return nullptr;
+  SpoolOptions options;
+  static_cast<SpoolSettings&>(options) = *config.spool;
+  options.write = write;
+  return std::make_unique<Spool>(options, recovery);
+}
+
+}  // namespace
+
+struct Engine::Impl final : AttemptHandler {
+  Impl(Config c, EngineHooks h);
+  ~Impl();
+
+  // Declared in the order they are made; destroyed the other way.
+  Config config;
+  EngineHooks hooks;
+  EngineLog log{hooks.log};
+  RequestBuilder builder{config};
+  RetryStrategy retry{config.retry_count, BackoffPolicy{config.initial_backoff_ms, config.max_backoff_ms}};
+  AttemptHeaders attempt_headers{config.signing_key};
+  Stats stats;
+  JobPool jobs;
+  IoLoop io{hooks.host_drives_io, config.busy_poll_us};
+  OutcomeFiles outcome_files{config, hooks.write_file, log};
+  RecoveryReport recovery;
+  std::unique_ptr<Spool> spool = open_spool(config, hooks.write_file, recovery);
+  std::optional<SpoolFlusher> flusher;
+  Admission admission{AdmissionParts{config, builder, jobs, spool.get(), stats, log,
+                                     spool != nullptr || outcome_files.has_dead_letters(),
+                                     [this] { io.post([this] { drain(); }); }}};
+  std::atomic<bool> shut_down{false};
+  std::atomic<std::int64_t> next_wakeup{-1};
+
+  // I/O thread only.
+  ConnectionPool connections;
+  Scheduler scheduler;
+  RateLimit rate;
+  Settlement settlement;
+  boost::asio::steady_timer timer{io.context()};
+  std::vector<JobPtr> draining;   // the inbox, taken
+  Completion completion;          // reused: no allocation per record
+  std::uint64_t completed_count = 0;  // records finished: what poll reports
+  std::uint64_t cut_count = 0;
+  std::int64_t requested_wakeup = -1;
+  bool pump_posted = false;
+  bool stopping = false;
+  std::mt19937_64 random{std::random_device{}()};
+
+  std::int64_t now_ms() const { return hooks.clock ? hooks.clock->now_ms() : system_ms(); }
+  void report_recovery();
+  std::string excerpt_of(std::string body) const;
+
+  void drain();
+  void admit(JobPtr job);
+  void pump();
+  void pump_now();
+  void start_attempt(JobPtr job);
+  void on_attempt_done(JobPtr job, AttemptResult result) override;
+  void on_connection_lost() override { pump(); }
+  void run_due();
+  void schedule_wakeup(bool rate_limited);
+  void finish(JobPtr job, Outcome outcome, std::string error);
+  bool write_outcome(const Job& job, Outcome& outcome, std::string& error, int status);
+  void acknowledge_settled();
+  void complete(JobPtr job, Outcome outcome, int status, std::string error);
+  void cut_short(JobPtr job);
+  std::uint64_t cut_everything_short();
+};
+
+Engine::Impl::Impl(Config c, EngineHooks h)
+    : config(std::move(c)),
+      hooks(std::move(h)),
+      connections(make_asio_connection_factory(io.context(), connection_settings(config)), config.concurrency, *this),
+      rate(config.rate_limit_per_second, now_ms()) {
+  if (config.endpoint.scheme == "https" && !config.tls.verify) {
+    log(LogLevel::warning, "delivery.tls.verify is false: the server's certificate and host name are NOT checked");
+  }
+  if (spool) {
+    report_recovery();
+    if (config.spool->fsync == FsyncPolicy::batch) flusher.emplace(*spool);
+  }
+  io.start();
+  if (hooks.host_drives_io && config.busy_poll_us > 0) {
+    log(LogLevel::warning, "delivery.busy_poll_us has no effect: the host drives the step's I/O");
+  }
+  for (auto& recovered : recovery.unacknowledged) admission.resubmit(recovered);
+  recovery.unacknowledged.clear();
+}
+
+Engine::Impl::~Impl() {
+  if (flusher) flusher->stop();
+}
+
+void Engine::Impl::report_recovery() {
+  if (!recovery.unacknowledged.empty()) {
+    log(LogLevel::info, "spool: recovered " + std::to_string(recovery.unacknowledged.size()) +
+                            " accepted records not yet delivered; delivering them first");
+  }
+  if (recovery.unreadable_records > 0) {
+    log(LogLevel::error, "spool: " + std::to_string(recovery.unreadable_records) +
+                             " accepted records are unreadable and cannot be delivered (" +
+                             std::to_string(recovery.corrupt_entries) + " corrupt stretches, " +
+                             std::to_string(recovery.skipped_bytes) + " bytes skipped); every intact entry was read");
+  } else if (recovery.corrupt_entries > 0) {
+    log(LogLevel::warning, "spool: skipped " + std::to_string(recovery.corrupt_entries) +
+                               " torn or corrupt stretches (" + std::to_string(recovery.skipped_bytes) +
+                               " bytes) that held no unacknowledged record; every intact entry was read");
+  }
+}
+
+// The first 1 KiB of a response body as it may be written: secrets out
+// (the reader kept enough bytes past the cut for one that straddles it),
+// valid UTF-8, then cut on a character boundary.
+std::string Engine::Impl::excerpt_of(std::string body) const {
+  config.redactor.apply(body);
+  if (!webhook_common::is_utf8(body)) body = webhook_common::utf8_repaired(body);
+  webhook_common::cut_utf8(body, ResponseReader::kExcerptLimit);
+  return body;
+}
+
+// ---- I/O thread ----------------------------------------------------------
+
+void Engine::Impl::drain() {
+  admission.take(draining);
+  for (JobPtr& job : draining) admit(std::move(job));
+  draining.clear();
+  pump();
+}
+
+void Engine::Impl::admit(JobPtr job) {
+  if (stopping || !job->render_error.empty()) job->has_ordering_key = false;  // it never held its key
+  if (stopping) return cut_short(std::move(job));
+  if (!job->render_error.empty()) {
+    std::string error = job->render_error;
+    return finish(std::move(job), Outcome::failed, std::move(error));
+  }
+  scheduler.admit(std::move(job));
+}
+
+// Starts attempts soon: after the handlers already queued have run, so
+// that an idle connection whose read has completed (stray bytes, a close)
+// is taken out of the idle ones before one is picked.
+void Engine::Impl::pump() {
+  if (pump_posted) return;
+  pump_posted = true;
+  io.post([this] {
+    pump_posted = false;
+    pump_now();
+  });
+}
+
+void Engine::Impl::pump_now() {
+  if (!settlement.empty()) return;  // acknowledge_settled() pumps once they are written
+  bool rate_limited = false;
+  while (scheduler.has_ready() && !stopping && connections.can_send()) {
+    if (!rate.take(now_ms())) {
+      rate_limited = true;
+      break;
+    }
+    start_attempt(scheduler.next());
+  }
+  schedule_wakeup(rate_limited);
+}
+
+void Engine::Impl::start_attempt(JobPtr job) {
+  ++job->attempts;
+  const bool first = job->attempt_ns == 0;
+  job->attempt_ns = steady_ns();
+  if (first) stats.latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
+  bump(stats.attempts);
+  // The header's seconds: the host's clock when it lends one.
+  const std::int64_t second = hooks.clock ? hooks.clock->now_ms() / 1000 : coarse_system_s();
+  Request request = take_request(*job);
+  attempt_headers.write(second, job->webhook_id, request.body, request.attempt_headers);
+  const std::uint64_t opened = connections.connections_opened();
+  connections.send(std::move(job), std::move(request));
+  if (connections.connections_opened() != opened) bump(stats.connections_opened);
+}
+
+void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
+  const std::int64_t done_ns = steady_ns();
+  if (result.status > 0) stats.latency_response.record((done_ns - job->attempt_ns) / 1000);
+  if (result.stale_keep_alive && !job->fresh_connection_retry_used) {
+    // The server closed an idle keep-alive connection as we reused it: not
+    // the endpoint's fault, so try once more on a fresh one, uncounted.
+    job->fresh_connection_retry_used = true;
+    --job->attempts;
+    scheduler.retry_now(std::move(job));
+    return pump();
+  }
+  const std::int64_t now = now_ms();
+  config.redactor.apply(result.error);
+  job->history.push_back({now, result.status, result.error});
+  job->last_response = excerpt_of(std::move(result.response_excerpt));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  Decision decision = retry.decide({result.status, result.tls_verification_failed, result.error, result.retry_after},
+                                   job->attempts, !stopping, now, unit(random));
+  switch (decision.kind) {
+    case Decision::Kind::delivered:
+      stats.latency.record((done_ns - job->accepted_ns) / 1000);
+      finish(std::move(job), Outcome::delivered, {});
+      break;
+    case Decision::Kind::retry:
+      job->due_ms = now + decision.delay_ms;
+      scheduler.retry_at(std::move(job));
+      stats.waiting_retry.store(scheduler.waiting(), std::memory_order_relaxed);
+      bump(stats.retried);
+      break;
+    case Decision::Kind::fail: finish(std::move(job), Outcome::failed, std::move(decision.reason)); break;
+  }
+  pump();
+}
+
+void Engine::Impl::run_due() {
+  scheduler.run_due(now_ms());
+  stats.waiting_retry.store(scheduler.waiting(), std::memory_order_relaxed);
+  pump();
+}
+
+void Engine::Impl::schedule_wakeup(bool rate_limited) {
+  std::int64_t at = scheduler.next_due_ms();
+  if (rate_limited) {
+    const std::int64_t token_at = rate.next_token_ms();
+    at = at < 0 ? token_at : std::min(at, token_at);
+  }
+  next_wakeup.store(at, std::memory_order_release);
+  if (at < 0 || at == requested_wakeup) return;
+  requested_wakeup = at;
+  if (hooks.clock) {
+    hooks.clock->request_wakeup(at);
+    return;
+  }
+  timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, at - now_ms())));
+  timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    requested_wakeup = -1;
+    run_due();
+  });
+}
+
+// Ends a record: dead letter, delivery log, statistics; then the spool's
+// acknowledgement (settled in batches) and the completion.
+void Engine::Impl::finish(JobPtr job, Outcome outcome, std::string error) {
+  config.redactor.apply(error);
+  const int status = job->history.empty() ? 0 : job->history.back().status;
+  const bool kept_in_spool = write_outcome(*job, outcome, error, status);
+  switch (outcome) {
+    case Outcome::delivered: bump(stats.delivered); break;
+    case Outcome::failed: bump(stats.failed); break;
+    case Outcome::dead_lettered: bump(stats.dead_lettered); break;
+  }
+  if (outcome != Outcome::delivered) log(LogLevel::warning, "record " + job->event_id + " not delivered: " + error);
+  // A verdict was reached (delivered, dead-lettered, finally failed): the
+  // spool lets go, and then the host hears of it. A record cut short by
+  // shutdown stays for the next start.
+  if (spool && job->spool_seq != 0 && !kept_in_spool) {
+    if (stopping) {
+      spool->acknowledge(job->spool_seq);
+    } else {
+      if (settlement.add({std::move(job), outcome, status, std::move(error)})) {
+        io.post([this] { acknowledge_settled(); });
+      }
+      return;
+    }
+  }
+  complete(std::move(job), outcome, status, std::move(error));
+}
+
+// The dead letter and the delivery log's row. Returns whether the spool
+// keeps the record for the next start (cut short, or its dead letter could
+// not be written); `outcome` becomes dead_lettered once the letter is written.
+bool Engine::Impl::write_outcome(const Job& job, Outcome& outcome, std::string& error, int status) {
+  // The host time is written only into dead letters and the delivery log.
+  const std::int64_t now = outcome_files.any_open() ? now_ms() : 0;
+  bool kept_in_spool = job.cut_short && spool;
+  if (outcome == Outcome::failed && outcome_files.has_dead_letters() && !kept_in_spool) {
+    std::string write_error;
+    if (outcome_files.write_dead_letter(job, error, now, write_error)) {
+      outcome = Outcome::dead_lettered;
+    } else {
+      error += "; dead-letter write failed: " + write_error;
+      if (spool) {
+        kept_in_spool = true;  // not dead-lettered after all: the spool keeps it for the next start
+        error += "; kept in the spool for the next start";
+      }
+    }
+  }
+  outcome_files.write_delivery_log(job, outcome == Outcome::delivered, status, error, now, system_ms());
+  return kept_in_spool;
+}
+
+// The settled records' acknowledgements in one write; then their
+// completions, and the attempts that waited for them.
+void Engine::Impl::acknowledge_settled() {
+  if (settlement.empty()) return;
+  for (Settled& s : settlement.acknowledge(*spool)) complete(std::move(s.job), s.outcome, s.status, std::move(s.error));
+  if (!stopping) pump();
+}
+
+// The host's completion, then the job's resources go.
+void Engine::Impl::complete(JobPtr job, Outcome outcome, int status, std::string error) {
+  completion.token = job->token;
+  completion.outcome = outcome;
+  completion.http_status = status;
+  completion.attempts = job->attempts;
+  completion.error = std::move(error);
+  completion.delivery_id = job->webhook_id;  // not copied: the job outlives the callback
+  ++completed_count;
+  if (hooks.on_completion) hooks.on_completion(completion);
+  if (job->has_ordering_key) scheduler.release_key(job->ordering_key);
+  jobs.recycle(std::move(job));
+  admission.release(1);
+}
+
+void Engine::Impl::cut_short(JobPtr job) {
+  ++cut_count;
+  job->cut_short = true;
+  const std::string error = "not delivered: the step was destroyed before delivery finished (" +
+                            std::to_string(job->attempts) + " attempts)" +
+                            (spool ? "; kept in the spool for the next start" : "");
+  finish(std::move(job), Outcome::failed, error);
+}
+
+// At shutdown, on the loop's thread: ends every unfinished record.
+std::uint64_t Engine::Impl::cut_everything_short() {
+  stopping = true;
+  acknowledge_settled();
+  timer.cancel();
+  std::vector<JobPtr> left;
+  admission.take(left);
+  for (JobPtr& job : left) job->has_ordering_key = false;  // never admitted: holds no key
+  for (JobPtr& job : connections.abandon_all()) left.push_back(std::move(job));
+  for (JobPtr& job : scheduler.take_all()) left.push_back(std::move(job));
+  for (JobPtr& job : left) {
+    job->has_ordering_key = false;
+    cut_short(std::move(job));
+  }
+  stats.waiting_retry.store(0, std::memory_order_relaxed);
+  return cut_count;
+}
+
+// ---- Engine --------------------------------------------------------------
+
+Engine::Engine(Config config, EngineHooks hooks) {
+  const Redactor redactor = config.redactor;
+  try {
+    impl_ = std::make_unique<Impl>(std::move(config), std::move(hooks));
+  } catch (const std::exception& e) {
+    // A path or a name in the configuration may hold a pasted secret.
+    std::string message = e.what();
+    redactor.apply(message);
+    throw std::runtime_error(message);
+  }
+}
+
+Engine::~Engine() {
+  try {
+    shutdown(std::chrono::milliseconds(0));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; shutdown reports nothing more
+  }
+}
+
+SubmitStatus Engine::submit(std::string_view record_json, std::uint64_t token, std::string& error) {
+  RecordView one{record_json, token};
+  SubmitStatus status = SubmitStatus::accepted;
+  impl_->admission.submit_batch(&one, 1, status, error);
+  return status;
+}
+
+std::size_t Engine::submit_batch(const RecordView* records, std::size_t count, SubmitStatus& status,
+                                 std::string& error) {
+  return impl_->admission.submit_batch(records, count, status, error);
+}
+
+bool Engine::flush(std::chrono::milliseconds timeout) {
+  Impl& i = *impl_;
+  auto done = [&i] { return i.admission.in_flight() == 0; };
+  if (!i.io.host_drives()) return i.admission.wait_until_idle(timeout);
+  // Nobody else may be running the I/O: run it here until done, or wait
+  // for the thread that is (in slices, in case it stops).
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
+    if (IoLoop::Driving driving{i.io}) {
+      if (i.io.stopped()) return done();
+      i.io.drive(left);
+    } else {
+      i.admission.wait_until_idle(std::min<std::chrono::microseconds>(left, std::chrono::milliseconds(1)));
+    }
+  }
+  return true;
+}
+
+std::size_t Engine::poll(std::chrono::microseconds timeout) {
+  Impl& i = *impl_;
+  if (!i.io.host_drives() || i.shut_down.load(std::memory_order_acquire)) return 0;
+  IoLoop::Driving driving{i.io};
+  if (!driving) return 0;
+  const std::uint64_t before = i.completed_count;
+  i.io.drive(timeout);
+  return static_cast<std::size_t>(i.completed_count - before);
+}
+
+void Engine::on_time() {
+  impl_->io.post([impl = impl_.get()] {
+    impl->requested_wakeup = -1;
+    impl->run_due();
+  });
+}
+
+std::int64_t Engine::next_wakeup_ms() const { return impl_->next_wakeup.load(std::memory_order_acquire); }
+
+void Engine::pending(std::uint64_t& unfinished, std::uint64_t& waiting) const {
+  unfinished = impl_->admission.in_flight();
+  waiting = impl_->stats.waiting_retry.load(std::memory_order_acquire);
+}
+
+std::string Engine::stats_json() const {
+  const Impl& i = *impl_;
+  std::optional<Stats::SpoolFigures> spool;
+  if (i.spool) spool = Stats::SpoolFigures{i.spool->bytes(), i.recovery.unreadable_records};
+  return i.stats.to_json(i.admission.in_flight(), spool);
+}
+
+std::uint64_t Engine::shutdown(std::chrono::milliseconds timeout) {
+  Impl& i = *impl_;
+  if (i.shut_down.exchange(true)) return 0;
+  i.admission.close();
+  flush(timeout);
+  std::uint64_t count = 0;
+  i.io.finish([&] { count = i.cut_everything_short(); });
+  if (i.flusher) i.flusher->stop();
+  if (i.spool) i.spool->sync();
+  return count;
+}
+
+}  // namespace webhook

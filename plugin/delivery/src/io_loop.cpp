@@ -1,0 +1,80 @@
+#include "io_loop.hpp"
+
+namespace webhook {
+namespace {
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+IoLoop::IoLoop(bool host_drives, std::uint32_t busy_poll_us)
+    : host_drives_(host_drives), busy_poll_ns_(std::int64_t{busy_poll_us} * 1000) {
+  work_.emplace(io_.get_executor());
+}
+
+IoLoop::~IoLoop() {
+  if (!thread_.joinable()) return;
+  work_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+void IoLoop::start() {
+  if (!host_drives_) thread_ = std::thread([this] { run(); });
+}
+
+// With busy polling the thread keeps polling (epoll without a timeout)
+// that long after its last piece of work before it sleeps: a record or a
+// response that comes soon after another is then taken at once instead of
+// after a wake-up, which on a virtual machine (a halted vCPU to be
+// rescheduled by the host) can take milliseconds. It costs CPU while it
+// polls, never more than busy_poll_us per idle spell.
+void IoLoop::run() {
+  if (busy_poll_ns_ == 0) {
+    io_.run();
+    return;
+  }
+  std::int64_t idle_since = 0;
+  while (!io_.stopped()) {
+    if (io_.poll() > 0) {
+      idle_since = 0;
+      continue;
+    }
+    const std::int64_t now = steady_ns();
+    if (idle_since == 0) {
+      idle_since = now;
+    } else if (now - idle_since >= busy_poll_ns_) {
+      io_.run_one();  // sleeps until there is work
+      idle_since = 0;
+    }
+  }
+}
+
+IoLoop::Driving::Driving(IoLoop& loop)
+    : loop_(loop), held_(!loop.driving_.exchange(true, std::memory_order_acquire)) {}
+
+IoLoop::Driving::~Driving() {
+  if (!held_) return;
+  {
+    std::lock_guard lock(loop_.driving_mutex_);
+    loop_.driving_.store(false, std::memory_order_release);
+  }
+  loop_.driving_released_.notify_all();
+}
+
+void IoLoop::drive(std::chrono::microseconds timeout) {
+  if (io_.poll() > 0 || timeout.count() <= 0 || io_.stopped()) return;
+  poll_timed_out_ = false;
+  poll_timer_.expires_after(timeout);  // a timerfd: woken to the microsecond
+  poll_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll_timed_out_ = true;
+  });
+  io_.run_one();
+  if (!poll_timed_out_) poll_timer_.cancel();  // its handler runs below
+  io_.poll();
+}
+
+}  // namespace webhook

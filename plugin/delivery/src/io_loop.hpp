@@ -1,0 +1,112 @@
+// The engine's one I/O thread: an io_context run by a thread of its own,
+// or, when the host drives the I/O (output-step.host-io/1), by whichever
+// host thread holds the right to (in poll, flush or shutdown). Only that
+// thread touches the engine's sockets and timers: no locking around each
+// socket operation; other threads only post.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace webhook {
+
+class IoLoop {
+ public:
+  // With `host_drives`, no thread is started: the host runs the loop.
+  // `busy_poll_us` (own thread only): how long the thread keeps polling
+  // after its last piece of work before it sleeps.
+  IoLoop(bool host_drives, std::uint32_t busy_poll_us);
+  ~IoLoop();
+  IoLoop(const IoLoop&) = delete;
+  IoLoop& operator=(const IoLoop&) = delete;
+
+  boost::asio::io_context& context() { return io_; }
+  bool host_drives() const { return host_drives_; }
+
+  // Starts the thread (own thread only).
+  void start();
+
+  template <class Handler>
+  void post(Handler&& handler) {
+    boost::asio::post(io_, std::forward<Handler>(handler));
+  }
+
+  // The right to run the loop on this thread: one thread at a time, and not
+  // again further up the same thread's stack (poll called from a completion).
+  class Driving {
+   public:
+    explicit Driving(IoLoop& loop);
+    ~Driving();
+    Driving(const Driving&) = delete;
+    Driving& operator=(const Driving&) = delete;
+    explicit operator bool() const { return held_; }
+
+   private:
+    IoLoop& loop_;
+    bool held_;
+  };
+
+  // [the driving thread] Runs every ready handler; when there was none,
+  // waits up to `timeout` for one and runs what became ready.
+  void drive(std::chrono::microseconds timeout);
+  bool stopped() const { return io_.stopped(); }
+
+  // Ends the loop and takes it over on this thread: the own thread is
+  // joined after `last` ran on it; with the host driving, a poll in
+  // progress is woken and waited for, and `last` runs here. After this
+  // nothing runs the loop again.
+  template <class Last>
+  void finish(Last&& last);
+
+ private:
+  void run();  // the own thread's loop
+
+  bool host_drives_;
+  std::int64_t busy_poll_ns_;
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  boost::asio::steady_timer poll_timer_{io_};  // bounds a drive's wait
+  bool poll_timed_out_ = false;
+  std::atomic<bool> driving_{false};
+  std::mutex driving_mutex_;
+  std::condition_variable driving_released_;
+};
+
+template <class Last>
+void IoLoop::finish(Last&& last) {
+  if (thread_.joinable()) {
+    std::promise<void> done;
+    post([&] {
+      last();
+      done.set_value();
+    });
+    done.get_future().get();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    return;
+  }
+  // Wake a poll waiting in the loop (it returns at once from now on), and
+  // wait until it has let go.
+  io_.stop();
+  std::unique_lock lock(driving_mutex_);
+  driving_released_.wait(lock, [this] { return !driving_.exchange(true, std::memory_order_acquire); });
+  lock.unlock();
+  last();
+  work_.reset();
+  driving_.store(false, std::memory_order_release);
+}
+
+}  // namespace webhook

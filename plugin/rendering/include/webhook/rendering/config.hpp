@@ -1,0 +1,100 @@
+// The step's configuration: the original service's shape (auth, activation,
+// advanced) plus our own delivery settings, parsed and checked in one pass
+// that reports every error at once, each naming its field.
+#pragma once
+
+#include <webhook/rendering/redact.hpp>
+#include <webhook/rendering/template.hpp>
+#include <webhook/rendering/url_guard.hpp>
+#include <webhook_common/version.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace webhook {
+
+struct ConfigError {
+  std::string field;    // dotted path, e.g. "activation.headers[2].name"
+  std::string message;  // what was wrong and what is allowed
+};
+
+struct HeaderTemplate {
+  std::string name;
+  Template value;
+};
+
+enum class FsyncPolicy { always, batch, off };
+
+// delivery.spool, as configured (the spool itself is the delivery part's).
+struct SpoolSettings {
+  std::string dir;
+  FsyncPolicy fsync = FsyncPolicy::batch;
+  std::uint64_t max_bytes = 1ULL << 30;       // disk use bound; beyond it submit answers busy
+  std::uint64_t segment_bytes = 64ULL << 20;  // a new segment past this size
+};
+
+inline constexpr std::size_t kMaxCustomHeaders = 32;
+inline constexpr std::size_t kMaxBodyBytes = 250'000;
+inline constexpr std::size_t kMaxTemplateBytes = 250'000;
+inline constexpr std::size_t kDefaultMaxRecordBytes = 1 << 20;
+inline constexpr std::size_t kMaxRecordBytes = 16 << 20;
+
+struct Config {
+  // auth
+  std::string auth_name;
+  NormalizedUrl url_prefix;
+  std::string url_prefix_text;
+  std::string api_key;  // secret: never logged
+
+  // activation
+  std::string activation_name;
+  std::string activation_id;
+  std::string method;  // upper case: GET POST PUT PATCH DELETE
+  Template url;
+  std::vector<HeaderTemplate> headers;
+  BodyFormat body_format = BodyFormat::json;
+  Template body;
+  std::string content_type;  // set unless a custom header sets it
+  NormalizedUrl endpoint;    // the URL's scheme, host and port (fixed)
+  std::size_t url_origin_length = 0;  // "scheme://authority" in the URL's source: literal text
+  RecordPaths record_paths;           // what the templates read from a record (bound at parse)
+
+  // advanced (the original's names and defaults, seconds)
+  std::uint32_t retry_count = 3;
+  std::uint32_t connect_timeout_s = 30;
+  std::uint32_t read_timeout_s = 30;
+  std::uint32_t write_timeout_s = 30;
+
+  // delivery (ours)
+  std::uint32_t concurrency = 64;
+  std::uint32_t max_in_flight = 10'000;
+  std::uint32_t initial_backoff_ms = 1'000;
+  std::uint32_t max_backoff_ms = 60'000;
+  std::uint32_t busy_poll_us = 0;  // the I/O thread polls this long before it sleeps
+  std::size_t max_body_bytes = kMaxBodyBytes;
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;  // a larger record is refused at submit
+  std::string dead_letter_file;
+  std::string delivery_log_file;
+  std::optional<Template> ordering_key;
+  double rate_limit_per_second = 0;  // 0: no limit
+  std::string signing_secret;        // Standard Webhooks "whsec_..." (secret)
+  std::string signing_key;           // its decoded bytes (empty: no signing)
+  std::string user_agent = std::string("webhook-output-step/") + webhook_common::kVersion;
+  std::optional<SpoolSettings> spool;  // delivery.spool
+  struct Tls {
+    std::string ca_file;
+    bool verify = true;
+  } tls;
+  // Every form of the API key and the signing secret, for texts that leave
+  // the step.
+  Redactor redactor;
+};
+
+// Parses and checks `text`. Returns the configuration when there is no
+// error; otherwise nullopt with every error appended to `errors`.
+std::optional<Config> parse_config(std::string_view text, std::vector<ConfigError>& errors);
+
+}  // namespace webhook

@@ -1,0 +1,573 @@
+#include <webhook/rendering/config.hpp>
+
+#include <webhook/rendering/redact.hpp>
+#include <webhook/rendering/signer.hpp>
+
+#include <webhook_common/utf8.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+
+namespace webhook {
+namespace {
+
+namespace json = boost::json;
+
+class Checker {
+ public:
+  explicit Checker(std::vector<ConfigError>& errors) : errors_(errors) {}
+
+  void error(std::string field, std::string message) {
+    errors_.push_back({std::move(field), std::move(message)});
+  }
+  std::size_t count() const { return errors_.size(); }
+
+  // Reports every key of `object` that is not in `allowed`.
+  void only_keys(const json::object& object, const std::string& where,
+                 std::initializer_list<std::string_view> allowed) {
+    for (const auto& member : object) {
+      if (std::find(allowed.begin(), allowed.end(), member.key()) != allowed.end()) continue;
+      std::string list;
+      for (auto key : allowed) list += (list.empty() ? "" : ", ") + std::string(key);
+      error(join(where, member.key()), "unknown key; allowed here: " + list);
+    }
+  }
+
+  const json::object* object(const json::object& parent, const std::string& where,
+                             std::string_view key, bool required = false) {
+    auto it = parent.find(key);
+    if (it == parent.end()) {
+      if (required) error(join(where, key), "is required (an object)");
+      return nullptr;
+    }
+    if (!it->value().is_object()) {
+      error(join(where, key), "must be an object");
+      return nullptr;
+    }
+    return &it->value().get_object();
+  }
+
+  std::optional<std::string> string(const json::object& parent, const std::string& where,
+                                    std::string_view key, bool required = false) {
+    auto it = parent.find(key);
+    if (it == parent.end()) {
+      if (required) error(join(where, key), "is required (a string)");
+      return std::nullopt;
+    }
+    if (!it->value().is_string()) {
+      error(join(where, key), "must be a string");
+      return std::nullopt;
+    }
+    return std::string(it->value().get_string());
+  }
+
+  template <class T>
+  void integer(const json::object& parent, const std::string& where, std::string_view key,
+               T& out, std::int64_t min, std::int64_t max) {
+    auto it = parent.find(key);
+    if (it == parent.end()) return;
+    const json::value& v = it->value();
+    const std::string allowed = "; allowed: " + std::to_string(min) + " to " + std::to_string(max);
+    std::int64_t n = 0;
+    if (v.is_int64()) {
+      n = v.get_int64();
+    } else if (v.is_uint64()) {  // above int64's range, so above any max
+      error(join(where, key), "is " + std::to_string(v.get_uint64()) + allowed);
+      return;
+    } else if (v.is_double() && std::trunc(v.get_double()) == v.get_double()) {
+      // Compared as a double first: converting one beyond int64's range is undefined.
+      const double d = v.get_double();
+      if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+        char text[32];
+        auto end = std::to_chars(text, text + sizeof text, d).ptr;  // shortest form: "8e+37"
+        error(join(where, key), "is " + std::string(text, end) + allowed);
+        return;
+      }
+      n = static_cast<std::int64_t>(d);
+    } else {
+      error(join(where, key), "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+      return;
+    }
+    if (n < min || n > max) {
+      error(join(where, key), "is " + std::to_string(n) + allowed);
+      return;
+    }
+    out = static_cast<T>(n);
+  }
+
+  void boolean(const json::object& parent, const std::string& where, std::string_view key, bool& out) {
+    auto it = parent.find(key);
+    if (it == parent.end()) return;
+    if (!it->value().is_bool()) {
+      error(join(where, key), "must be true or false");
+      return;
+    }
+    out = it->value().get_bool();
+  }
+
+  static std::string join(const std::string& where, std::string_view key) {
+    return where.empty() ? std::string(key) : where + "." + std::string(key);
+  }
+
+ private:
+  std::vector<ConfigError>& errors_;
+};
+
+bool is_token_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Headers the step writes itself, or that belong to the connection.
+constexpr std::string_view kOwnedHeaders[] = {
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+    "te", "trailer", "proxy-connection", "webhook-id", "webhook-timestamp", "webhook-signature"};
+
+// The most a secret file may hold (a key, a whsec_ secret: far less).
+constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+
+std::string secret_from(Checker& check, const json::object& section, const std::string& where,
+                        std::string_view base) {
+  std::string key_direct(base), key_env = std::string(base) + "_env", key_file = std::string(base) + "_file";
+  int given = static_cast<int>(section.contains(key_direct)) + static_cast<int>(section.contains(key_env)) +
+              static_cast<int>(section.contains(key_file));
+  if (given > 1) {
+    check.error(Checker::join(where, key_direct), "give only one of " + key_direct + ", " + key_env + ", " + key_file);
+    return {};
+  }
+  if (auto v = check.string(section, where, key_direct)) return *v;
+  if (auto v = check.string(section, where, key_env)) {
+    const char* value = std::getenv(v->c_str());
+    if (value == nullptr || *value == '\0') {
+      check.error(Checker::join(where, key_env), "names environment variable '" + *v + "', which is not set or empty");
+      return {};
+    }
+    return value;
+  }
+  if (auto v = check.string(section, where, key_file)) {
+    // A regular file, read up to a bound: a device or FIFO named by mistake
+    // (/dev/zero, /dev/stdin) would be read forever or block.
+    std::error_code ec;
+    const auto status = std::filesystem::status(*v, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+      check.error(Checker::join(where, key_file), "'" + *v + "' is not a regular file");
+      return {};
+    }
+    std::ifstream in(*v, std::ios::binary);
+    if (!in) {
+      check.error(Checker::join(where, key_file), "cannot read file '" + *v + "'");
+      return {};
+    }
+    std::string secret(kMaxSecretFileBytes + 2, '\0');  // the most, with a CRLF after it
+    in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+    secret.resize(static_cast<std::size_t>(in.gcount()));
+    const bool more = in && in.peek() != std::ifstream::traits_type::eof();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (more || secret.size() > kMaxSecretFileBytes) {
+      check.error(Checker::join(where, key_file), "file '" + *v + "' is larger than " +
+                                                      std::to_string(kMaxSecretFileBytes / 1024) +
+                                                      " KiB: it must hold the secret alone");
+      return {};
+    }
+    if (secret.empty()) check.error(Checker::join(where, key_file), "file '" + *v + "' is empty");
+    return secret;
+  }
+  return {};
+}
+
+// The original's activation form: exportJson {method, url, headers, body}
+// (an object, or the same as a JSON string).
+const json::object* export_json(Checker& check, const json::object& parent, const std::string& where,
+                                std::string_view key, json::value& holder) {
+  auto it = parent.find(key);
+  if (it == parent.end()) return nullptr;
+  if (it->value().is_object()) return &it->value().get_object();
+  if (it->value().is_string()) {
+    boost::system::error_code ec;
+    holder = json::parse(it->value().get_string(), ec);
+    if (!ec && holder.is_object()) return &holder.get_object();
+  }
+  check.error(Checker::join(where, key), "must be an object (or a string holding one)");
+  return nullptr;
+}
+
+void parse_headers(Checker& check, const json::value& headers, const std::string& where, Config& config) {
+  struct Raw {
+    std::string field;
+    std::string name;
+    std::string value;
+  };
+  std::vector<Raw> raw;
+  if (const auto* object = headers.if_object()) {
+    for (const auto& member : *object) {
+      std::string field = where + "." + std::string(member.key());
+      if (!member.value().is_string()) {
+        check.error(field, "must be a string");
+        continue;
+      }
+      raw.push_back({field, std::string(member.key()), std::string(member.value().get_string())});
+    }
+  } else if (const auto* array = headers.if_array()) {
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      std::string field = where + "[" + std::to_string(i) + "]";
+      const auto* entry = (*array)[i].if_object();
+      if (entry == nullptr) {
+        check.error(field, "must be an object {\"name\": ..., \"value\": ...}");
+        continue;
+      }
+      check.only_keys(*entry, field, {"name", "value"});
+      auto name = check.string(*entry, field, "name", true);
+      auto value = check.string(*entry, field, "value", true);
+      if (name && value) raw.push_back({field, *name, *value});
+    }
+  } else {
+    check.error(where, "must be an object of name: value, or an array of {\"name\", \"value\"}");
+    return;
+  }
+  if (raw.size() > kMaxCustomHeaders) {
+    check.error(where, std::to_string(raw.size()) + " custom headers; at most " +
+                           std::to_string(kMaxCustomHeaders) + " are allowed");
+  }
+  std::vector<std::string> seen;
+  for (auto& header : raw) {
+    std::string name_field = header.field + (headers.is_array() ? ".name" : "");
+    if (header.name.empty() || !std::all_of(header.name.begin(), header.name.end(), is_token_char)) {
+      check.error(name_field, "header name '" + header.name +
+                                  "' is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~ only)");
+      continue;
+    }
+    std::string lowered = lower(header.name);
+    if (std::find(std::begin(kOwnedHeaders), std::end(kOwnedHeaders), lowered) != std::end(kOwnedHeaders)) {
+      check.error(name_field, "header '" + header.name + "' is set by the step itself and cannot be customised");
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), lowered) != seen.end()) {
+      check.error(name_field, "duplicate header '" + header.name + "' (names compare case-insensitively)");
+      continue;
+    }
+    seen.push_back(lowered);
+    std::string value_field = header.field + (headers.is_array() ? ".value" : "");
+    bool control = std::any_of(header.value.begin(), header.value.end(), [](char c) {
+      auto u = static_cast<unsigned char>(c);
+      return (u < 0x20 && u != '\t') || u == 0x7f;
+    });
+    if (control) {
+      check.error(value_field, "contains a control character (CR, LF or other); not allowed in a header value");
+      continue;
+    }
+    HeaderTemplate h;
+    h.name = header.name;
+    std::vector<std::string> errors;
+    if (!h.value.compile(header.value, Context::header, errors)) {
+      for (auto& e : errors) check.error(value_field, e);
+      continue;
+    }
+    if (lowered == "content-type") config.content_type.clear();
+    config.headers.push_back(std::move(h));
+  }
+}
+
+void parse_url(Checker& check, const std::string& text, const std::string& field, Config& config,
+               bool prefix_ok) {
+  std::vector<std::string> errors;
+  if (!config.url.compile(text, Context::url, errors)) {
+    for (auto& e : errors) check.error(field, e);
+    return;
+  }
+  // Scheme, host and port must be literal: a variable there could send the
+  // request (and the API key) anywhere.
+  std::size_t authority_end = text.find("://");
+  authority_end = authority_end == std::string::npos ? 0 : authority_end + 3;
+  authority_end = text.find_first_of("/?#", authority_end);
+  if (text.substr(0, authority_end).find("{{") != std::string::npos) {
+    check.error(field, "a template variable in the scheme, host or port is not allowed; only the path and query may vary");
+    return;
+  }
+  std::string error;
+  auto url = normalize_url(config.url.probe("x"), error);
+  if (!url) {
+    check.error(field, "'" + config.url.source() + "' " + error);
+    return;
+  }
+  config.endpoint = *url;
+  config.url_origin_length = authority_end == std::string::npos ? text.size() : authority_end;
+  if (prefix_ok && !is_under_prefix(*url, config.url_prefix)) {
+    check.error(field, "'" + config.url.source() + "' is not under the authentication's URL prefix '" +
+                           config.url_prefix_text + "' (same scheme, host and port; path below the prefix's)");
+  }
+}
+
+// "line L, column C" (from 1; columns in bytes) of byte `offset` of `text`.
+std::string position_of(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// The configuration's JSON (comments and trailing commas allowed), or an
+// error naming where it goes wrong.
+bool parse_json(std::string_view text, json::value& root, Checker& check) {
+  if (const std::size_t bad = webhook_common::first_invalid_utf8(text); bad != text.size()) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
+    check.error("", "configuration is not valid UTF-8: byte " + std::string(byte) + " at " + position_of(text, bad));
+    return false;
+  }
+  json::parse_options options;
+  options.allow_comments = true;
+  options.allow_trailing_commas = true;
+  json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    check.error("", "configuration is not valid JSON: " + ec.message() + " at " + position_of(text, consumed));
+    return false;
+  }
+  root = parser.release();
+  return true;
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(std::string_view text, std::vector<ConfigError>& errors) {
+  std::size_t first_error = errors.size();
+  Checker check(errors);
+  json::value root;
+  if (!parse_json(text, root, check)) return std::nullopt;
+  if (!root.is_object()) {
+    check.error("", "configuration must be a JSON object with auth, activation, advanced and delivery");
+    return std::nullopt;
+  }
+  const json::object& top = root.get_object();
+  check.only_keys(top, "", {"auth", "activation", "advanced", "delivery", "exportJson", "exportAdvancedJson"});
+  Config config;
+
+  // auth
+  bool prefix_ok = false;
+  if (const auto* auth = check.object(top, "", "auth", true)) {
+    check.only_keys(*auth, "auth", {"type", "name", "url_prefix", "api_key", "api_key_env", "api_key_file"});
+    if (auto type = check.string(*auth, "auth", "type"); type && *type != "td_webhook_out") {
+      check.error("auth.type", "is '" + *type + "'; allowed: td_webhook_out");
+    }
+    config.auth_name = check.string(*auth, "auth", "name").value_or("");
+    if (auto prefix = check.string(*auth, "auth", "url_prefix", true)) {
+      std::string error;
+      if (prefix->find("{{") != std::string::npos) {
+        check.error("auth.url_prefix", "must not contain template variables");
+      } else if (auto url = normalize_url(*prefix, error); url && (url->has_query || url->has_fragment)) {
+        check.error("auth.url_prefix", std::string("has a ") + (url->has_query ? "query ('?...')" : "fragment ('#...')") +
+                                           "; a prefix is matched on scheme, host, port and path only: remove it");
+      } else if (url) {
+        config.url_prefix = *url;
+        config.url_prefix_text = *prefix;
+        prefix_ok = true;
+      } else {
+        check.error("auth.url_prefix", "'" + *prefix + "' " + error);
+      }
+    }
+    config.api_key = secret_from(check, *auth, "auth", "api_key");
+  }
+
+  // activation (our shape, or the original's exportJson inside it or at the top)
+  json::value holder;
+  const json::object* activation = check.object(top, "", "activation");
+  std::string where = "activation";
+  const json::object* exported = nullptr;
+  if (activation) {
+    check.only_keys(*activation, "activation", {"name", "id", "method", "url", "headers", "body", "body_format",
+                                                "exportJson", "exportAdvancedJson"});
+    exported = export_json(check, *activation, "activation", "exportJson", holder);
+    if (exported) where = "activation.exportJson";
+  } else {
+    exported = export_json(check, top, "", "exportJson", holder);
+    if (exported) where = "exportJson";
+    else check.error("activation", "is required (an object)");
+  }
+  const json::object* shape = exported ? exported : activation;
+  if (shape) {
+    if (exported) check.only_keys(*exported, where, {"method", "url", "headers", "body"});
+    if (activation) {
+      config.activation_name = check.string(*activation, "activation", "name").value_or("");
+      config.activation_id = check.string(*activation, "activation", "id").value_or("");
+    }
+    std::string method = check.string(*shape, where, "method").value_or("POST");
+    for (char& c : method) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
+      check.error(where + ".method", "is '" + method + "'; allowed: GET, POST, PUT, PATCH, DELETE (any case)");
+    }
+    config.method = method;
+
+    std::string format = activation ? check.string(*activation, "activation", "body_format").value_or("json") : "json";
+    if (format == "json") config.body_format = BodyFormat::json, config.content_type = "application/json";
+    else if (format == "form") config.body_format = BodyFormat::form, config.content_type = "application/x-www-form-urlencoded";
+    else if (format == "text") config.body_format = BodyFormat::text, config.content_type = "text/plain; charset=utf-8";
+    else check.error("activation.body_format", "is '" + format + "'; allowed: json, form, text");
+
+    if (auto url = check.string(*shape, where, "url", true)) parse_url(check, *url, where + ".url", config, prefix_ok);
+    if (auto it = shape->find("headers"); it != shape->end()) parse_headers(check, it->value(), where + ".headers", config);
+    if (auto body = check.string(*shape, where, "body")) {
+      if (body->size() > kMaxTemplateBytes) {
+        check.error(where + ".body", "template is " + std::to_string(body->size()) + " bytes; at most " +
+                                         std::to_string(kMaxTemplateBytes) + " allowed");
+      } else {
+        std::vector<std::string> body_errors;
+        if (!config.body.compile_body(*body, config.body_format, body_errors)) {
+          for (auto& e : body_errors) check.error(where + ".body", e);
+        }
+      }
+    }
+  }
+
+  // advanced: the original's names; also accepted as exportAdvancedJson.
+  auto parse_advanced = [&](const json::object& advanced, const std::string& at) {
+    check.only_keys(advanced, at, {"webhook_retry_count", "webhook_connection_timeout", "webhook_read_timeout",
+                                   "webhook_write_timeout"});
+    check.integer(advanced, at, "webhook_retry_count", config.retry_count, 0, 20);
+    check.integer(advanced, at, "webhook_connection_timeout", config.connect_timeout_s, 1, 300);
+    check.integer(advanced, at, "webhook_read_timeout", config.read_timeout_s, 1, 300);
+    check.integer(advanced, at, "webhook_write_timeout", config.write_timeout_s, 1, 300);
+  };
+  if (const auto* advanced = check.object(top, "", "advanced")) parse_advanced(*advanced, "advanced");
+  json::value advanced_holder;
+  if (const auto* a = export_json(check, top, "", "exportAdvancedJson", advanced_holder)) parse_advanced(*a, "exportAdvancedJson");
+  if (activation) {
+    json::value inner_holder;
+    if (const auto* a = export_json(check, *activation, "activation", "exportAdvancedJson", inner_holder)) {
+      parse_advanced(*a, "activation.exportAdvancedJson");
+    }
+  }
+
+  // delivery (ours)
+  if (const auto* delivery = check.object(top, "", "delivery")) {
+    const std::string d = "delivery";
+    check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
+                                   "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
+                                   "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
+                                   "spool", "busy_poll_us", "max_record_bytes"});
+    check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
+    check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
+    check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
+    check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);
+    check.integer(*delivery, d, "busy_poll_us", config.busy_poll_us, 0, 10'000);
+    if (const auto* retry = check.object(*delivery, d, "retry")) {
+      check.only_keys(*retry, "delivery.retry", {"initial_backoff_ms", "max_backoff_ms"});
+      check.integer(*retry, "delivery.retry", "initial_backoff_ms", config.initial_backoff_ms, 0, 86'400'000);
+      check.integer(*retry, "delivery.retry", "max_backoff_ms", config.max_backoff_ms, 0, 86'400'000);
+      if (config.max_backoff_ms < config.initial_backoff_ms) {
+        check.error("delivery.retry.max_backoff_ms", "must be at least initial_backoff_ms (" +
+                                                          std::to_string(config.initial_backoff_ms) + ")");
+      }
+    }
+    config.dead_letter_file = check.string(*delivery, d, "dead_letter_file").value_or("");
+    config.delivery_log_file = check.string(*delivery, d, "delivery_log_file").value_or("");
+    config.user_agent = check.string(*delivery, d, "user_agent").value_or(config.user_agent);
+    if (std::any_of(config.user_agent.begin(), config.user_agent.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+      check.error("delivery.user_agent", "contains a control character");
+    }
+    if (const auto* tls = check.object(*delivery, d, "tls")) {
+      check.only_keys(*tls, "delivery.tls", {"ca_file", "verify"});
+      config.tls.ca_file = check.string(*tls, "delivery.tls", "ca_file").value_or("");
+      check.boolean(*tls, "delivery.tls", "verify", config.tls.verify);
+      if (!config.tls.ca_file.empty() && !std::ifstream(config.tls.ca_file)) {
+        check.error("delivery.tls.ca_file", "cannot read file '" + config.tls.ca_file + "'");
+      }
+    }
+    if (auto key = check.string(*delivery, d, "ordering_key")) {
+      std::vector<std::string> key_errors;
+      Template t;
+      if (!t.compile(*key, Context::text, key_errors)) {
+        for (auto& e : key_errors) check.error("delivery.ordering_key", e);
+      } else if (!t.has_placeholders()) {
+        check.error("delivery.ordering_key", "has no variable; give one such as \"{{profile.id}}\"");
+      } else {
+        config.ordering_key = std::move(t);
+      }
+    }
+    if (auto it = delivery->find("rate_limit_per_second"); it != delivery->end()) {
+      const auto& v = it->value();
+      double rate = v.is_double() ? v.get_double() : v.is_int64() ? static_cast<double>(v.get_int64())
+                                                   : v.is_uint64() ? static_cast<double>(v.get_uint64()) : -1;
+      if (!(rate > 0 && rate <= 1e7)) check.error("delivery.rate_limit_per_second", "must be a number above 0 and at most 10000000");
+      else config.rate_limit_per_second = rate;
+    }
+    if (const auto* spool = check.object(*delivery, d, "spool")) {
+      const std::string s = "delivery.spool";
+      check.only_keys(*spool, s, {"dir", "fsync", "max_bytes"});
+      SpoolSettings spool_options;
+      spool_options.dir = check.string(*spool, s, "dir", true).value_or("");
+      if (auto fsync = check.string(*spool, s, "fsync")) {
+        if (*fsync == "always") spool_options.fsync = FsyncPolicy::always;
+        else if (*fsync == "batch") spool_options.fsync = FsyncPolicy::batch;
+        else if (*fsync == "off") spool_options.fsync = FsyncPolicy::off;
+        else check.error("delivery.spool.fsync", "is '" + *fsync + "'; allowed: always, batch, off");
+      }
+      check.integer(*spool, s, "max_bytes", spool_options.max_bytes, 1 << 20, std::int64_t{1} << 50);
+      spool_options.segment_bytes = std::min<std::uint64_t>(spool_options.segment_bytes, std::max<std::uint64_t>(spool_options.max_bytes / 8, 1 << 16));
+      config.spool = std::move(spool_options);
+    }
+    const bool secret_given = delivery->contains("signing_secret") || delivery->contains("signing_secret_env") ||
+                              delivery->contains("signing_secret_file");
+    const std::size_t before = check.count();
+    config.signing_secret = secret_from(check, *delivery, d, "signing_secret");
+    if (secret_given && check.count() == before) {
+      std::string error;
+      if (auto key = decode_signing_secret(config.signing_secret, error)) config.signing_key = std::move(*key);
+      else check.error("delivery.signing_secret", error);
+    }
+  }
+
+  if (config.api_key.empty()) {
+    bool used = config.url.uses_api_key() || config.body.uses_api_key() ||
+                std::any_of(config.headers.begin(), config.headers.end(),
+                            [](const HeaderTemplate& h) { return h.value.uses_api_key(); });
+    if (used) check.error("auth.api_key", "is required: the activation uses {{auth.api_key}}");
+  }
+  config.redactor.add(config.api_key);
+  config.redactor.add(config.signing_secret);
+  if (check.count() != first_error) {
+    // A secret pasted into a URL, a header or any other field must not come
+    // back in an error, in any form a template or this parser makes of it
+    // (activation.method is upper-cased). A field's name is redacted only
+    // for a form of 8 bytes or more: field names are what scripts match on,
+    // and a shorter one ("k") would match the schema's own words
+    // ("webhook_retry_count").
+    for (std::size_t i = first_error; i < errors.size(); ++i) {
+      config.redactor.apply(errors[i].field, 8);
+      config.redactor.apply(errors[i].message);
+    }
+    return std::nullopt;
+  }
+  // What the templates read from records, each variable given its slot.
+  config.url.bind(config.record_paths);
+  for (auto& header : config.headers) header.value.bind(config.record_paths);
+  config.body.bind(config.record_paths);
+  if (config.ordering_key) config.ordering_key->bind(config.record_paths);
+  return config;
+}
+
+}  // namespace webhook
