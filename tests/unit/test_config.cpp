@@ -57,13 +57,13 @@ BOOST_AUTO_TEST_CASE(valid_config_with_defaults) {
   BOOST_REQUIRE_MESSAGE(c, dump(errors));
   BOOST_TEST(c->method == "POST");
   BOOST_TEST(c->retry_count == 3u);
-  BOOST_TEST(c->connect_timeout_s == 30u);
-  BOOST_TEST(c->read_timeout_s == 30u);
-  BOOST_TEST(c->write_timeout_s == 30u);
+  BOOST_TEST((c->connect_timeout == std::chrono::seconds(30)));
+  BOOST_TEST((c->read_timeout == std::chrono::seconds(30)));
+  BOOST_TEST((c->write_timeout == std::chrono::seconds(30)));
   BOOST_TEST(c->concurrency == 64u);
   BOOST_TEST(c->max_body_bytes == 250000u);
-  BOOST_TEST(c->initial_backoff_ms == 1000u);
-  BOOST_TEST(c->max_backoff_ms == 60000u);
+  BOOST_TEST((c->initial_backoff == std::chrono::milliseconds(1000)));
+  BOOST_TEST((c->max_backoff == std::chrono::milliseconds(60000)));
   BOOST_TEST(c->tls.verify);
   BOOST_TEST(c->headers.size() == 2u);
   BOOST_TEST(c->endpoint.host == "api.example.com");
@@ -179,7 +179,7 @@ BOOST_AUTO_TEST_CASE(original_export_json_form_is_accepted) {
   BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
   BOOST_TEST(parsed->method == "PUT");
   BOOST_TEST(parsed->retry_count == 5u);
-  BOOST_TEST(parsed->connect_timeout_s == 10u);
+  BOOST_TEST((parsed->connect_timeout == std::chrono::seconds(10)));
   BOOST_TEST(parsed->headers.size() == 1u);
 }
 

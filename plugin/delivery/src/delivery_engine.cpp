@@ -55,9 +55,9 @@ ConnectionSettings connection_settings(const Config& config) {
   s.tls = config.endpoint.scheme == "https";
   s.ca_file = config.tls.ca_file;
   s.verify = config.tls.verify;
-  s.connect_timeout = std::chrono::seconds(config.connect_timeout_s);
-  s.read_timeout = std::chrono::seconds(config.read_timeout_s);
-  s.write_timeout = std::chrono::seconds(config.write_timeout_s);
+  s.connect_timeout = config.connect_timeout;
+  s.read_timeout = config.read_timeout;
+  s.write_timeout = config.write_timeout;
   // A secret that straddles the excerpt's cut is still seen whole by the
   // redaction, which runs before the excerpt is cut to its size.
   s.excerpt_bytes = ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
@@ -83,11 +83,12 @@ struct Engine::Impl final : AttemptHandler {
   EngineHooks hooks;
   EngineLog log{hooks.log};
   RequestBuilder builder{config};
-  RetryStrategy retry{config.retry_count, BackoffPolicy{config.initial_backoff_ms, config.max_backoff_ms}};
+  RetryStrategy retry{config.retry_count, BackoffPolicy{static_cast<std::uint32_t>(config.initial_backoff.count()),
+                                                        static_cast<std::uint32_t>(config.max_backoff.count())}};
   AttemptHeaders attempt_headers{config.signing_key};
   Stats stats;
   JobPool jobs;
-  IoLoop io{hooks.host_drives_io, config.busy_poll_us};
+  IoLoop io{hooks.host_drives_io, config.busy_poll};
   OutcomeFiles outcome_files{config, hooks.write_file, log};
   RecoveryReport recovery;
   std::unique_ptr<Spool> spool = open_spool(config, hooks.write_file, recovery);
@@ -147,7 +148,7 @@ Engine::Impl::Impl(Config c, EngineHooks h)
     if (config.spool->fsync == FsyncPolicy::batch) flusher.emplace(*spool);
   }
   io.start();
-  if (hooks.host_drives_io && config.busy_poll_us > 0) {
+  if (hooks.host_drives_io && config.busy_poll.count() > 0) {
     log(LogLevel::warning, "delivery.busy_poll_us has no effect: the host drives the step's I/O");
   }
   for (auto& recovered : recovery.unacknowledged) admission.resubmit(recovered);

@@ -10,8 +10,8 @@ std::int64_t steady_ns() {
 
 }  // namespace
 
-IoLoop::IoLoop(bool host_drives, std::uint32_t busy_poll_us)
-    : host_drives_(host_drives), busy_poll_ns_(std::int64_t{busy_poll_us} * 1000) {
+IoLoop::IoLoop(bool host_drives, std::chrono::microseconds busy_poll)
+    : host_drives_(host_drives), busy_poll_ns_(std::chrono::nanoseconds(busy_poll).count()) {
   work_.emplace(io_.get_executor());
 }
 

@@ -24,9 +24,9 @@ namespace webhook {
 class IoLoop {
  public:
   // With `host_drives`, no thread is started: the host runs the loop.
-  // `busy_poll_us` (own thread only): how long the thread keeps polling
+  // `busy_poll` (own thread only): how long the thread keeps polling
   // after its last piece of work before it sleeps.
-  IoLoop(bool host_drives, std::uint32_t busy_poll_us);
+  IoLoop(bool host_drives, std::chrono::microseconds busy_poll);
   ~IoLoop();
   IoLoop(const IoLoop&) = delete;
   IoLoop& operator=(const IoLoop&) = delete;

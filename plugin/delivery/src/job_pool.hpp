@@ -17,7 +17,7 @@ using JobPtr = std::unique_ptr<Job>;
 class JobPool {
  public:
   static constexpr std::size_t kMaxJobs = 4096;
-  static constexpr std::size_t kMaxJobBytes = 16 * 1024;  // larger jobs are freed
+  static constexpr std::size_t kMaxJobBytes = std::size_t{16} * 1024;  // larger jobs are freed
   static constexpr std::size_t kReturnBatch = 32;
 
   // [any thread] Up to `count` recycled jobs (fewer when the pool has

@@ -5,6 +5,8 @@
 
 #include <webhook_common/utf8.hpp>
 
+#include "config_checker.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,105 +26,8 @@ namespace {
 
 namespace json = boost::json;
 
-class Checker {
- public:
-  explicit Checker(std::vector<ConfigError>& errors) : errors_(errors) {}
+using config_detail::Checker;
 
-  void error(std::string field, std::string message) {
-    errors_.push_back({std::move(field), std::move(message)});
-  }
-  std::size_t count() const { return errors_.size(); }
-
-  // Reports every key of `object` that is not in `allowed`.
-  void only_keys(const json::object& object, const std::string& where,
-                 std::initializer_list<std::string_view> allowed) {
-    for (const auto& member : object) {
-      if (std::find(allowed.begin(), allowed.end(), member.key()) != allowed.end()) continue;
-      std::string list;
-      for (auto key : allowed) list += (list.empty() ? "" : ", ") + std::string(key);
-      error(join(where, member.key()), "unknown key; allowed here: " + list);
-    }
-  }
-
-  const json::object* object(const json::object& parent, const std::string& where,
-                             std::string_view key, bool required = false) {
-    auto it = parent.find(key);
-    if (it == parent.end()) {
-      if (required) error(join(where, key), "is required (an object)");
-      return nullptr;
-    }
-    if (!it->value().is_object()) {
-      error(join(where, key), "must be an object");
-      return nullptr;
-    }
-    return &it->value().get_object();
-  }
-
-  std::optional<std::string> string(const json::object& parent, const std::string& where,
-                                    std::string_view key, bool required = false) {
-    auto it = parent.find(key);
-    if (it == parent.end()) {
-      if (required) error(join(where, key), "is required (a string)");
-      return std::nullopt;
-    }
-    if (!it->value().is_string()) {
-      error(join(where, key), "must be a string");
-      return std::nullopt;
-    }
-    return std::string(it->value().get_string());
-  }
-
-  template <class T>
-  void integer(const json::object& parent, const std::string& where, std::string_view key,
-               T& out, std::int64_t min, std::int64_t max) {
-    auto it = parent.find(key);
-    if (it == parent.end()) return;
-    const json::value& v = it->value();
-    const std::string allowed = "; allowed: " + std::to_string(min) + " to " + std::to_string(max);
-    std::int64_t n = 0;
-    if (v.is_int64()) {
-      n = v.get_int64();
-    } else if (v.is_uint64()) {  // above int64's range, so above any max
-      error(join(where, key), "is " + std::to_string(v.get_uint64()) + allowed);
-      return;
-    } else if (v.is_double() && std::trunc(v.get_double()) == v.get_double()) {
-      // Compared as a double first: converting one beyond int64's range is undefined.
-      const double d = v.get_double();
-      if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-        char text[32];
-        auto end = std::to_chars(text, text + sizeof text, d).ptr;  // shortest form: "8e+37"
-        error(join(where, key), "is " + std::string(text, end) + allowed);
-        return;
-      }
-      n = static_cast<std::int64_t>(d);
-    } else {
-      error(join(where, key), "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-      return;
-    }
-    if (n < min || n > max) {
-      error(join(where, key), "is " + std::to_string(n) + allowed);
-      return;
-    }
-    out = static_cast<T>(n);
-  }
-
-  void boolean(const json::object& parent, const std::string& where, std::string_view key, bool& out) {
-    auto it = parent.find(key);
-    if (it == parent.end()) return;
-    if (!it->value().is_bool()) {
-      error(join(where, key), "must be true or false");
-      return;
-    }
-    out = it->value().get_bool();
-  }
-
-  static std::string join(const std::string& where, std::string_view key) {
-    return where.empty() ? std::string(key) : where + "." + std::string(key);
-  }
-
- private:
-  std::vector<ConfigError>& errors_;
-};
 
 bool is_token_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -141,7 +46,7 @@ constexpr std::string_view kOwnedHeaders[] = {
     "te", "trailer", "proxy-connection", "webhook-id", "webhook-timestamp", "webhook-signature"};
 
 // The most a secret file may hold (a key, a whsec_ secret: far less).
-constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+constexpr std::size_t kMaxSecretFileBytes = std::size_t{64} * 1024;
 
 std::string secret_from(Checker& check, const json::object& section, const std::string& where,
                         std::string_view base) {
@@ -352,48 +257,76 @@ bool parse_json(std::string_view text, json::value& root, Checker& check) {
   return true;
 }
 
-}  // namespace
-
-std::optional<Config> parse_config(std::string_view text, std::vector<ConfigError>& errors) {
-  std::size_t first_error = errors.size();
-  Checker check(errors);
-  json::value root;
-  if (!parse_json(text, root, check)) return std::nullopt;
-  if (!root.is_object()) {
-    check.error("", "configuration must be a JSON object with auth, activation, advanced and delivery");
-    return std::nullopt;
+void parse_auth(Checker& check, const json::object& top, Config& config, bool& prefix_ok) {
+  const auto* auth = check.object(top, "", "auth", true);
+  if (auth == nullptr) return;
+  check.only_keys(*auth, "auth", {"type", "name", "url_prefix", "api_key", "api_key_env", "api_key_file"});
+  if (auto type = check.string(*auth, "auth", "type"); type && *type != "td_webhook_out") {
+    check.error("auth.type", "is '" + *type + "'; allowed: td_webhook_out");
   }
-  const json::object& top = root.get_object();
-  check.only_keys(top, "", {"auth", "activation", "advanced", "delivery", "exportJson", "exportAdvancedJson"});
-  Config config;
-
-  // auth
-  bool prefix_ok = false;
-  if (const auto* auth = check.object(top, "", "auth", true)) {
-    check.only_keys(*auth, "auth", {"type", "name", "url_prefix", "api_key", "api_key_env", "api_key_file"});
-    if (auto type = check.string(*auth, "auth", "type"); type && *type != "td_webhook_out") {
-      check.error("auth.type", "is '" + *type + "'; allowed: td_webhook_out");
+  config.auth_name = check.string(*auth, "auth", "name").value_or("");
+  if (auto prefix = check.string(*auth, "auth", "url_prefix", true)) {
+    std::string error;
+    if (prefix->find("{{") != std::string::npos) {
+      check.error("auth.url_prefix", "must not contain template variables");
+    } else if (auto url = normalize_url(*prefix, error); url && (url->has_query || url->has_fragment)) {
+      check.error("auth.url_prefix", std::string("has a ") + (url->has_query ? "query ('?...')" : "fragment ('#...')") +
+                                         "; a prefix is matched on scheme, host, port and path only: remove it");
+    } else if (url) {
+      config.url_prefix = *url;
+      config.url_prefix_text = *prefix;
+      prefix_ok = true;
+    } else {
+      check.error("auth.url_prefix", "'" + *prefix + "' " + error);
     }
-    config.auth_name = check.string(*auth, "auth", "name").value_or("");
-    if (auto prefix = check.string(*auth, "auth", "url_prefix", true)) {
-      std::string error;
-      if (prefix->find("{{") != std::string::npos) {
-        check.error("auth.url_prefix", "must not contain template variables");
-      } else if (auto url = normalize_url(*prefix, error); url && (url->has_query || url->has_fragment)) {
-        check.error("auth.url_prefix", std::string("has a ") + (url->has_query ? "query ('?...')" : "fragment ('#...')") +
-                                           "; a prefix is matched on scheme, host, port and path only: remove it");
-      } else if (url) {
-        config.url_prefix = *url;
-        config.url_prefix_text = *prefix;
-        prefix_ok = true;
-      } else {
-        check.error("auth.url_prefix", "'" + *prefix + "' " + error);
-      }
-    }
-    config.api_key = secret_from(check, *auth, "auth", "api_key");
   }
+  config.api_key = secret_from(check, *auth, "auth", "api_key");
+}
 
-  // activation (our shape, or the original's exportJson inside it or at the top)
+void parse_body_format(Checker& check, const json::object* activation, Config& config) {
+  const std::string format =
+      activation ? check.string(*activation, "activation", "body_format").value_or("json") : "json";
+  if (format == "json") {
+    config.body_format = BodyFormat::json;
+    config.content_type = "application/json";
+  } else if (format == "form") {
+    config.body_format = BodyFormat::form;
+    config.content_type = "application/x-www-form-urlencoded";
+  } else if (format == "text") {
+    config.body_format = BodyFormat::text;
+    config.content_type = "text/plain; charset=utf-8";
+  } else {
+    check.error("activation.body_format", "is '" + format + "'; allowed: json, form, text");
+  }
+}
+
+// The request's shape: method, URL, headers, body (ours, or exportJson's).
+void parse_request_shape(Checker& check, const json::object& shape, const std::string& where,
+                         const json::object* activation, Config& config, bool prefix_ok) {
+  std::string method = check.string(shape, where, "method").value_or("POST");
+  for (char& c : method) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
+    check.error(where + ".method", "is '" + method + "'; allowed: GET, POST, PUT, PATCH, DELETE (any case)");
+  }
+  config.method = method;
+  parse_body_format(check, activation, config);
+  if (auto url = check.string(shape, where, "url", true)) parse_url(check, *url, where + ".url", config, prefix_ok);
+  if (auto it = shape.find("headers"); it != shape.end()) parse_headers(check, it->value(), where + ".headers", config);
+  auto body = check.string(shape, where, "body");
+  if (!body) return;
+  if (body->size() > kMaxTemplateBytes) {
+    check.error(where + ".body", "template is " + std::to_string(body->size()) + " bytes; at most " +
+                                     std::to_string(kMaxTemplateBytes) + " allowed");
+    return;
+  }
+  std::vector<std::string> body_errors;
+  if (!config.body.compile_body(*body, config.body_format, body_errors)) {
+    for (auto& e : body_errors) check.error(where + ".body", e);
+  }
+}
+
+// activation: our shape, or the original's exportJson inside it or at the top.
+const json::object* parse_activation(Checker& check, const json::object& top, Config& config, bool prefix_ok) {
   json::value holder;
   const json::object* activation = check.object(top, "", "activation");
   std::string where = "activation";
@@ -409,164 +342,206 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
     else check.error("activation", "is required (an object)");
   }
   const json::object* shape = exported ? exported : activation;
-  if (shape) {
-    if (exported) check.only_keys(*exported, where, {"method", "url", "headers", "body"});
-    if (activation) {
-      config.activation_name = check.string(*activation, "activation", "name").value_or("");
-      config.activation_id = check.string(*activation, "activation", "id").value_or("");
-    }
-    std::string method = check.string(*shape, where, "method").value_or("POST");
-    for (char& c : method) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
-      check.error(where + ".method", "is '" + method + "'; allowed: GET, POST, PUT, PATCH, DELETE (any case)");
-    }
-    config.method = method;
-
-    std::string format = activation ? check.string(*activation, "activation", "body_format").value_or("json") : "json";
-    if (format == "json") config.body_format = BodyFormat::json, config.content_type = "application/json";
-    else if (format == "form") config.body_format = BodyFormat::form, config.content_type = "application/x-www-form-urlencoded";
-    else if (format == "text") config.body_format = BodyFormat::text, config.content_type = "text/plain; charset=utf-8";
-    else check.error("activation.body_format", "is '" + format + "'; allowed: json, form, text");
-
-    if (auto url = check.string(*shape, where, "url", true)) parse_url(check, *url, where + ".url", config, prefix_ok);
-    if (auto it = shape->find("headers"); it != shape->end()) parse_headers(check, it->value(), where + ".headers", config);
-    if (auto body = check.string(*shape, where, "body")) {
-      if (body->size() > kMaxTemplateBytes) {
-        check.error(where + ".body", "template is " + std::to_string(body->size()) + " bytes; at most " +
-                                         std::to_string(kMaxTemplateBytes) + " allowed");
-      } else {
-        std::vector<std::string> body_errors;
-        if (!config.body.compile_body(*body, config.body_format, body_errors)) {
-          for (auto& e : body_errors) check.error(where + ".body", e);
-        }
-      }
-    }
+  if (shape == nullptr) return activation;
+  if (exported) check.only_keys(*exported, where, {"method", "url", "headers", "body"});
+  if (activation) {
+    config.activation_name = check.string(*activation, "activation", "name").value_or("");
+    config.activation_id = check.string(*activation, "activation", "id").value_or("");
   }
+  parse_request_shape(check, *shape, where, activation, config, prefix_ok);
+  return activation;
+}
 
-  // advanced: the original's names; also accepted as exportAdvancedJson.
-  auto parse_advanced = [&](const json::object& advanced, const std::string& at) {
-    check.only_keys(advanced, at, {"webhook_retry_count", "webhook_connection_timeout", "webhook_read_timeout",
-                                   "webhook_write_timeout"});
-    check.integer(advanced, at, "webhook_retry_count", config.retry_count, 0, 20);
-    check.integer(advanced, at, "webhook_connection_timeout", config.connect_timeout_s, 1, 300);
-    check.integer(advanced, at, "webhook_read_timeout", config.read_timeout_s, 1, 300);
-    check.integer(advanced, at, "webhook_write_timeout", config.write_timeout_s, 1, 300);
-  };
-  if (const auto* advanced = check.object(top, "", "advanced")) parse_advanced(*advanced, "advanced");
-  json::value advanced_holder;
-  if (const auto* a = export_json(check, top, "", "exportAdvancedJson", advanced_holder)) parse_advanced(*a, "exportAdvancedJson");
+// advanced: the original's names; also accepted as exportAdvancedJson.
+void parse_advanced(Checker& check, const json::object& advanced, const std::string& at, Config& config) {
+  check.only_keys(advanced, at, {"webhook_retry_count", "webhook_connection_timeout", "webhook_read_timeout",
+                                 "webhook_write_timeout"});
+  check.integer(advanced, at, "webhook_retry_count", config.retry_count, 0, 20);
+  check.duration(advanced, at, "webhook_connection_timeout", config.connect_timeout, 1, 300);
+  check.duration(advanced, at, "webhook_read_timeout", config.read_timeout, 1, 300);
+  check.duration(advanced, at, "webhook_write_timeout", config.write_timeout, 1, 300);
+}
+
+void parse_advanced_sections(Checker& check, const json::object& top, const json::object* activation,
+                             Config& config) {
+  if (const auto* advanced = check.object(top, "", "advanced")) parse_advanced(check, *advanced, "advanced", config);
+  json::value holder;
+  if (const auto* a = export_json(check, top, "", "exportAdvancedJson", holder)) {
+    parse_advanced(check, *a, "exportAdvancedJson", config);
+  }
   if (activation) {
     json::value inner_holder;
     if (const auto* a = export_json(check, *activation, "activation", "exportAdvancedJson", inner_holder)) {
-      parse_advanced(*a, "activation.exportAdvancedJson");
+      parse_advanced(check, *a, "activation.exportAdvancedJson", config);
     }
   }
+}
 
-  // delivery (ours)
-  if (const auto* delivery = check.object(top, "", "delivery")) {
-    const std::string d = "delivery";
-    check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
-                                   "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
-                                   "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
-                                   "spool", "busy_poll_us", "max_record_bytes"});
-    check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
-    check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
-    check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
-    check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);
-    check.integer(*delivery, d, "busy_poll_us", config.busy_poll_us, 0, 10'000);
-    if (const auto* retry = check.object(*delivery, d, "retry")) {
-      check.only_keys(*retry, "delivery.retry", {"initial_backoff_ms", "max_backoff_ms"});
-      check.integer(*retry, "delivery.retry", "initial_backoff_ms", config.initial_backoff_ms, 0, 86'400'000);
-      check.integer(*retry, "delivery.retry", "max_backoff_ms", config.max_backoff_ms, 0, 86'400'000);
-      if (config.max_backoff_ms < config.initial_backoff_ms) {
-        check.error("delivery.retry.max_backoff_ms", "must be at least initial_backoff_ms (" +
-                                                          std::to_string(config.initial_backoff_ms) + ")");
-      }
-    }
-    config.dead_letter_file = check.string(*delivery, d, "dead_letter_file").value_or("");
-    config.delivery_log_file = check.string(*delivery, d, "delivery_log_file").value_or("");
-    config.user_agent = check.string(*delivery, d, "user_agent").value_or(config.user_agent);
-    if (std::any_of(config.user_agent.begin(), config.user_agent.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-      check.error("delivery.user_agent", "contains a control character");
-    }
-    if (const auto* tls = check.object(*delivery, d, "tls")) {
-      check.only_keys(*tls, "delivery.tls", {"ca_file", "verify"});
-      config.tls.ca_file = check.string(*tls, "delivery.tls", "ca_file").value_or("");
-      check.boolean(*tls, "delivery.tls", "verify", config.tls.verify);
-      if (!config.tls.ca_file.empty() && !std::ifstream(config.tls.ca_file)) {
-        check.error("delivery.tls.ca_file", "cannot read file '" + config.tls.ca_file + "'");
-      }
-    }
-    if (auto key = check.string(*delivery, d, "ordering_key")) {
-      std::vector<std::string> key_errors;
-      Template t;
-      if (!t.compile(*key, Context::text, key_errors)) {
-        for (auto& e : key_errors) check.error("delivery.ordering_key", e);
-      } else if (!t.has_placeholders()) {
-        check.error("delivery.ordering_key", "has no variable; give one such as \"{{profile.id}}\"");
-      } else {
-        config.ordering_key = std::move(t);
-      }
-    }
-    if (auto it = delivery->find("rate_limit_per_second"); it != delivery->end()) {
-      const auto& v = it->value();
-      double rate = v.is_double() ? v.get_double() : v.is_int64() ? static_cast<double>(v.get_int64())
-                                                   : v.is_uint64() ? static_cast<double>(v.get_uint64()) : -1;
-      if (!(rate > 0 && rate <= 1e7)) check.error("delivery.rate_limit_per_second", "must be a number above 0 and at most 10000000");
-      else config.rate_limit_per_second = rate;
-    }
-    if (const auto* spool = check.object(*delivery, d, "spool")) {
-      const std::string s = "delivery.spool";
-      check.only_keys(*spool, s, {"dir", "fsync", "max_bytes"});
-      SpoolSettings spool_options;
-      spool_options.dir = check.string(*spool, s, "dir", true).value_or("");
-      if (auto fsync = check.string(*spool, s, "fsync")) {
-        if (*fsync == "always") spool_options.fsync = FsyncPolicy::always;
-        else if (*fsync == "batch") spool_options.fsync = FsyncPolicy::batch;
-        else if (*fsync == "off") spool_options.fsync = FsyncPolicy::off;
-        else check.error("delivery.spool.fsync", "is '" + *fsync + "'; allowed: always, batch, off");
-      }
-      check.integer(*spool, s, "max_bytes", spool_options.max_bytes, 1 << 20, std::int64_t{1} << 50);
-      spool_options.segment_bytes = std::min<std::uint64_t>(spool_options.segment_bytes, std::max<std::uint64_t>(spool_options.max_bytes / 8, 1 << 16));
-      config.spool = std::move(spool_options);
-    }
-    const bool secret_given = delivery->contains("signing_secret") || delivery->contains("signing_secret_env") ||
-                              delivery->contains("signing_secret_file");
-    const std::size_t before = check.count();
-    config.signing_secret = secret_from(check, *delivery, d, "signing_secret");
-    if (secret_given && check.count() == before) {
-      std::string error;
-      if (auto key = decode_signing_secret(config.signing_secret, error)) config.signing_key = std::move(*key);
-      else check.error("delivery.signing_secret", error);
-    }
+void parse_retry(Checker& check, const json::object& delivery, Config& config) {
+  const auto* retry = check.object(delivery, "delivery", "retry");
+  if (retry == nullptr) return;
+  check.only_keys(*retry, "delivery.retry", {"initial_backoff_ms", "max_backoff_ms"});
+  check.duration(*retry, "delivery.retry", "initial_backoff_ms", config.initial_backoff, 0, 86'400'000);
+  check.duration(*retry, "delivery.retry", "max_backoff_ms", config.max_backoff, 0, 86'400'000);
+  if (config.max_backoff < config.initial_backoff) {
+    check.error("delivery.retry.max_backoff_ms", "must be at least initial_backoff_ms (" +
+                                                     std::to_string(config.initial_backoff.count()) + ")");
   }
+}
 
+void parse_tls(Checker& check, const json::object& delivery, Config& config) {
+  const auto* tls = check.object(delivery, "delivery", "tls");
+  if (tls == nullptr) return;
+  check.only_keys(*tls, "delivery.tls", {"ca_file", "verify"});
+  config.tls.ca_file = check.string(*tls, "delivery.tls", "ca_file").value_or("");
+  check.boolean(*tls, "delivery.tls", "verify", config.tls.verify);
+  if (!config.tls.ca_file.empty() && !std::ifstream(config.tls.ca_file)) {
+    check.error("delivery.tls.ca_file", "cannot read file '" + config.tls.ca_file + "'");
+  }
+}
+
+void parse_ordering_key(Checker& check, const json::object& delivery, Config& config) {
+  auto key = check.string(delivery, "delivery", "ordering_key");
+  if (!key) return;
+  std::vector<std::string> key_errors;
+  Template t;
+  if (!t.compile(*key, Context::text, key_errors)) {
+    for (auto& e : key_errors) check.error("delivery.ordering_key", e);
+  } else if (!t.has_placeholders()) {
+    check.error("delivery.ordering_key", "has no variable; give one such as \"{{profile.id}}\"");
+  } else {
+    config.ordering_key = std::move(t);
+  }
+}
+
+void parse_rate_limit(Checker& check, const json::object& delivery, Config& config) {
+  auto it = delivery.find("rate_limit_per_second");
+  if (it == delivery.end()) return;
+  const auto& v = it->value();
+  const double rate = v.is_double()   ? v.get_double()
+                      : v.is_int64()  ? static_cast<double>(v.get_int64())
+                      : v.is_uint64() ? static_cast<double>(v.get_uint64())
+                                      : -1;
+  if (!(rate > 0 && rate <= 1e7)) {
+    check.error("delivery.rate_limit_per_second", "must be a number above 0 and at most 10000000");
+  } else {
+    config.rate_limit_per_second = rate;
+  }
+}
+
+void parse_spool(Checker& check, const json::object& delivery, Config& config) {
+  const auto* spool = check.object(delivery, "delivery", "spool");
+  if (spool == nullptr) return;
+  const std::string s = "delivery.spool";
+  check.only_keys(*spool, s, {"dir", "fsync", "max_bytes"});
+  SpoolSettings settings;
+  settings.dir = check.string(*spool, s, "dir", true).value_or("");
+  if (auto fsync = check.string(*spool, s, "fsync")) {
+    if (*fsync == "always") settings.fsync = FsyncPolicy::always;
+    else if (*fsync == "batch") settings.fsync = FsyncPolicy::batch;
+    else if (*fsync == "off") settings.fsync = FsyncPolicy::off;
+    else check.error("delivery.spool.fsync", "is '" + *fsync + "'; allowed: always, batch, off");
+  }
+  check.integer(*spool, s, "max_bytes", settings.max_bytes, 1 << 20, std::int64_t{1} << 50);
+  settings.segment_bytes =
+      std::min<std::uint64_t>(settings.segment_bytes, std::max<std::uint64_t>(settings.max_bytes / 8, 1 << 16));
+  config.spool = std::move(settings);
+}
+
+// The signing secret, decoded here once (validation and the engine use the
+// same bytes).
+void parse_signing(Checker& check, const json::object& delivery, Config& config) {
+  const bool given = delivery.contains("signing_secret") || delivery.contains("signing_secret_env") ||
+                     delivery.contains("signing_secret_file");
+  const std::size_t before = check.count();
+  config.signing_secret = secret_from(check, delivery, "delivery", "signing_secret");
+  if (!given || check.count() != before) return;
+  std::string error;
+  if (auto key = decode_signing_secret(config.signing_secret, error)) config.signing_key = std::move(*key);
+  else check.error("delivery.signing_secret", error);
+}
+
+// delivery: our own settings.
+void parse_delivery(Checker& check, const json::object& top, Config& config) {
+  const auto* delivery = check.object(top, "", "delivery");
+  if (delivery == nullptr) return;
+  const std::string d = "delivery";
+  check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
+                                 "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
+                                 "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
+                                 "spool", "busy_poll_us", "max_record_bytes"});
+  check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
+  check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
+  check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
+  check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);
+  check.duration(*delivery, d, "busy_poll_us", config.busy_poll, 0, 10'000);
+  parse_retry(check, *delivery, config);
+  config.dead_letter_file = check.string(*delivery, d, "dead_letter_file").value_or("");
+  config.delivery_log_file = check.string(*delivery, d, "delivery_log_file").value_or("");
+  config.user_agent = check.string(*delivery, d, "user_agent").value_or(config.user_agent);
+  if (std::any_of(config.user_agent.begin(), config.user_agent.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    check.error("delivery.user_agent", "contains a control character");
+  }
+  parse_tls(check, *delivery, config);
+  parse_ordering_key(check, *delivery, config);
+  parse_rate_limit(check, *delivery, config);
+  parse_spool(check, *delivery, config);
+  parse_signing(check, *delivery, config);
+}
+
+// A secret pasted into a URL, a header or any other field must not come
+// back in an error, in any form a template or this parser makes of it
+// (activation.method is upper-cased). A field's name is redacted only for a
+// form of 8 bytes or more: field names are what scripts match on, and a
+// shorter one ("k") would match the schema's own words ("webhook_retry_count").
+void redact_errors(const Redactor& redactor, std::vector<ConfigError>& errors, std::size_t first) {
+  for (std::size_t i = first; i < errors.size(); ++i) {
+    redactor.apply(errors[i].field, 8);
+    redactor.apply(errors[i].message);
+  }
+}
+
+// What the templates read from records, each variable given its slot.
+void bind_templates(Config& config) {
+  config.url.bind(config.record_paths);
+  for (auto& header : config.headers) header.value.bind(config.record_paths);
+  config.body.bind(config.record_paths);
+  if (config.ordering_key) config.ordering_key->bind(config.record_paths);
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(std::string_view text, std::vector<ConfigError>& errors) {
+  const std::size_t first_error = errors.size();
+  Checker check(errors);
+  json::value root;
+  if (!parse_json(text, root, check)) return std::nullopt;
+  if (!root.is_object()) {
+    check.error("", "configuration must be a JSON object with auth, activation, advanced and delivery");
+    return std::nullopt;
+  }
+  const json::object& top = root.get_object();
+  check.only_keys(top, "", {"auth", "activation", "advanced", "delivery", "exportJson", "exportAdvancedJson"});
+  Config config;
+  bool prefix_ok = false;
+  parse_auth(check, top, config, prefix_ok);
+  const json::object* activation = parse_activation(check, top, config, prefix_ok);
+  parse_advanced_sections(check, top, activation, config);
+  parse_delivery(check, top, config);
   if (config.api_key.empty()) {
-    bool used = config.url.uses_api_key() || config.body.uses_api_key() ||
-                std::any_of(config.headers.begin(), config.headers.end(),
-                            [](const HeaderTemplate& h) { return h.value.uses_api_key(); });
+    const bool used = config.url.uses_api_key() || config.body.uses_api_key() ||
+                      std::any_of(config.headers.begin(), config.headers.end(),
+                                  [](const HeaderTemplate& h) { return h.value.uses_api_key(); });
     if (used) check.error("auth.api_key", "is required: the activation uses {{auth.api_key}}");
   }
   config.redactor.add(config.api_key);
   config.redactor.add(config.signing_secret);
   if (check.count() != first_error) {
-    // A secret pasted into a URL, a header or any other field must not come
-    // back in an error, in any form a template or this parser makes of it
-    // (activation.method is upper-cased). A field's name is redacted only
-    // for a form of 8 bytes or more: field names are what scripts match on,
-    // and a shorter one ("k") would match the schema's own words
-    // ("webhook_retry_count").
-    for (std::size_t i = first_error; i < errors.size(); ++i) {
-      config.redactor.apply(errors[i].field, 8);
-      config.redactor.apply(errors[i].message);
-    }
+    redact_errors(config.redactor, errors, first_error);
     return std::nullopt;
   }
-  // What the templates read from records, each variable given its slot.
-  config.url.bind(config.record_paths);
-  for (auto& header : config.headers) header.value.bind(config.record_paths);
-  config.body.bind(config.record_paths);
-  if (config.ordering_key) config.ordering_key->bind(config.record_paths);
+  bind_templates(config);
   return config;
 }
 

@@ -251,7 +251,7 @@ struct Handler {
 };
 
 // Memory for one record's values: what does not fit goes to the heap.
-constexpr std::size_t kArenaBytes = 16 * 1024;
+constexpr std::size_t kArenaBytes = std::size_t{16} * 1024;
 
 }  // namespace
 

@@ -1,5 +1,8 @@
 #include <webhook/rendering/template.hpp>
 
+#include "json_text.hpp"
+#include "template_parts.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 
@@ -10,212 +13,12 @@
 #include <cmath>
 #include <cstdio>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace webhook {
 namespace {
 
 namespace json = boost::json;
 
-enum class Source {
-  api_key,
-  profile,          // profile.PATH
-  event,            // event.PATH
-  journey_name,
-  journey_stage,
-  activation_name,
-  activation_id,
-  event_id,
-  flat,             // NAME: profile attribute, then event field
-};
-
-enum class FilterKind { default_value, lower, upper, trim, sha256, urlencode, json };
-
-struct Filter {
-  FilterKind kind;
-  std::string argument;  // default's text
-};
-
-struct Placeholder {
-  Source source = Source::flat;
-  std::vector<std::string> path;
-  std::string display;   // the expression as written, for errors
-  std::string variable;  // its variable alone ("profile.id"), for errors
-  std::vector<Filter> filters;
-  Context context = Context::text;
-  bool in_url_path = false;  // in a URL, before any '?' or '#' 
-  // Where the record's value is (Template::bind): for a flat name, `slot` is
-  // the profile's and `fallback_slot` the event's.
-  int slot = -1;
-  int fallback_slot = -1;
-};
-
-struct Segment {
-  std::string literal;
-  int placeholder = -1;  // index into placeholders, or -1 for a literal
-};
-
-bool is_name_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-';
-}
-
-void skip_spaces(std::string_view s, std::size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-constexpr std::string_view kAllowedVariables =
-    "allowed: auth.api_key, profile.NAME, event.NAME, journey.name, journey.stage, "
-    "activation.name, activation.id, event_id, event_name, event_time, journey_name, "
-    "journey_stage_name, activation_name, or a flat NAME (a profile attribute, else an "
-    "event field)";
-
-// Parses the inside of "{{ ... }}". Returns false and sets `error`.
-bool parse_expression(std::string_view text, Placeholder& out, std::string& error) {
-  out.display = std::string(trim(text));
-  std::size_t i = 0;
-  skip_spaces(text, i);
-  std::vector<std::string> names;
-  for (;;) {
-    std::size_t start = i;
-    while (i < text.size() && is_name_char(text[i])) ++i;
-    if (i == start) {
-      error = "expected a variable name";
-      return false;
-    }
-    names.emplace_back(text.substr(start, i - start));
-    out.variable += (out.variable.empty() ? "" : ".") + names.back();
-    if (i < text.size() && text[i] == '.') {
-      ++i;
-      continue;
-    }
-    break;
-  }
-  skip_spaces(text, i);
-  while (i < text.size() && text[i] == '|') {
-    ++i;
-    skip_spaces(text, i);
-    std::size_t start = i;
-    while (i < text.size() && is_name_char(text[i])) ++i;
-    std::string_view name = text.substr(start, i - start);
-    Filter filter{};
-    if (name == "default") filter.kind = FilterKind::default_value;
-    else if (name == "lower") filter.kind = FilterKind::lower;
-    else if (name == "upper") filter.kind = FilterKind::upper;
-    else if (name == "trim") filter.kind = FilterKind::trim;
-    else if (name == "sha256") filter.kind = FilterKind::sha256;
-    else if (name == "urlencode") filter.kind = FilterKind::urlencode;
-    else if (name == "json") filter.kind = FilterKind::json;
-    else {
-      error = "unknown filter '" + std::string(name) +
-              "'; allowed: default, lower, upper, trim, sha256, urlencode, json";
-      return false;
-    }
-    skip_spaces(text, i);
-    if (filter.kind == FilterKind::default_value) {
-      if (i >= text.size() || text[i] != ':') {
-        error = "filter 'default' needs a value: default: \"text\"";
-        return false;
-      }
-      ++i;
-      skip_spaces(text, i);
-      if (i >= text.size() || text[i] != '"') {
-        error = "filter 'default' takes a double-quoted string";
-        return false;
-      }
-      ++i;
-      bool closed = false;
-      while (i < text.size()) {
-        char c = text[i++];
-        if (c == '\\' && i < text.size()) {
-          filter.argument += text[i++];
-        } else if (c == '"') {
-          closed = true;
-          break;
-        } else {
-          filter.argument += c;
-        }
-      }
-      if (!closed) {
-        error = "unterminated string in filter 'default'";
-        return false;
-      }
-      skip_spaces(text, i);
-    } else if (i < text.size() && text[i] == ':') {
-      error = "filter '" + std::string(name) + "' takes no argument";
-      return false;
-    }
-    out.filters.push_back(std::move(filter));
-  }
-  if (i != text.size()) {
-    error = "unexpected '" + std::string(text.substr(i, 1)) + "'";
-    return false;
-  }
-
-  const std::string& root = names.front();
-  auto single = [&](Source s, std::string_view what) {
-    if (names.size() != 1) {
-      error = "unknown variable '" + out.display + "'; " + std::string(what);
-      return false;
-    }
-    out.source = s;
-    return true;
-  };
-  if (names.size() == 1) {
-    if (root == "event_id") return single(Source::event_id, "");
-    if (root == "event_name") {
-      out.source = Source::event;
-      out.path = {"name"};
-      return true;
-    }
-    if (root == "event_time") {
-      out.source = Source::event;
-      out.path = {"time"};
-      return true;
-    }
-    if (root == "journey_name") return single(Source::journey_name, "");
-    if (root == "journey_stage_name") return single(Source::journey_stage, "");
-    if (root == "activation_name") return single(Source::activation_name, "");
-    out.source = Source::flat;
-    out.path = {root};
-    return true;
-  }
-  std::string_view second = names[1];
-  if (root == "auth") {
-    if (names.size() == 2 && second == "api_key") {
-      out.source = Source::api_key;
-      return true;
-    }
-    error = "unknown variable '" + names.front() + "." + std::string(second) +
-            "'; the authentication offers only auth.api_key";
-    return false;
-  }
-  if (root == "profile" || root == "event") {
-    out.source = root == "profile" ? Source::profile : Source::event;
-    out.path.assign(names.begin() + 1, names.end());
-    return true;
-  }
-  if (root == "journey" && names.size() == 2 && (second == "name" || second == "stage")) {
-    out.source = second == "name" ? Source::journey_name : Source::journey_stage;
-    return true;
-  }
-  if (root == "activation" && names.size() == 2 && (second == "name" || second == "id")) {
-    out.source = second == "name" ? Source::activation_name : Source::activation_id;
-    return true;
-  }
-  error = "unknown variable '";
-  for (std::size_t n = 0; n < names.size(); ++n) error += (n ? "." : "") + names[n];
-  error += "'; " + std::string(kAllowedVariables);
-  return false;
-}
+using namespace template_detail;
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -224,136 +27,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// The bytes a JSON string cannot hold as they are (RFC 8259 section 7).
-constexpr std::array<bool, 256> kJsonEscaped = [] {
-  std::array<bool, 256> table{};
-  for (int c = 0; c < 0x20; ++c) table[c] = true;
-  table['"'] = true;
-  table['\\'] = true;
-  return table;
-}();
-
-// The offset of the first byte at or after `i` that a JSON string cannot
-// hold as it is, or s.size(): sixteen bytes a step where SSE2 is there.
-std::size_t next_to_escape(std::string_view s, std::size_t i) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i control = _mm_set1_epi8(0x1f);
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    const __m128i below_space = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control), control);  // unsigned byte <= 0x1f
-    const __m128i hit =
-        _mm_or_si128(below_space, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
-    if (const int mask = _mm_movemask_epi8(hit); mask != 0) {
-      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    }
-  }
-#endif
-  for (; i < s.size(); ++i) {
-    if (kJsonEscaped[static_cast<unsigned char>(s[i])]) return i;
-  }
-  return s.size();
-}
-
-void append_json_escaped(std::string_view s, std::string& out) {
-  std::size_t run = 0;
-  for (std::size_t i = next_to_escape(s, 0); i < s.size(); i = next_to_escape(s, i + 1)) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-}
-
-// `s` as a JSON string: quoted and escaped.
-void append_json_string(std::string_view s, std::string& out) {
-  out += '"';
-  append_json_escaped(s, out);
-  out += '"';
-}
-
-// A value as compact JSON text, without allocating per value: integers as
-// they are, doubles in their shortest round-trip form ("123.5", not
-// Boost.JSON's "1.235E2"), at any depth, so a number reads the same
-// whether it stands alone or inside an object or array.
-void append_json(const json::value& v, std::string& out) {
-  char buffer[32];
-  std::to_chars_result r{};
-  switch (v.kind()) {
-    case json::kind::int64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_int64()); break;
-    case json::kind::uint64: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_uint64()); break;
-    case json::kind::double_: r = std::to_chars(buffer, buffer + sizeof buffer, v.get_double()); break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
-    case json::kind::null: out += "null"; return;
-    case json::kind::string:
-      if (const auto digits = integer_text(v); !digits.empty()) {
-        out += digits;  // an integer as written
-        return;
-      }
-      append_json_string(std::string_view(v.get_string().data(), v.get_string().size()), out);
-      return;
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& element : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        append_json(element, out);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& member : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        append_json_string(std::string_view(member.key().data(), member.key().size()), out);
-        out += ':';
-        append_json(member.value(), out);
-      }
-      out += '}';
-      return;
-    }
-  }
-  out.append(buffer, r.ptr);
-}
-
-// False when `v` is, or holds, a double that is not finite: JSON has no
-// infinity or NaN, yet a record's 1e400 reads as infinity (and, with
-// Boost.JSON 1.81, 0e400 as NaN).
-bool finite_numbers(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::double_: return std::isfinite(v.get_double());
-    case json::kind::array:
-      for (const auto& element : v.get_array()) {
-        if (!finite_numbers(element)) return false;
-      }
-      return true;
-    case json::kind::object:
-      for (const auto& member : v.get_object()) {
-        if (!finite_numbers(member.value())) return false;
-      }
-      return true;
-    default: return true;
-  }
 }
 
 // Where the placeholder opened at `open` ("{{") closes: the offset of its
@@ -457,7 +130,7 @@ std::string sha256_hex(std::string_view data) {
   const unsigned int length = 32;
   sha256(data, digest.data());
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(std::size_t{length} * 2);
   static constexpr char hex[] = "0123456789abcdef";
   for (unsigned int i = 0; i < length; ++i) {
     out += hex[digest[i] >> 4];
@@ -518,6 +191,86 @@ struct Template::Impl {
 
   enum class Resolved { found, missing, not_finite };
 
+  // A placeholder's value on its way through the filters: the record's
+  // JSON value, or text once a filter (or a step's constant) made it text.
+  struct Value {
+    const json::value* value = nullptr;
+    std::string& text;
+    bool is_text = false;
+    bool url_encoded = false;  // text is a urlencode filter's output
+    bool found = false;
+
+    bool blank() const {
+      return !found || (value && value->is_null()) || (value && value->is_string() && value->get_string().empty()) ||
+             (is_text && text.empty());
+    }
+    void become_text(std::string_view t) {
+      text.assign(t);
+      is_text = true;
+      value = nullptr;
+      found = true;
+      url_encoded = false;
+    }
+  };
+
+  // The value a placeholder's variable names, before any filter.
+  static Resolved look_up(const Placeholder& p, const RenderInput& in, Value& v) {
+    switch (p.source) {
+      case Source::api_key: v.become_text(in.api_key); break;
+      case Source::activation_name: v.become_text(in.activation_name); break;
+      case Source::activation_id: v.become_text(in.activation_id); break;
+      case Source::event_id:
+      case Source::journey_name:
+      case Source::journey_stage:
+      case Source::profile:
+      case Source::event:
+      case Source::flat:
+        if (in.record) {
+          v.value = in.record->get(p.slot);
+          if (v.value == nullptr) v.value = in.record->get(p.fallback_slot);
+          if (v.value != nullptr && !finite_numbers(*v.value)) return Resolved::not_finite;
+        }
+        v.found = v.value != nullptr;
+        break;
+    }
+    return Resolved::found;
+  }
+
+  // One filter but default, on a found value.
+  static void apply_filter(FilterKind kind, Value& v) {
+    if (kind == FilterKind::json) {
+      std::string quoted;
+      if (v.is_text) append_json_string(v.text, quoted);
+      else append_json(*v.value, quoted);
+      v.become_text(quoted);
+      return;
+    }
+    if (!v.is_text) {
+      std::string text;
+      append_number_or_text(*v.value, text);
+      v.become_text(text);
+    }
+    std::string& text = v.text;
+    switch (kind) {
+      case FilterKind::lower:
+        for (char& c : text) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        break;
+      case FilterKind::upper:
+        for (char& c : text) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        break;
+      case FilterKind::trim: text = std::string(trim(text)); break;
+      case FilterKind::sha256: text = sha256_hex(text); break;
+      case FilterKind::urlencode: {
+        std::string encoded;
+        append_percent_encoded(text, encoded, false);
+        text = std::move(encoded);
+        v.url_encoded = true;
+        break;
+      }
+      default: break;
+    }
+  }
+
   // Looks a placeholder's value up and applies its filters: `missing` when
   // the record lacks the variable and no default applies, `not_finite` when
   // its value is a number that JSON cannot carry.
@@ -526,96 +279,21 @@ struct Template::Impl {
   // it is rather than encoded twice.
   Resolved resolve(const Placeholder& p, const RenderInput& in, const json::value*& value,
                    std::string& text, bool& is_text, bool& url_encoded) const {
-    value = nullptr;
-    is_text = false;
-    url_encoded = false;
-    switch (p.source) {
-      case Source::api_key:
-        text.assign(in.api_key);
-        is_text = true;
-        break;
-      case Source::activation_name:
-        text.assign(in.activation_name);
-        is_text = true;
-        break;
-      case Source::activation_id:
-        text.assign(in.activation_id);
-        is_text = true;
-        break;
-      case Source::event_id:
-      case Source::journey_name:
-      case Source::journey_stage:
-      case Source::profile:
-      case Source::event:
-      case Source::flat:
-        if (in.record) {
-          value = in.record->get(p.slot);
-          if (value == nullptr) value = in.record->get(p.fallback_slot);
-          if (value != nullptr && !finite_numbers(*value)) return Resolved::not_finite;
-        }
-        break;
-    }
-    bool found = is_text || value != nullptr;
+    Value v{nullptr, text};
+    Resolved looked_up = look_up(p, in, v);
+    if (looked_up != Resolved::found) return looked_up;
     for (const auto& filter : p.filters) {
       if (filter.kind == FilterKind::default_value) {
-        bool blank = !found || (value && value->is_null()) ||
-                     (value && value->is_string() && value->get_string().empty()) ||
-                     (is_text && text.empty());
-        if (blank) {
-          text = filter.argument;
-          is_text = true;
-          value = nullptr;
-          found = true;
-          url_encoded = false;
-        }
+        if (v.blank()) v.become_text(filter.argument);
         continue;
       }
-      if (!found) return Resolved::missing;
-      if (filter.kind == FilterKind::json) {
-        if (is_text) {
-          std::string quoted;
-          append_json_string(text, quoted);
-          text = std::move(quoted);
-        } else {
-          text.clear();
-          append_json(*value, text);
-        }
-        is_text = true;
-        value = nullptr;
-        url_encoded = false;
-        continue;
-      }
-      if (!is_text) {
-        text.clear();
-        append_number_or_text(*value, text);
-        is_text = true;
-        value = nullptr;
-      }
-      switch (filter.kind) {
-        case FilterKind::lower:
-          for (char& c : text) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-          break;
-        case FilterKind::upper:
-          for (char& c : text) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-          break;
-        case FilterKind::trim:
-          text = std::string(trim(text));
-          break;
-        case FilterKind::sha256:
-          text = sha256_hex(text);
-          break;
-        case FilterKind::urlencode: {
-          std::string encoded;
-          append_percent_encoded(text, encoded, false);
-          text = std::move(encoded);
-          url_encoded = true;
-          break;
-        }
-        default:
-          break;
-      }
+      if (!v.found) return Resolved::missing;
+      apply_filter(filter.kind, v);
     }
-    return found ? Resolved::found : Resolved::missing;
+    value = v.value;
+    is_text = v.is_text;
+    url_encoded = v.url_encoded;
+    return v.found ? Resolved::found : Resolved::missing;
   }
 
   // Appends one placeholder's value, escaped for where it stands.

@@ -105,124 +105,156 @@ void ResponseReader::keep(const char* data, std::size_t size) {
   excerpt_.append(data, std::min(room, size));
 }
 
-std::size_t ResponseReader::parse_head(std::string_view text) {
-  const char* const end = text.data() + text.size();
-  const auto* eol = static_cast<const char*>(std::memchr(text.data(), '\n', text.size()));
-  if (eol == nullptr) return kIncomplete;
-  std::string_view status_line = trim(std::string_view(text.data(), static_cast<std::size_t>(eol - text.data())));
-  // HTTP-version SP 3DIGIT [SP reason-phrase]
-  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
-      (status_line.size() > 12 && status_line[12] != ' ')) {
-    error_ = "response: not an HTTP/1.x status line";
-    return kMalformed;
+namespace detail {
+
+// What a head's headers say about the response's framing and the connection.
+struct HeadFields {
+  bool keep_alive = true;
+  bool http10 = false;
+  bool chunked = false;
+  bool has_transfer_encoding = false;
+  bool has_length = false;
+  bool has_retry_after = false;
+  std::uint64_t length = 0;
+  std::string_view retry_after;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::HeadFields;
+
+// HTTP-version SP 3DIGIT [SP reason-phrase]: the status, or 0 with `error`.
+int parse_status_line(std::string_view line, std::string& error) {
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ' || (line.size() > 12 && line[12] != ' ')) {
+    error = "response: not an HTTP/1.x status line";
+    return 0;
   }
   int status = 0;
   for (std::size_t i = 9; i < 12; ++i) {
-    char c = status_line[i];
+    const char c = line[i];
     if (c < '0' || c > '9') {
-      error_ = "response: the status code is not three digits";
-      return kMalformed;
+      error = "response: the status code is not three digits";
+      return 0;
     }
     status = status * 10 + (c - '0');
   }
   if (status < 100) {
-    error_ = "response: status code " + std::to_string(status) + " is out of range";
-    return kMalformed;
+    error = "response: status code " + std::to_string(status) + " is out of range";
+    return 0;
   }
-  bool keep_alive = status_line[7] != '0';  // HTTP/1.1 persists unless told otherwise; 1.0 the reverse
-  const bool http10 = !keep_alive;
-  bool chunked = false, has_transfer_encoding = false, has_length = false, has_retry_after = false;
-  std::uint64_t length = 0;
-  std::string_view retry_after;
+  return status;
+}
+
+bool content_length(std::string_view value, HeadFields& fields, std::string& error) {
+  if (value.empty() || value.size() > 15 ||
+      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    error = "response: Content-Length is not a number";
+    return false;
+  }
+  std::uint64_t n = 0;
+  for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  if (fields.has_length && n != fields.length) {
+    error = "response: conflicting Content-Length headers";
+    return false;
+  }
+  fields.has_length = true;
+  fields.length = n;
+  return true;
+}
+
+// One header the reader cares about. False, with `error`, when malformed.
+bool header_field(Known known, std::string_view value, HeadFields& fields, std::string& error) {
+  switch (known) {
+    case Known::content_length: return content_length(value, fields, error);
+    case Known::transfer_encoding:
+      fields.has_transfer_encoding = true;
+      fields.chunked = false;  // chunked counts only as the last coding
+      for_each_token(value, [&](std::string_view coding) { fields.chunked = iequals(coding, "chunked"); });
+      return true;
+    case Known::connection:
+      for_each_token(value, [&](std::string_view option) {
+        if (iequals(option, "close")) fields.keep_alive = false;
+        else if (fields.http10 && iequals(option, "keep-alive")) fields.keep_alive = true;
+      });
+      return true;
+    case Known::retry_after:
+      fields.retry_after = value;
+      fields.has_retry_after = true;
+      return true;
+    case Known::other: return true;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::size_t ResponseReader::parse_head(std::string_view text) {
+  const char* const end = text.data() + text.size();
+  const auto* eol = static_cast<const char*>(std::memchr(text.data(), '\n', text.size()));
+  if (eol == nullptr) return kIncomplete;
+  const std::string_view status_line = trim(std::string_view(text.data(), static_cast<std::size_t>(eol - text.data())));
+  const int status = parse_status_line(status_line, error_);
+  if (status == 0) return kMalformed;
+  detail::HeadFields fields;
+  fields.keep_alive = status_line[7] != '0';  // HTTP/1.1 persists unless told otherwise; 1.0 the reverse
+  fields.http10 = !fields.keep_alive;
   // One pass over each header line: the name's bytes are checked as they
   // are read, up to the colon; the value is found with one memchr. The pass
   // ends at the blank line, which it finds itself (no scan for the end of
   // the head first).
   const char* p = eol + 1;
-  std::size_t head_size = 0;
   for (;;) {
     if (p == end) return kIncomplete;
     if (*p == '\n' || *p == '\r') {  // the blank line, LF or CRLF
       if (*p == '\r' && p + 1 == end) return kIncomplete;
-      if (*p == '\r' && p[1] != '\n') {
-        error_ = "response: malformed header line";
-        return kMalformed;
-      }
-      head_size = static_cast<std::size_t>(p - text.data()) + (*p == '\r' ? 2 : 1);
-      break;
+      if (*p == '\r' && p[1] != '\n') return malformed("response: malformed header line");
+      finish_head(status, fields);
+      return static_cast<std::size_t>(p - text.data()) + (*p == '\r' ? 2 : 1);
     }
-    if (*p == ' ' || *p == '\t') {
-      error_ = "response: folded header lines are not allowed";
-      return kMalformed;
-    }
+    if (*p == ' ' || *p == '\t') return malformed("response: folded header lines are not allowed");
     const char* name_start = p;
     while (p < end && kTokenChars[static_cast<unsigned char>(*p)]) ++p;
     if (p == end) return kIncomplete;
-    if (*p != ':' || p == name_start) {
-      error_ = "response: malformed header line";
-      return kMalformed;
-    }
-    std::string_view name(name_start, static_cast<std::size_t>(p - name_start));
+    if (*p != ':' || p == name_start) return malformed("response: malformed header line");
+    const Known known = known_header(std::string_view(name_start, static_cast<std::size_t>(p - name_start)));
     const char* value_start = p + 1;
-    const auto* newline = static_cast<const char*>(std::memchr(value_start, '\n', static_cast<std::size_t>(end - value_start)));
+    const auto* newline =
+        static_cast<const char*>(std::memchr(value_start, '\n', static_cast<std::size_t>(end - value_start)));
     if (newline == nullptr) return kIncomplete;
     p = newline + 1;
-    Known known = known_header(name);
     if (known == Known::other) continue;
-    std::string_view value = trim(std::string_view(value_start, static_cast<std::size_t>(newline - value_start)));
-    switch (known) {
-      case Known::content_length: {
-        std::uint64_t n = 0;
-        if (value.empty() || value.size() > 15 ||
-            !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-          error_ = "response: Content-Length is not a number";
-          return kMalformed;
-        }
-        for (char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-        if (has_length && n != length) {
-          error_ = "response: conflicting Content-Length headers";
-          return kMalformed;
-        }
-        has_length = true;
-        length = n;
-        break;
-      }
-      case Known::transfer_encoding:
-        has_transfer_encoding = true;
-        chunked = false;  // chunked counts only as the last coding
-        for_each_token(value, [&](std::string_view coding) { chunked = iequals(coding, "chunked"); });
-        break;
-      case Known::connection:
-        for_each_token(value, [&](std::string_view option) {
-          if (iequals(option, "close")) keep_alive = false;
-          else if (http10 && iequals(option, "keep-alive")) keep_alive = true;
-        });
-        break;
-      case Known::retry_after:
-        retry_after = value;
-        has_retry_after = true;
-        break;
-      case Known::other: break;
+    if (!header_field(known, trim(std::string_view(value_start, static_cast<std::size_t>(newline - value_start))),
+                      fields, error_)) {
+      return kMalformed;
     }
   }
-  // The whole head is read: what it says is kept (never the half of one).
+}
+
+std::size_t ResponseReader::malformed(std::string message) {
+  error_ = std::move(message);
+  return kMalformed;
+}
+
+// The whole head is read: what it says is kept (never the half of one).
+void ResponseReader::finish_head(int status, const detail::HeadFields& fields) {
   status_ = status;
-  keep_alive_ = keep_alive;
-  if (has_retry_after) retry_after_.assign(retry_after);
+  keep_alive_ = fields.keep_alive;
+  if (fields.has_retry_after) retry_after_.assign(fields.retry_after);
   if (head_request_ || status_ == 204 || status_ == 304 || status_ < 200) {
     framing_ = Framing::none;
-  } else if (has_transfer_encoding) {
+  } else if (fields.has_transfer_encoding) {
     // RFC 9112 section 6.3: Transfer-Encoding overrides Content-Length, and
     // such a message is not to be trusted with the next request.
-    if (has_length) keep_alive_ = false;
-    framing_ = chunked ? Framing::chunked : Framing::until_close;
-  } else if (has_length) {
+    if (fields.has_length) keep_alive_ = false;
+    framing_ = fields.chunked ? Framing::chunked : Framing::until_close;
+  } else if (fields.has_length) {
     framing_ = Framing::length;
-    remaining_ = length;
+    remaining_ = fields.length;
   } else {
     framing_ = Framing::until_close;
   }
-  return head_size;
 }
 
 void ResponseReader::start_body() {
@@ -239,96 +271,13 @@ ResponseReader::Progress ResponseReader::feed(const char* data, std::size_t size
   if (size > 0) got_some_ = true;
   while (size > 0) {
     switch (state_) {
-      case State::head: {
-        std::size_t end = kIncomplete;
-        if (line_.empty()) {
-          // Usually a whole head arrives in one read: parsed where it lies,
-          // in one pass, not copied first. (A line is judged only once it
-          // is whole: a malformed one is the same error in any split.)
-          end = parse_head(std::string_view(data, std::min(size, kHeaderLimit + 1)));
-          if (end == kMalformed) return fail(error_);
-        }
-        std::size_t used = end;  // bytes of this call that belong to the head
-        if (end == kIncomplete) {
-          std::size_t from = line_.size() >= 3 ? line_.size() - 3 : 0;
-          std::size_t take = std::min(size, kHeaderLimit + 1 - std::min(kHeaderLimit + 1, line_.size()));
-          line_.append(data, take);
-          end = end_of_head(line_, from);
-          if (end == std::string::npos) {
-            if (line_.size() > kHeaderLimit) {
-              return fail("response: the header is larger than " + std::to_string(kHeaderLimit / 1024) + " KiB");
-            }
-            data += take;
-            size -= take;
-            break;
-          }
-          used = take - (line_.size() - end);
-          const std::size_t parsed = parse_head(std::string_view(line_).substr(0, end));
-          if (parsed != end) return fail(parsed == kMalformed ? error_ : "response: malformed head");
-        }
-        data += used;
-        size -= used;
-        if (status_ >= 100 && status_ < 200) {
-          if (status_ == 101) return fail("response: 101 Switching Protocols was not asked for");
-          // An interim response: the real one follows.
-          line_.clear();
-          retry_after_.clear();
-          status_ = 0;
-          break;
-        }
-        start_body();
-        break;
-      }
-      case State::body: {
-        std::size_t take = size;
-        if (framing_ == Framing::length) take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
-        keep(data, take);
-        data += take;
-        size -= take;
-        if (framing_ == Framing::length) {
-          remaining_ -= take;
-          if (remaining_ == 0) state_ = State::done;
-        }
-        break;
-      }
+      case State::head: feed_head(data, size); break;
+      case State::body: feed_body(data, size); break;
       case State::chunk_size:
       case State::chunk_data_end:
-      case State::trailers: {
-        const char* newline = static_cast<const char*>(std::memchr(data, '\n', size));
-        std::size_t take = newline ? static_cast<std::size_t>(newline - data) + 1 : size;
-        if (line_.size() + take > kChunkLineLimit) return fail("response: a chunk line is too long");
-        line_.append(data, take);
-        data += take;
-        size -= take;
-        if (!newline) break;
-        std::string_view line = line_;
-        line.remove_suffix(1);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (state_ == State::chunk_data_end) {
-          if (!line.empty()) return fail("response: a chunk does not end where its size says");
-          state_ = State::chunk_size;
-        } else if (state_ == State::trailers) {
-          if (line.empty()) state_ = State::done;
-        } else {
-          std::string_view digits = trim(line.substr(0, line.find(';')));
-          std::uint64_t n = 0;
-          if (digits.empty() || digits.size() > 15) return fail("response: a chunk size is not a hex number");
-          for (char c : digits) {
-            int v = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (v < 0) return fail("response: a chunk size is not a hex number");
-            n = n * 16 + static_cast<std::uint64_t>(v);
-          }
-          remaining_ = n;
-          state_ = n == 0 ? State::trailers : State::chunk_data;
-        }
-        line_.clear();
-        break;
-      }
+      case State::trailers: feed_chunk_line(data, size); break;
       case State::chunk_data: {
-        std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
+        const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
         keep(data, take);
         data += take;
         size -= take;
@@ -346,6 +295,116 @@ ResponseReader::Progress ResponseReader::feed(const char* data, std::size_t size
   if (state_ == State::done) return Progress::complete;
   if (state_ == State::failed) return Progress::error;
   return Progress::more;
+}
+
+void ResponseReader::feed_head(const char*& data, std::size_t& size) {
+  std::size_t end = kIncomplete;
+  if (line_.empty()) {
+    // Usually a whole head arrives in one read: parsed where it lies, in one
+    // pass, not copied first. (A line is judged only once it is whole: a
+    // malformed one is the same error in any split.)
+    end = parse_head(std::string_view(data, std::min(size, kHeaderLimit + 1)));
+    if (end == kMalformed) {
+      fail(error_);
+      return;
+    }
+  }
+  std::size_t used = end;  // bytes of this call that belong to the head
+  if (end == kIncomplete) {
+    const std::size_t from = line_.size() >= 3 ? line_.size() - 3 : 0;
+    const std::size_t take = std::min(size, kHeaderLimit + 1 - std::min(kHeaderLimit + 1, line_.size()));
+    line_.append(data, take);
+    end = end_of_head(line_, from);
+    if (end == std::string::npos) {
+      if (line_.size() > kHeaderLimit) {
+        fail("response: the header is larger than " + std::to_string(kHeaderLimit / 1024) + " KiB");
+        return;
+      }
+      data += take;
+      size -= take;
+      return;
+    }
+    used = take - (line_.size() - end);
+    const std::size_t parsed = parse_head(std::string_view(line_).substr(0, end));
+    if (parsed != end) {
+      fail(parsed == kMalformed ? error_ : "response: malformed head");
+      return;
+    }
+  }
+  data += used;
+  size -= used;
+  if (status_ >= 200) return start_body();
+  if (status_ == 101) {
+    fail("response: 101 Switching Protocols was not asked for");
+    return;
+  }
+  // An interim response: the real one follows.
+  line_.clear();
+  retry_after_.clear();
+  status_ = 0;
+}
+
+void ResponseReader::feed_body(const char*& data, std::size_t& size) {
+  std::size_t take = size;
+  if (framing_ == Framing::length) take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
+  keep(data, take);
+  data += take;
+  size -= take;
+  if (framing_ != Framing::length) return;
+  remaining_ -= take;
+  if (remaining_ == 0) state_ = State::done;
+}
+
+// A chunk-size line, the CRLF after a chunk's data, or a trailer line.
+void ResponseReader::feed_chunk_line(const char*& data, std::size_t& size) {
+  const auto* newline = static_cast<const char*>(std::memchr(data, '\n', size));
+  const std::size_t take = newline ? static_cast<std::size_t>(newline - data) + 1 : size;
+  if (line_.size() + take > kChunkLineLimit) {
+    fail("response: a chunk line is too long");
+    return;
+  }
+  line_.append(data, take);
+  data += take;
+  size -= take;
+  if (!newline) return;
+  std::string_view line = line_;
+  line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (state_ == State::chunk_data_end) {
+    if (!line.empty()) {
+      fail("response: a chunk does not end where its size says");
+      return;
+    }
+    state_ = State::chunk_size;
+  } else if (state_ == State::trailers) {
+    if (line.empty()) state_ = State::done;
+  } else if (!chunk_size(line)) {
+    return;
+  }
+  line_.clear();
+}
+
+bool ResponseReader::chunk_size(std::string_view line) {
+  const std::string_view digits = trim(line.substr(0, line.find(';')));
+  std::uint64_t n = 0;
+  if (digits.empty() || digits.size() > 15) {
+    fail("response: a chunk size is not a hex number");
+    return false;
+  }
+  for (char c : digits) {
+    const int v = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (v < 0) {
+      fail("response: a chunk size is not a hex number");
+      return false;
+    }
+    n = n * 16 + static_cast<std::uint64_t>(v);
+  }
+  remaining_ = n;
+  state_ = n == 0 ? State::trailers : State::chunk_data;
+  return true;
 }
 
 ResponseReader::Progress ResponseReader::feed_eof() {

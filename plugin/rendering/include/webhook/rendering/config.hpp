@@ -8,6 +8,7 @@
 #include <webhook/rendering/url_guard.hpp>
 #include <webhook_common/version.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,16 +65,16 @@ struct Config {
 
   // advanced (the original's names and defaults, seconds)
   std::uint32_t retry_count = 3;
-  std::uint32_t connect_timeout_s = 30;
-  std::uint32_t read_timeout_s = 30;
-  std::uint32_t write_timeout_s = 30;
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds write_timeout{30};
 
   // delivery (ours)
   std::uint32_t concurrency = 64;
   std::uint32_t max_in_flight = 10'000;
-  std::uint32_t initial_backoff_ms = 1'000;
-  std::uint32_t max_backoff_ms = 60'000;
-  std::uint32_t busy_poll_us = 0;  // the I/O thread polls this long before it sleeps
+  std::chrono::milliseconds initial_backoff{1'000};
+  std::chrono::milliseconds max_backoff{60'000};
+  std::chrono::microseconds busy_poll{0};  // the I/O thread polls this long before it sleeps
   std::size_t max_body_bytes = kMaxBodyBytes;
   std::size_t max_record_bytes = kDefaultMaxRecordBytes;  // a larger record is refused at submit
   std::string dead_letter_file;

@@ -14,11 +14,15 @@
 
 namespace webhook {
 
+namespace detail {
+struct HeadFields;  // what a head says, as parse_head reads it
+}  // namespace detail
+
 class ResponseReader {
  public:
   enum class Progress { more, complete, error };
 
-  static constexpr std::size_t kHeaderLimit = 64 * 1024;
+  static constexpr std::size_t kHeaderLimit = std::size_t{64} * 1024;
   static constexpr std::size_t kExcerptLimit = 1024;  // what is written of a body
 
   // How much of the body excerpt() keeps (kExcerptLimit unless set): more
@@ -59,7 +63,14 @@ class ResponseReader {
   static constexpr std::size_t kIncomplete = static_cast<std::size_t>(-1);  // the text ends first
   static constexpr std::size_t kMalformed = static_cast<std::size_t>(-2);   // error_ says why
   std::size_t parse_head(std::string_view text);
+  std::size_t malformed(std::string message);  // kMalformed, error_ set
+  void finish_head(int status, const detail::HeadFields& fields);
   void start_body();
+  // Each state's part of feed(): they consume from `data`, `size`.
+  void feed_head(const char*& data, std::size_t& size);
+  void feed_body(const char*& data, std::size_t& size);
+  void feed_chunk_line(const char*& data, std::size_t& size);
+  bool chunk_size(std::string_view line);
   void keep(const char* data, std::size_t size);
 
   State state_ = State::head;
