@@ -17,6 +17,8 @@
 // otherwise, 2 on bad arguments. Percentiles come from the plugin's own
 // histogram (bucket upper bounds, within ~10 %), so both sides of the
 // comparison are rounded alike.
+#include <webhook_common/version.hpp>
+
 #include <webhook/delivery/latency_histogram.hpp>
 
 #include <arpa/inet.h>
@@ -107,6 +109,10 @@ long response_length(std::string_view in) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::printf("paced-client %s\n", webhook_common::kVersion);
+    return 0;
+  }
   if (argc < 3) usage("URL and REQUESTS are required");
   const std::string_view url = argv[1];
   std::uint64_t requests = 0, connections = 64, body_size = 0, batch = 4;

@@ -22,6 +22,8 @@
 // bench/latency_episodes.py.
 #include "output_step/output_step.h"
 
+#include <webhook_common/version.hpp>
+
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -173,6 +175,11 @@ int main(int argc, char** argv) {
   constexpr const char* kUsage =
       "usage: plugin-bench PLUGIN URL RECORDS [--ca FILE] [--rate N [--batch N]] [--concurrency N]\n"
       "                    [--busy-poll-us N] [--host-io] [--trace FILE] [--spool DIR [--fsync always|batch|off]]\n";
+  if (argc == 2 && (std::string_view(argv[1]) == "--version" || std::string_view(argv[1]) == "--help")) {
+    if (std::string_view(argv[1]) == "--help") std::fputs(kUsage, stdout);
+    else std::printf("plugin-bench %s\n", webhook_common::kVersion);
+    return 0;
+  }
   if (argc < 4) {
     std::fputs(kUsage, stderr);
     return 2;

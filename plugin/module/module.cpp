@@ -136,9 +136,20 @@ size_t stats(const output_step_t* step, char* buffer, size_t capacity) {
   }
 }
 
-void clock_on_time(const output_step_t* step) { instance_of(step)->engine->on_time(); }
-int64_t clock_next_wakeup(const output_step_t* step) { return instance_of(step)->engine->next_wakeup_ms(); }
-void clock_pending(const output_step_t* step, uint64_t* unfinished, uint64_t* waiting) {
+// The clock's entry points are guarded like the others: nothing a C++
+// call throws (out of memory posting the wake-up) crosses the C boundary.
+void clock_on_time(const output_step_t* step) {
+  Instance* self = instance_of(step);
+  try {
+    self->engine->on_time();
+  } catch (const std::exception& e) {
+    host_log(self->host, OUTPUT_STEP_LOG_ERROR, std::string("on_time: ") + e.what());
+  }
+}
+
+int64_t clock_next_wakeup(const output_step_t* step) noexcept { return instance_of(step)->engine->next_wakeup_ms(); }
+
+void clock_pending(const output_step_t* step, uint64_t* unfinished, uint64_t* waiting) noexcept {
   uint64_t u = 0, w = 0;
   instance_of(step)->engine->pending(u, w);
   if (unfinished != nullptr) *unfinished = u;
@@ -187,7 +198,7 @@ const output_step_t* create(const output_step_host_t* host, const char* config, 
       report({{"", "create: the host and its on_completion callback are required"}}, on_error, context);
       return nullptr;
     }
-    if (host->abi_version.major != OUTPUT_STEP_ABI_MAJOR) {
+    if (!output_step_version_is_compatible(host->abi_version)) {
       report({{"", "create: host speaks output-step ABI " + std::to_string(host->abi_version.major) +
                        ".x; this module speaks " + std::to_string(OUTPUT_STEP_ABI_MAJOR) + ".x"}},
              on_error, context);
@@ -221,7 +232,9 @@ const output_step_t* create(const output_step_host_t* host, const char* config, 
       out.http_status = c.http_status;
       out.attempts = c.attempts;
       out.error = c.error.empty() ? nullptr : c.error.c_str();
-      out.delivery_id = c.delivery_id.data();  // NUL-terminated (see Completion)
+      // NUL-terminated (see Completion); NULL when the record has none, as
+      // the header says.
+      out.delivery_id = c.delivery_id.empty() ? nullptr : c.delivery_id.data();
       host->on_completion(host, &out);
     };
     hooks.log = [host](LogLevel level, const std::string& message) {

@@ -478,9 +478,9 @@ void Engine::on_time() {
   });
 }
 
-std::int64_t Engine::next_wakeup_ms() const { return impl_->next_wakeup.load(std::memory_order_acquire); }
+std::int64_t Engine::next_wakeup_ms() const noexcept { return impl_->next_wakeup.load(std::memory_order_acquire); }
 
-void Engine::pending(std::uint64_t& unfinished, std::uint64_t& waiting) const {
+void Engine::pending(std::uint64_t& unfinished, std::uint64_t& waiting) const noexcept {
   unfinished = impl_->admission.in_flight();
   waiting = impl_->stats.waiting_retry.load(std::memory_order_acquire);
 }

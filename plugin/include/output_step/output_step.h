@@ -17,11 +17,31 @@
  * (or callback) that carries them, unless said otherwise.
  *
  * Versioning: a host refuses a module whose `abi_version.major` differs from
- * the OUTPUT_STEP_ABI_MAJOR it was built with; the module refuses a host the
- * same way (create fails and says why). Minor versions only add: new
- * functions at the end of a struct, new extensions. Optional features are
- * string-identified, versioned extensions ("output-step.host-clock/1",
- * "output-step.host-io/1").
+ * the OUTPUT_STEP_ABI_MAJOR it was built with, and the module refuses a host
+ * the same way (create fails and says why): both use
+ * output_step_version_is_compatible below. The structs of this header are
+ * frozen at ABI 1.1: nothing is ever added to them. What comes later comes
+ * as string-identified, versioned extensions ("output-step.host-clock/1",
+ * "output-step.host-io/1"), each a table whose first field is its `size`
+ * when it may grow.
+ *
+ * Threads. The first line of every function's comment says where it may be
+ * called from:
+ *   [any thread]          any thread, concurrently;
+ *   [host thread]         a thread of the host that is not inside a
+ *                         completion callback of the same step;
+ *   [completion context]  called by the module: from a module thread, or
+ *                         from the host thread inside poll, flush or
+ *                         destroy (output-step.host-io/1).
+ *
+ * Ownership. A pointer handed across is borrowed for the call (or callback)
+ * that carries it, unless its comment says otherwise. A table returned by
+ * get_extension belongs to the side that returned it: it is static or lives
+ * as long as the object it was asked of (the host, the step); the caller
+ * neither frees nor modifies it.
+ *
+ * What a given module does with records (the webhook step: templates,
+ * retries, its spool) is that module's documentation, not this header's.
  */
 #ifndef OUTPUT_STEP_OUTPUT_STEP_H
 #define OUTPUT_STEP_OUTPUT_STEP_H
@@ -52,6 +72,13 @@ typedef struct output_step_version {
 #define OUTPUT_STEP_ABI_VERSION_INIT \
   { OUTPUT_STEP_ABI_MAJOR, OUTPUT_STEP_ABI_MINOR, OUTPUT_STEP_ABI_REVISION }
 
+/* [any thread] Whether a peer built against `version` can be used by code
+ * built with this header: the same major version (a minor version only
+ * adds extensions). Not exported: each side compiles its own copy. */
+static inline int output_step_version_is_compatible(output_step_version_t version) {
+  return version.major == OUTPUT_STEP_ABI_MAJOR;
+}
+
 /* Result of a call. */
 typedef int32_t output_step_status_t;
 enum {
@@ -74,8 +101,8 @@ typedef int32_t output_step_outcome_t;
 enum {
   OUTPUT_STEP_DELIVERED = 0,
   /* Finally failed and could not be dead-lettered (none configured, or the
-   * dead-letter write failed; with a durable store, such a record stays in
-   * the store for the next instance). */
+   * dead-letter write failed; a module with a durable store keeps such a
+   * record there for its next instance). */
   OUTPUT_STEP_FAILED = 1,
   /* Finally failed and written to the dead-letter file. */
   OUTPUT_STEP_DEAD_LETTERED = 2,
@@ -113,9 +140,9 @@ typedef struct output_step_completion {
   /* NUL-terminated, valid during the callback only. NULL when delivered.
    * Never contains a secret. */
   const char *error;
-  /* NUL-terminated idempotency id the record was delivered under (for a
-   * webhook, the `webhook-id` header); valid during the callback only;
-   * NULL when the module has none. */
+  /* NUL-terminated idempotency id the record was delivered under (the
+   * module's documentation says where it is sent); valid during the
+   * callback only; NULL when the module has none for the record. */
   const char *delivery_id;
 } output_step_completion_t;
 
@@ -128,27 +155,31 @@ typedef struct output_step_host {
   /* Host name and version, for logs. NUL-terminated; may be NULL. */
   const char *name;
 
-  /* A log line from the module. Called from any module thread, possibly
-   * concurrently; `message` is NUL-terminated and valid during the call.
-   * Never contains a secret. May be NULL: the module then logs nothing. */
+  /* [any thread] A log line from the module, possibly concurrently;
+   * `message` is NUL-terminated and valid during the call. Never contains a
+   * secret. May be NULL: the module then logs nothing. */
   void (*log)(const struct output_step_host *host, output_step_log_level_t level,
               const char *message);
 
-  /* The final report on one accepted record. Called from a module thread
-   * (never from within submit), or from destroy's caller during destroy;
-   * for a host that drives the step's I/O (output-step.host-io/1), only
-   * from within poll, flush and destroy, on the caller's thread.
-   * Calls are serialised per step. The host must not call destroy from
-   * inside it; it may call submit, flush and stats. Must not be NULL. */
+  /* [completion context] The final report on one accepted record: from a
+   * module thread (never from within submit), or from destroy's caller
+   * during destroy; for a host that drives the step's I/O
+   * (output-step.host-io/1), only from within poll, flush and destroy, on
+   * the caller's thread. Calls are serialised per step. The host must not
+   * call destroy or flush from inside it; it may call submit and stats.
+   * `completion` is borrowed for the call. Must not be NULL. */
   void (*on_completion)(const struct output_step_host *host,
                         const output_step_completion_t *completion);
 
-  /* An extension the host offers, by id (e.g. OUTPUT_STEP_EXT_HOST_CLOCK),
-   * or NULL. Called from any thread. May be NULL: no extensions. */
+  /* [any thread] An extension the host offers, by id (e.g.
+   * OUTPUT_STEP_EXT_HOST_CLOCK), or NULL. The table belongs to the host and
+   * must stay valid, unchanged, as long as any step created with this host.
+   * May be NULL: no extensions. */
   const void *(*get_extension)(const struct output_step_host *host, const char *id);
 } output_step_host_t;
 
-/* Receives one configuration error: `field` is a dotted path into the
+/* [the caller of validate or create] Receives one configuration error:
+ * `field` is a dotted path into the
  * configuration ("activation.headers[3].name", "" for the whole), `message`
  * says what was wrong and what is allowed. Both NUL-terminated, valid during
  * the call. */
@@ -160,7 +191,8 @@ typedef struct output_step {
   /* Reserved for the module. */
   void *module_data;
 
-  /* Hands `count` records to the step. Accepts a prefix of them and stores
+  /* [any thread] Hands `count` records to the step, concurrently from any
+   * number of threads (completion callbacks included). Accepts a prefix of them and stores
    * its length in `*accepted` (which must not be NULL). Returns
    *   OUTPUT_STEP_OK       when all `count` were accepted;
    *   OUTPUT_STEP_BUSY     when back-pressure stopped it after *accepted
@@ -171,58 +203,52 @@ typedef struct output_step {
    *   OUTPUT_STEP_INVALID  when records[*accepted] is not one the step can
    *                        take: not a JSON object, larger than the step
    *                        allows, or carrying a field the step refuses
-   *                        (the webhook step: a "webhook_id" that is not 1
-   *                        to 256 visible ASCII characters); the rest are
-   *                        not accepted; the reason is logged;
+   *                        (the module's documentation lists them); the
+   *                        rest are not accepted; the reason is logged;
    *   OUTPUT_STEP_CLOSED   after destroy has begun;
    *   OUTPUT_STEP_ERROR    when records[*accepted] could not be stored (a
-   *                        spool write failed; logged); it is not accepted.
+   *                        durable store's write failed; logged); it is not
+   *                        accepted.
    * Every accepted record gets exactly one completion later. Never blocks on
    * the network.
    *
-   * When a record counts as accepted, for a module with a durable store
-   * (the webhook step's delivery.spool): when submit returns it is in the
-   * store, and it will be delivered, by this instance or by the next one
-   * created over the same store, whatever happens to this process:
-   *   fsync "always": on disk (survives a power loss);
-   *   fsync "batch":  written to the OS and on disk within a few ms
-   *                   (survives a process crash; a power loss may lose the
-   *                   last few ms);
-   *   fsync "off":    written to the OS (survives a process crash).
-   * Without a store, an accepted record lives in memory until completed.
+   * For a module with a durable store, an accepted record is in the store
+   * when submit returns and will be delivered, by this instance or by the
+   * next one created over the same store, whatever happens to this process
+   * (how durable, the module's documentation says). Without one, an
+   * accepted record lives in memory until completed.
    * Hand over in one call the records that arrived together: a call may
    * wake the module's I/O thread, and under a steady load many small calls
-   * cost wake-ups that one larger call does not (see the webhook step's
-   * documentation, "Handing records over in batches"). A host that drives
-   * the step's I/O itself (output-step.host-io/1) wakes no other thread.
-   * Thread-safe: any host thread, concurrently. */
+   * cost wake-ups that one larger call does not. A host that drives the
+   * step's I/O itself (output-step.host-io/1) wakes no other thread.
+   * `records` and what they point to are borrowed for the call. */
   output_step_status_t (*submit)(const struct output_step *step,
                                  const output_step_record_t *records, size_t count,
                                  size_t *accepted);
 
-  /* Waits until every record accepted before the call has completed, or
-   * `timeout_ms` milliseconds of real time pass. OUTPUT_STEP_OK or
-   * OUTPUT_STEP_TIMEOUT (OUTPUT_STEP_ERROR, logged, should the I/O it runs
-   * for a host driving it fail). Any host thread except a completion
-   * callback. */
+  /* [host thread] Waits until every record accepted before the call has
+   * completed, or `timeout_ms` milliseconds of real time pass.
+   * OUTPUT_STEP_OK or OUTPUT_STEP_TIMEOUT (OUTPUT_STEP_ERROR, logged, should
+   * the I/O it runs for a host driving it fail). */
   output_step_status_t (*flush)(const struct output_step *step, int64_t timeout_ms);
 
-  /* Writes the step's statistics as a JSON object, NUL-terminated, into
-   * `buffer` of `capacity` bytes, snprintf-style: returns the length the
-   * full text needs (without the NUL); the text is complete only when that
-   * is < capacity. `buffer` may be NULL when `capacity` is 0. Any thread. */
+  /* [any thread] Writes the step's statistics as a JSON object,
+   * NUL-terminated, into `buffer` of `capacity` bytes, snprintf-style:
+   * returns the length the full text needs (without the NUL); the text is
+   * complete only when that is < capacity. `buffer` may be NULL when
+   * `capacity` is 0. Never contains a secret. */
   size_t (*stats)(const struct output_step *step, char *buffer, size_t capacity);
 
-  /* A step-side extension by id, or NULL. Any thread. */
+  /* [any thread] A step-side extension by id, or NULL. The table belongs to
+   * the module and stays valid, unchanged, until destroy returns. */
   const void *(*get_extension)(const struct output_step *step, const char *id);
 
-  /* Stops accepting, drains what it can within `timeout_ms` of real time,
-   * reports every record still unfinished through its completion (with a
-   * durable store: failed, and kept in the store for the next instance;
-   * without: dead-lettered when a dead-letter file is configured, failed
-   * otherwise), and frees the step. When `unfinished` is not NULL it receives how many
-   * records were cut short. The step pointer is invalid afterwards. Call
-   * exactly once, from a host thread that is not a completion callback. */
+  /* [host thread] Stops accepting, drains what it can within `timeout_ms`
+   * of real time, reports every record still unfinished through its
+   * completion (the module's documentation says with which outcome), and
+   * frees the step. When `unfinished` is not NULL it receives how many
+   * records were cut short. The step pointer, and every table its
+   * get_extension returned, are invalid afterwards. Call exactly once. */
   void (*destroy)(const struct output_step *step, int64_t timeout_ms,
                   uint64_t *unfinished);
 } output_step_t;
@@ -232,21 +258,23 @@ typedef struct output_step_entry {
   /* The ABI the module implements; check `major` before anything else. */
   output_step_version_t abi_version;
   /* Stable id of the step kind ("webhook"), its human name and version;
-   * NUL-terminated, static. */
+   * NUL-terminated, static: valid as long as the module is loaded. */
   const char *id;
   const char *name;
   const char *version;
 
-  /* Checks a configuration (UTF-8 JSON, `size` bytes) without creating
-   * anything or touching the network. Calls `on_error` once per error, all
-   * of them. Returns the number of errors (0: valid). Any thread. */
+  /* [any thread] Checks a configuration (UTF-8 JSON, `size` bytes, borrowed)
+   * without creating anything or touching the network. Calls `on_error`
+   * (which may be NULL) once per error, all of them, before it returns.
+   * Returns the number of errors (0: valid). */
   uint32_t (*validate)(const char *config, size_t size, output_step_error_fn on_error,
                        void *context);
 
-  /* Creates a step from a configuration. On success returns the step; on
-   * failure returns NULL after reporting every error through `on_error`
-   * (which may be NULL). `host` is borrowed and must outlive the step; its
-   * major version must match the module's. Any thread. */
+  /* [any thread] Creates a step from a configuration (borrowed for the
+   * call). On success returns the step, owned by the host until it calls
+   * destroy; on failure returns NULL after reporting every error through
+   * `on_error` (which may be NULL). `host` is borrowed and must outlive the
+   * step; output_step_version_is_compatible(host->abi_version) must hold. */
   const output_step_t *(*create)(const output_step_host_t *host, const char *config,
                                  size_t size, output_step_error_fn on_error,
                                  void *context);
@@ -261,7 +289,7 @@ OUTPUT_STEP_EXPORT extern const output_step_entry_t output_step_entry;
 /*                                                                          */
 /* A host that runs on its own (e.g. simulated) time offers this. The step  */
 /* then reads the time for every wait it makes (retry backoff, Retry-After, */
-/* rate limiting, the webhook-timestamp header) from `now_ms`, and instead  */
+/* rate limiting, the timestamps it sends) from `now_ms`, and instead      */
 /* of waiting on its own timers it calls `request_wakeup` and waits for the */
 /* host to call the step's OUTPUT_STEP_EXT_CLOCK `on_time` once the host's  */
 /* time has reached that instant. Network timeouts stay on real time.       */
@@ -269,12 +297,12 @@ OUTPUT_STEP_EXPORT extern const output_step_entry_t output_step_entry;
 #define OUTPUT_STEP_EXT_HOST_CLOCK "output-step.host-clock/1"
 
 typedef struct output_step_host_clock {
-  /* The host's current time, milliseconds since the Unix epoch. Never goes
-   * backwards. Any thread, concurrently. */
+  /* [any thread] The host's current time, milliseconds since the Unix
+   * epoch. Never goes backwards. */
   int64_t (*now_ms)(const output_step_host_t *host);
-  /* The step wants `on_time` called once the host's time is >= `at_ms`.
-   * Requests may repeat; a later `on_time` covers every earlier request.
-   * Called from step threads; must not call into the step. */
+  /* [completion context] The step wants `on_time` called once the host's
+   * time is >= `at_ms`. Requests may repeat; a later `on_time` covers every
+   * earlier request. Must not call into the step. */
   void (*request_wakeup)(const output_step_host_t *host, int64_t at_ms);
 } output_step_host_clock_t;
 
@@ -282,16 +310,16 @@ typedef struct output_step_host_clock {
 #define OUTPUT_STEP_EXT_CLOCK "output-step.clock/1"
 
 typedef struct output_step_clock {
-  /* The host's time has advanced: the step re-reads now_ms and runs every
-   * wait that is due. Cheap; any host thread except a completion callback. */
+  /* [host thread] The host's time has advanced: the step re-reads now_ms
+   * and runs every wait that is due. Cheap. */
   void (*on_time)(const output_step_t *step);
-  /* The earliest instant (host time, ms) for which the step waits, or -1
-   * when it waits for none. Any thread. */
+  /* [any thread] The earliest instant (host time, ms) for which the step
+   * waits, or -1 when it waits for none. */
   int64_t (*next_wakeup_ms)(const output_step_t *step);
-  /* Records accepted and not yet completed, and how many of them are only
-   * waiting for host time to pass (backoff, rate limit). A host on
-   * simulated time may jump its clock to next_wakeup_ms when the two are
-   * equal. Any thread. */
+  /* [any thread] Records accepted and not yet completed, and how many of
+   * them are only waiting for host time to pass (backoff, rate limit). A
+   * host on simulated time may jump its clock to next_wakeup_ms when the
+   * two are equal. Either pointer may be NULL (that count is not written). */
   void (*pending)(const output_step_t *step, uint64_t *unfinished, uint64_t *waiting);
 } output_step_clock_t;
 
@@ -322,7 +350,7 @@ typedef struct output_step_host_io {
 #define OUTPUT_STEP_EXT_IO "output-step.io/1"
 
 typedef struct output_step_io {
-  /* Does the step's pending work on the calling thread: takes the records
+  /* [host thread] Does the step's pending work on the calling thread: takes the records
    * submitted since, sends them, reads responses, runs due retries and
    * timeouts, and calls on_completion for every record that finishes, all
    * before it returns. When nothing is ready it first waits up to

@@ -99,8 +99,8 @@ class Engine {
 
   // Host clock support.
   void on_time();
-  std::int64_t next_wakeup_ms() const;
-  void pending(std::uint64_t& unfinished, std::uint64_t& waiting) const;
+  std::int64_t next_wakeup_ms() const noexcept;
+  void pending(std::uint64_t& unfinished, std::uint64_t& waiting) const noexcept;
 
   // Stops accepting, drains within `timeout`, then completes every record
   // still unfinished as cut short. Returns how many were. Idempotent.
