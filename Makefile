@@ -1,7 +1,7 @@
 # The two commands of the README, and the rest.
 #   make demo   set up, build, run the end-to-end demo
 #   make test   set up, build, run the whole test suite (ctest)
-#   make bench  Release build and the benchmarks (figures in the README)
+#   make bench  Release build and the benchmarks (figures in the README); BENCH_BASE=COMMIT compares with COMMIT
 #   make fuzz   libFuzzer (clang) on the parsers, FUZZ_SECONDS (60) each
 #   make lint   clang-tidy on the product code (functions <= 80 lines, bugprone, performance)
 # PRESET picks the CMake preset (dev by default; ci when CI is set).
@@ -13,7 +13,7 @@ LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPIL
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
+.PHONY: bench-compare lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
 
 all: build
 
@@ -65,6 +65,14 @@ bench:
 	@bash bench/mock_endpoint.sh build/release
 	@bash bench/simulator.sh build/release
 	@bash bench/plugin.sh build/release
+	@if [ -n "$(BENCH_BASE)" ]; then bash scripts/build-base.sh $(BENCH_BASE) && bash bench/compare.sh build/release build/release-base; fi
+
+# Only the comparison with another commit: make bench-compare BENCH_BASE=COMMIT.
+bench-compare:
+	@bash scripts/setup.sh wrk nginx-light curl
+	@$(MAKE) --no-print-directory PRESET=release build
+	@bash scripts/build-base.sh $(BENCH_BASE)
+	@bash bench/compare.sh build/release build/release-base
 
 # The fuzz targets (tests/fuzz) under libFuzzer with ASan + UBSan, bounded
 # in time; make test replays their committed corpus in every build.
