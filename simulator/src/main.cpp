@@ -49,7 +49,7 @@ constexpr const char* kUsage =
     "  stream    submit NDJSON records to any output-step plugin and report the outcomes\n"
     "  replay    resubmit dead letters under their original webhook-id\n"
     "\n"
-    "Run 'journey-sim COMMAND --help' for the options of a command.\n";
+    "Run 'journey-sim COMMAND --help' for the options of a command, 'journey-sim --version' for the version.\n";
 
 int stream_command(int argc, char** argv) {
   journey_sim::StreamOptions options;
@@ -287,6 +287,10 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
+    return 0;
+  }
+  if (command == "--version") {
+    std::cout << "journey-sim " << WEBHOOK_OUTPUT_VERSION << "\n";
     return 0;
   }
   if (command == "stream") return stream_command(argc - 1, argv + 1);
