@@ -23,7 +23,7 @@ struct Random {
 
 std::string profile_id(std::uint64_t i) {
   char text[32];
-  std::snprintf(text, sizeof text, "p-%06llu", static_cast<unsigned long long>(i + 1));
+  std::snprintf(text, sizeof text, "p-%06llu", static_cast<unsigned long long>(i) + 1);
   return text;
 }
 

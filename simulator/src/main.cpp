@@ -4,6 +4,8 @@
 #include "runner.hpp"
 #include "stream.hpp"
 
+#include <webhook_common/version.hpp>
+
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 
@@ -49,7 +51,7 @@ constexpr const char* kUsage =
     "  stream    submit NDJSON records to any output-step plugin and report the outcomes\n"
     "  replay    resubmit dead letters under their original webhook-id\n"
     "\n"
-    "Run 'journey-sim COMMAND --help' for the options of a command.\n";
+    "Run 'journey-sim COMMAND --help' for the options of a command, 'journey-sim --version' for the version.\n";
 
 int stream_command(int argc, char** argv) {
   journey_sim::StreamOptions options;
@@ -287,6 +289,10 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
+    return 0;
+  }
+  if (command == "--version") {
+    std::cout << "journey-sim " << webhook_common::kVersion << "\n";
     return 0;
   }
   if (command == "stream") return stream_command(argc - 1, argv + 1);

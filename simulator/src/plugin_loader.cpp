@@ -23,7 +23,7 @@ bool LoadedPlugin::load(const std::string& path, std::string& error) {
     error = "'" + path + "' is not an output-step module: it has no symbol " OUTPUT_STEP_ENTRY_SYMBOL;
     return false;
   }
-  if (entry_->abi_version.major != OUTPUT_STEP_ABI_MAJOR) {
+  if (!output_step_version_is_compatible(entry_->abi_version)) {
     error = "plugin '" + path + "' speaks output-step ABI " + std::to_string(entry_->abi_version.major) + "." +
             std::to_string(entry_->abi_version.minor) + "; this runner speaks " +
             std::to_string(OUTPUT_STEP_ABI_MAJOR) + ".x";

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <vector>
@@ -50,6 +51,140 @@ struct Host {
   }
 };
 
+// A letter selected for replay: its line in the file, and its record with
+// the webhook-id it was first sent with.
+struct Selected {
+  std::size_t line = 0;  // index into the file's lines
+  std::string record;
+};
+
+// The configuration, as JSON, without its dead_letter_file: a letter that
+// fails again stays in its file, the replay writes no new ones.
+std::optional<std::string> replay_config(const ReplayOptions& options, std::istream& file, std::ostream& err) {
+  std::stringstream text;
+  text << file.rdbuf();
+  boost::system::error_code ec;
+  json::parse_options parse_options;
+  parse_options.allow_comments = parse_options.allow_trailing_commas = true;
+  json::value config = json::parse(text.str(), ec, {}, parse_options);
+  if (ec || !config.is_object()) {
+    err << "journey-sim replay: --config '" << options.config << "' is not a JSON object\n";
+    return std::nullopt;
+  }
+  if (auto* delivery = config.get_object().if_contains("delivery"); delivery && delivery->is_object()) {
+    delivery->get_object().erase("dead_letter_file");
+  }
+  return json::serialize(config);
+}
+
+// The HTTP status of a letter's last attempt; 0 when it has none.
+int last_status(const json::object& letter) {
+  if (auto it = letter.find("attempts"); it != letter.end() && it->value().is_array() && !it->value().get_array().empty()) {
+    const auto& attempt = it->value().get_array().back();
+    if (const auto* a = attempt.if_object(); a && a->contains("status")) return a->at("status").to_number<int>();
+  }
+  return 0;
+}
+
+// Whether the options select `letter`: its activation, last status, time.
+bool selected_by(const ReplayOptions& options, const json::object& letter) {
+  auto text = [&](std::string_view key) {
+    auto it = letter.find(key);
+    return it != letter.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  };
+  if (!options.activation.empty() && text("activation") != options.activation) return false;
+  if (options.status && last_status(letter) != *options.status) return false;
+  if (options.since_ms || options.until_ms) {
+    auto at = parse_timestamp(text("time"));
+    if (!at || (options.since_ms && *at < *options.since_ms) || (options.until_ms && *at >= *options.until_ms)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every line of the file in `lines`; the letters to replay in `selected`.
+void select_letters(const ReplayOptions& options, std::istream& file, std::ostream& err,
+                    std::vector<std::string>& lines, std::vector<Selected>& selected) {
+  for (std::string line; std::getline(file, line);) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    lines.push_back(line);
+    boost::system::error_code ec;
+    json::value letter = json::parse(line, ec);
+    if (ec || !letter.is_object() || !letter.get_object().contains("record")) {
+      err << options.dead_letters << ":" << lines.size() << ": not a dead letter (kept as is)\n";
+      continue;
+    }
+    const auto& o = letter.get_object();
+    if (!selected_by(options, o)) continue;
+    json::value record = o.at("record");
+    if (!record.is_object()) continue;
+    if (const auto* id = o.if_contains("webhook_id"); id && id->is_string() && !id->get_string().empty()) {
+      record.get_object()["webhook_id"] = *id;
+    }
+    selected.push_back({lines.size() - 1, json::serialize(record)});
+  }
+}
+
+// Submits each selected record and waits for every outcome (in host.outcome).
+bool deliver(const ReplayOptions& options, const output_step_entry_t& plugin, const std::string& config,
+             const std::vector<Selected>& selected, Host& host, std::ostream& err) {
+  host.outcome.assign(selected.size(), -1);
+  const output_step_t* step = plugin.create(&host.abi, config.data(), config.size(),
+                                            [](void* context, const char* field, const char* message) {
+                                              *static_cast<std::ostream*>(context) << "config: " << field << ": "
+                                                                                   << message << "\n";
+                                            },
+                                            &err);
+  if (step == nullptr) return false;
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    output_step_record_t r{selected[i].record.data(), selected[i].record.size(), i};
+    for (;;) {
+      size_t accepted = 0;
+      const output_step_status_t status = step->submit(step, &r, 1, &accepted);
+      if (status == OUTPUT_STEP_OK) break;
+      if (status != OUTPUT_STEP_BUSY) {
+        err << options.dead_letters << ":" << selected[i].line + 1 << ": not accepted by the plugin; kept\n";
+        std::lock_guard lock(host.mutex);
+        host.outcome[i] = OUTPUT_STEP_FAILED;
+        ++host.done;
+        break;
+      }
+      std::unique_lock lock(host.mutex);
+      host.completed.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+  while (step->flush(step, 1000) != OUTPUT_STEP_OK) {
+  }
+  step->destroy(step, 1000, nullptr);
+  return true;
+}
+
+// Rewrites the file without `drop`'s lines, atomically: a crash leaves the
+// old file or the new one, never half of one.
+bool rewrite_without(const std::string& path, const std::vector<std::string>& lines, const std::vector<bool>& drop,
+                     std::ostream& err) {
+  std::string temp = path + ".replay-" + std::to_string(::getpid());
+  {
+    std::ofstream rewritten(temp, std::ios::trunc);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (!drop[i]) rewritten << lines[i] << '\n';
+    }
+    rewritten.flush();
+    if (!rewritten) {
+      err << "journey-sim replay: cannot write '" << temp << "'; the dead-letter file is unchanged\n";
+      return false;
+    }
+  }
+  std::error_code rename_ec;
+  std::filesystem::rename(temp, path, rename_ec);
+  if (rename_ec) {
+    err << "journey-sim replay: cannot replace '" << path << "': " << rename_ec.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& err) {
@@ -66,97 +201,20 @@ int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& er
         << "'\n";
     return 2;
   }
-  std::stringstream config_text;
-  config_text << config_file.rdbuf();
-  boost::system::error_code ec;
-  json::parse_options parse_options;
-  parse_options.allow_comments = parse_options.allow_trailing_commas = true;
-  json::value config = json::parse(config_text.str(), ec, {}, parse_options);
-  if (ec || !config.is_object()) {
-    err << "journey-sim replay: --config '" << options.config << "' is not a JSON object\n";
-    return 2;
-  }
-  // A letter that fails again stays in its file: the replay writes no new ones.
-  if (auto* delivery = config.get_object().if_contains("delivery"); delivery && delivery->is_object()) {
-    delivery->get_object().erase("dead_letter_file");
-  }
-
-  // Which letters to replay.
+  const auto config = replay_config(options, config_file, err);
+  if (!config) return 2;
   std::vector<std::string> lines;
-  std::vector<std::size_t> selected;  // indexes into lines
-  std::vector<std::string> records;
-  for (std::string line; std::getline(letters_file, line);) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    lines.push_back(line);
-    json::value letter = json::parse(line, ec);
-    if (ec || !letter.is_object() || !letter.get_object().contains("record")) {
-      err << options.dead_letters << ":" << lines.size() << ": not a dead letter (kept as is)\n";
-      continue;
-    }
-    const auto& o = letter.get_object();
-    auto text = [&](std::string_view key) {
-      auto it = o.find(key);
-      return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-    };
-    if (!options.activation.empty() && text("activation") != options.activation) continue;
-    if (options.status) {
-      int last = 0;
-      if (auto it = o.find("attempts"); it != o.end() && it->value().is_array() && !it->value().get_array().empty()) {
-        const auto& attempt = it->value().get_array().back();
-        if (const auto* a = attempt.if_object(); a && a->contains("status")) last = a->at("status").to_number<int>();
-      }
-      if (last != *options.status) continue;
-    }
-    if (options.since_ms || options.until_ms) {
-      auto at = parse_timestamp(text("time"));
-      if (!at || (options.since_ms && *at < *options.since_ms) || (options.until_ms && *at >= *options.until_ms)) continue;
-    }
-    json::value record = o.at("record");
-    if (!record.is_object()) continue;
-    if (std::string id = text("webhook_id"); !id.empty()) record.get_object()["webhook_id"] = id;
-    selected.push_back(lines.size() - 1);
-    records.push_back(json::serialize(record));
-  }
-
+  std::vector<Selected> selected;
+  select_letters(options, letters_file, err, lines, selected);
   Host host;
   host.err = &err;
-  host.outcome.assign(selected.size(), -1);
-  std::string text = json::serialize(config);
-  const output_step_t* step = plugin.entry().create(&host.abi, text.data(), text.size(),
-                                                    [](void* context, const char* field, const char* message) {
-                                                      *static_cast<std::ostream*>(context) << "config: " << field
-                                                                                           << ": " << message << "\n";
-                                                    },
-                                                    &err);
-  if (step == nullptr) return 2;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    output_step_record_t r{records[i].data(), records[i].size(), i};
-    for (;;) {
-      size_t accepted = 0;
-      output_step_status_t status = step->submit(step, &r, 1, &accepted);
-      if (status == OUTPUT_STEP_OK) break;
-      if (status != OUTPUT_STEP_BUSY) {
-        err << options.dead_letters << ":" << selected[i] + 1 << ": not accepted by the plugin; kept\n";
-        std::lock_guard lock(host.mutex);
-        host.outcome[i] = OUTPUT_STEP_FAILED;
-        ++host.done;
-        break;
-      }
-      std::unique_lock lock(host.mutex);
-      host.completed.wait_for(lock, std::chrono::milliseconds(20));
-    }
-  }
-  while (step->flush(step, 1000) != OUTPUT_STEP_OK) {
-  }
-  step->destroy(step, 1000, nullptr);
+  if (!deliver(options, plugin.entry(), *config, selected, host, err)) return 2;
 
-  // Rewrite the file without the delivered letters (atomically: a crash
-  // leaves the old file or the new one, never half of one).
   std::vector<bool> drop(lines.size(), false);
   std::uint64_t delivered = 0, failed = 0, dead_lettered = 0;
   for (std::size_t i = 0; i < selected.size(); ++i) {
     if (host.outcome[i] == OUTPUT_STEP_DELIVERED) {
-      drop[selected[i]] = true;
+      drop[selected[i].line] = true;
       ++delivered;
     } else if (host.outcome[i] == OUTPUT_STEP_DEAD_LETTERED) {
       ++dead_lettered;
@@ -164,24 +222,7 @@ int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& er
       ++failed;
     }
   }
-  std::string temp = options.dead_letters + ".replay-" + std::to_string(::getpid());
-  {
-    std::ofstream rewritten(temp, std::ios::trunc);
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      if (!drop[i]) rewritten << lines[i] << '\n';
-    }
-    rewritten.flush();
-    if (!rewritten) {
-      err << "journey-sim replay: cannot write '" << temp << "'; the dead-letter file is unchanged\n";
-      return 2;
-    }
-  }
-  std::error_code rename_ec;
-  std::filesystem::rename(temp, options.dead_letters, rename_ec);
-  if (rename_ec) {
-    err << "journey-sim replay: cannot replace '" << options.dead_letters << "': " << rename_ec.message() << "\n";
-    return 2;
-  }
+  if (!rewrite_without(options.dead_letters, lines, drop, err)) return 2;
   out << "{\"submitted\":" << selected.size() << ",\"delivered\":" << delivered << ",\"failed\":" << failed
       << ",\"dead_lettered\":" << dead_lettered << "}" << std::endl;
   return delivered == selected.size() ? 0 : 1;

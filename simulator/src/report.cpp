@@ -30,7 +30,7 @@ std::string indent(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
-Masker::Masker(std::vector<std::string> secrets) {
+Masker::Masker(const std::vector<std::string>& secrets) {
   // Each secret as written, and as it appears once percent-encoded in a URL
   // or escaped in JSON.
   static constexpr char hex[] = "0123456789ABCDEF";

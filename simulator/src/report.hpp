@@ -13,7 +13,7 @@ namespace journey_sim {
 
 class Masker {
  public:
-  explicit Masker(std::vector<std::string> secrets);
+  explicit Masker(const std::vector<std::string>& secrets);
   std::string operator()(std::string text) const;
 
  private:

@@ -123,149 +123,213 @@ bool read_file(const std::string& path, std::string& content) {
   return true;
 }
 
+// One `journey-sim stream`: the files opened, the step created, each input
+// line submitted, every completion awaited, the summary printed.
+class StreamRun {
+ public:
+  StreamRun(const StreamOptions& options, std::ostream& out, std::ostream& err)
+      : options_(options), out_(out), err_(err) {
+    host_.err = &err;
+  }
+  StreamRun(const StreamRun&) = delete;
+  StreamRun& operator=(const StreamRun&) = delete;
+  ~StreamRun() {
+    if (accepted_file_ != nullptr) std::fclose(accepted_file_);
+  }
+
+  int run();
+
+ private:
+  bool open_files();
+  bool create_step();
+  bool open_accepted();
+  void submit_input();
+  void submit_line(std::string& line);
+  void note_accepted();
+  void finish();
+  int report();
+
+  const StreamOptions& options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  LoadedPlugin plugin_;
+  std::string config_;
+  std::ifstream input_file_;
+  std::istream* input_ = &std::cin;
+  std::ofstream outcomes_file_;
+  std::FILE* accepted_file_ = nullptr;
+  Host host_;
+  const output_step_t* step_ = nullptr;
+  std::uint64_t submitted_ = 0, line_number_ = 0, invalid_lines_ = 0, not_accepted_ = 0, unreadable_ = 0;
+};
+
+int StreamRun::run() {
+  std::string error;
+  if (!plugin_.load(options_.plugin, error)) {
+    err_ << "journey-sim stream: " << error << "\n";
+    return 2;
+  }
+  if (!open_files() || !create_step()) return 2;
+  if (!open_accepted()) {
+    step_->destroy(step_, 0, nullptr);
+    return 2;
+  }
+  install_signal_handlers();
+  submit_input();
+  finish();
+  return report();
+}
+
+bool StreamRun::open_files() {
+  if (!read_file(options_.config, config_)) {
+    err_ << "journey-sim stream: cannot read --config '" << options_.config << "': " << std::strerror(errno) << "\n";
+    return false;
+  }
+  if (!options_.input.empty() && options_.input != "-") {
+    input_file_.open(options_.input);
+    if (!input_file_) {
+      err_ << "journey-sim stream: cannot read --input '" << options_.input << "': " << std::strerror(errno) << "\n";
+      return false;
+    }
+    input_ = &input_file_;
+  }
+  if (!options_.outcomes.empty()) {
+    outcomes_file_.open(options_.outcomes, std::ios::trunc);
+    if (!outcomes_file_) {
+      err_ << "journey-sim stream: cannot write --outcomes '" << options_.outcomes << "': " << std::strerror(errno)
+           << "\n";
+      return false;
+    }
+    host_.outcomes = &outcomes_file_;
+  }
+  return true;
+}
+
+bool StreamRun::create_step() {
+  auto on_error = [](void* context, const char* field, const char* message) {
+    *static_cast<std::ostream*>(context) << "config: " << (*field ? field : "(top level)") << ": " << message << "\n";
+  };
+  step_ = plugin_.entry().create(&host_.abi, config_.data(), config_.size(), on_error, &err_);
+  if (step_ == nullptr) {
+    err_ << "journey-sim stream: the configuration in '" << options_.config << "' is invalid (errors above)\n";
+    return false;
+  }
+  return true;
+}
+
+bool StreamRun::open_accepted() {
+  if (options_.accepted.empty()) return true;
+  accepted_file_ = std::fopen(options_.accepted.c_str(), "a");
+  if (accepted_file_ == nullptr) {
+    err_ << "journey-sim stream: cannot write --accepted '" << options_.accepted << "': " << std::strerror(errno) << "\n";
+    return false;
+  }
+  return true;
+}
+
+void StreamRun::submit_input() {
+  std::string line;
+  while (!g_stop.load() && std::getline(*input_, line)) {
+    ++line_number_;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    submit_line(line);
+  }
+}
+
+void StreamRun::submit_line(std::string& line) {
+  boost::system::error_code ec;
+  json::value record = json::parse(line, ec);
+  if (ec || !record.is_object()) {
+    err_ << "input line " << line_number_ << ": "
+         << (ec ? "not valid JSON: " + ec.message() : std::string("a record must be a JSON object")) << "\n";
+    ++invalid_lines_;
+    return;
+  }
+  RecordInfo info;
+  info.line = line_number_;
+  if (auto it = record.get_object().find("event_id"); it != record.get_object().end()) {
+    info.event_id = it->value().is_string() ? std::string(it->value().get_string()) : json::serialize(it->value());
+  }
+  {
+    std::lock_guard lock(host_.mutex);
+    host_.pending.emplace(line_number_, std::move(info));
+  }
+  output_step_record_t r{line.data(), line.size(), line_number_};
+  for (;;) {
+    size_t accepted = 0;
+    const output_step_status_t status = step_->submit(step_, &r, 1, &accepted);
+    if (status == OUTPUT_STEP_OK) {
+      ++submitted_;
+      note_accepted();
+      return;
+    }
+    if (status == OUTPUT_STEP_BUSY && !g_stop.load()) {
+      // Back-pressure: wait for a completion, then try again.
+      std::unique_lock lock(host_.mutex);
+      const std::uint64_t seen = host_.done;
+      host_.completed.wait_for(lock, std::chrono::milliseconds(50), [&] { return host_.done != seen; });
+      continue;
+    }
+    std::lock_guard lock(host_.mutex);
+    host_.pending.erase(line_number_);
+    if (status == OUTPUT_STEP_INVALID) {
+      err_ << "input line " << line_number_ << ": refused by the plugin\n";
+      ++invalid_lines_;
+    } else if (status == OUTPUT_STEP_ERROR) {
+      err_ << "input line " << line_number_ << ": not accepted by the plugin (its log says why)\n";
+      ++not_accepted_;
+    }
+    return;
+  }
+}
+
+// The accepted record's event_id, in the kernel before the next record:
+// it survives a kill of this process.
+void StreamRun::note_accepted() {
+  if (accepted_file_ == nullptr) return;
+  std::string event_id;
+  {
+    std::lock_guard lock(host_.mutex);
+    if (auto it = host_.pending.find(line_number_); it != host_.pending.end()) event_id = it->second.event_id;
+  }
+  std::fprintf(accepted_file_, "%s\n", event_id.c_str());
+  std::fflush(accepted_file_);
+}
+
+// Waits for every completion, those of records recovered from a spool too
+// (or the deadline, or a signal), then destroys the step.
+void StreamRun::finish() {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<std::int64_t>(options_.deadline_s * 1000));
+  while (!g_stop.load()) {
+    if (options_.deadline_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    if (step_->flush(step_, 100) == OUTPUT_STEP_OK) break;
+  }
+  if (accepted_file_ != nullptr) std::fclose(accepted_file_);
+  accepted_file_ = nullptr;
+  unreadable_ = spool_unreadable_records(step_);
+  uint64_t unfinished = 0;
+  step_->destroy(step_, g_stop.load() ? 5000 : 0, &unfinished);
+  step_ = nullptr;
+  if (unfinished > 0) err_ << "journey-sim stream: " << unfinished << " records were cut short at shutdown\n";
+}
+
+int StreamRun::report() {
+  std::lock_guard lock(host_.mutex);
+  if (host_.recovered > 0) err_ << "journey-sim stream: " << host_.recovered << " records recovered from the spool\n";
+  submitted_ += host_.recovered;
+  out_ << "{\"submitted\":" << submitted_ << ",\"delivered\":" << host_.delivered << ",\"failed\":" << host_.failed
+       << ",\"dead_lettered\":" << host_.dead_lettered;
+  if (unreadable_ > 0) out_ << ",\"unreadable\":" << unreadable_;
+  out_ << "}" << std::endl;
+  if (invalid_lines_ > 0) return 2;
+  return host_.delivered == submitted_ && not_accepted_ == 0 && unreadable_ == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int run_stream(const StreamOptions& options, std::ostream& out, std::ostream& err) {
-  LoadedPlugin plugin;
-  std::string error;
-  if (!plugin.load(options.plugin, error)) {
-    err << "journey-sim stream: " << error << "\n";
-    return 2;
-  }
-  std::string config;
-  if (!read_file(options.config, config)) {
-    err << "journey-sim stream: cannot read --config '" << options.config << "': " << std::strerror(errno) << "\n";
-    return 2;
-  }
-  std::ifstream input_file;
-  std::istream* input = &std::cin;
-  if (!options.input.empty() && options.input != "-") {
-    input_file.open(options.input);
-    if (!input_file) {
-      err << "journey-sim stream: cannot read --input '" << options.input << "': " << std::strerror(errno) << "\n";
-      return 2;
-    }
-    input = &input_file;
-  }
-  std::ofstream outcomes_file;
-  Host host;
-  host.err = &err;
-  if (!options.outcomes.empty()) {
-    outcomes_file.open(options.outcomes, std::ios::trunc);
-    if (!outcomes_file) {
-      err << "journey-sim stream: cannot write --outcomes '" << options.outcomes << "': " << std::strerror(errno)
-          << "\n";
-      return 2;
-    }
-    host.outcomes = &outcomes_file;
-  }
-
-  struct ErrorSink {
-    std::ostream* err;
-    std::mutex* mutex;
-  } sink{&err, &host.mutex};
-  auto on_error = [](void* context, const char* field, const char* message) {
-    auto* s = static_cast<ErrorSink*>(context);
-    *s->err << "config: " << (*field ? field : "(top level)") << ": " << message << "\n";
-  };
-  const output_step_t* step = plugin.entry().create(&host.abi, config.data(), config.size(), on_error, &sink);
-  if (step == nullptr) {
-    err << "journey-sim stream: the configuration in '" << options.config << "' is invalid (errors above)\n";
-    return 2;
-  }
-
-  std::FILE* accepted_file = nullptr;
-  if (!options.accepted.empty()) {
-    accepted_file = std::fopen(options.accepted.c_str(), "a");
-    if (accepted_file == nullptr) {
-      err << "journey-sim stream: cannot write --accepted '" << options.accepted << "': " << std::strerror(errno) << "\n";
-      step->destroy(step, 0, nullptr);
-      return 2;
-    }
-  }
-  install_signal_handlers();
-  std::uint64_t submitted = 0, line_number = 0, invalid_lines = 0, not_accepted = 0;
-  std::string line;
-  while (!g_stop.load() && std::getline(*input, line)) {
-    ++line_number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    boost::system::error_code ec;
-    json::value record = json::parse(line, ec);
-    if (ec || !record.is_object()) {
-      err << "input line " << line_number << ": "
-          << (ec ? "not valid JSON: " + ec.message() : std::string("a record must be a JSON object")) << "\n";
-      ++invalid_lines;
-      continue;
-    }
-    RecordInfo info;
-    info.line = line_number;
-    if (auto it = record.get_object().find("event_id"); it != record.get_object().end()) {
-      info.event_id = it->value().is_string() ? std::string(it->value().get_string()) : json::serialize(it->value());
-    }
-    {
-      std::lock_guard lock(host.mutex);
-      host.pending.emplace(line_number, std::move(info));
-    }
-    output_step_record_t r{line.data(), line.size(), line_number};
-    for (;;) {
-      size_t accepted = 0;
-      output_step_status_t status = step->submit(step, &r, 1, &accepted);
-      if (status == OUTPUT_STEP_OK) {
-        ++submitted;
-        if (accepted_file != nullptr) {
-          std::string event_id;
-          {
-            std::lock_guard lock(host.mutex);
-            if (auto it = host.pending.find(line_number); it != host.pending.end()) event_id = it->second.event_id;
-          }
-          std::fprintf(accepted_file, "%s\n", event_id.c_str());
-          std::fflush(accepted_file);  // in the kernel: survives a kill of this process
-        }
-        break;
-      }
-      if (status == OUTPUT_STEP_BUSY && !g_stop.load()) {
-        // Back-pressure: wait for a completion, then try again.
-        std::unique_lock lock(host.mutex);
-        std::uint64_t seen = host.done;
-        host.completed.wait_for(lock, std::chrono::milliseconds(50), [&] { return host.done != seen; });
-        continue;
-      }
-      std::lock_guard lock(host.mutex);
-      host.pending.erase(line_number);
-      if (status == OUTPUT_STEP_INVALID) {
-        err << "input line " << line_number << ": refused by the plugin\n";
-        ++invalid_lines;
-      } else if (status == OUTPUT_STEP_ERROR) {
-        err << "input line " << line_number << ": not accepted by the plugin (its log says why)\n";
-        ++not_accepted;
-      }
-      break;
-    }
-  }
-
-  // Wait for every completion, those of records recovered from a spool too
-  // (or the deadline, or a signal), then destroy.
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<std::int64_t>(options.deadline_s * 1000));
-  while (!g_stop.load()) {
-    if (options.deadline_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
-    if (step->flush(step, 100) == OUTPUT_STEP_OK) break;
-  }
-  if (accepted_file != nullptr) std::fclose(accepted_file);
-  const std::uint64_t unreadable = spool_unreadable_records(step);
-  uint64_t unfinished = 0;
-  step->destroy(step, g_stop.load() ? 5000 : 0, &unfinished);
-  if (unfinished > 0) err << "journey-sim stream: " << unfinished << " records were cut short at shutdown\n";
-
-  std::lock_guard lock(host.mutex);
-  if (host.recovered > 0) err << "journey-sim stream: " << host.recovered << " records recovered from the spool\n";
-  submitted += host.recovered;
-  out << "{\"submitted\":" << submitted << ",\"delivered\":" << host.delivered << ",\"failed\":" << host.failed
-      << ",\"dead_lettered\":" << host.dead_lettered;
-  if (unreadable > 0) out << ",\"unreadable\":" << unreadable;
-  out << "}" << std::endl;
-  if (invalid_lines > 0) return 2;
-  return host.delivered == submitted && not_accepted == 0 && unreadable == 0 ? 0 : 1;
+  return StreamRun(options, out, err).run();
 }
 
 }  // namespace journey_sim

@@ -1,0 +1,472 @@
+// run_scenario: one scenario played once, as a ScenarioRun whose members
+// are its phases, in order: the endpoint, the activations, the events on
+// simulated time, what the endpoint received, the expectations.
+#include "activation_checks.hpp"
+#include "journal_checks.hpp"
+#include "runner.hpp"
+#include "webhook_mock/http_client.hpp"
+#include "webhook_mock/journal.hpp"
+#include "webhook_mock/journal_json.hpp"
+#include "webhook_mock/server.hpp"
+#include "webhook_mock/stubs.hpp"
+#include "webhook_mock/verify.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <ostream>
+#include <thread>
+#include <tuple>
+
+namespace journey_sim {
+namespace {
+
+namespace json = boost::json;
+namespace mock = webhook_mock;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+
+// The runner's side of the ABI: one host for every activation's step, on
+// the scenario's simulated clock.
+struct SimHost {
+  output_step_host_t abi{};
+  output_step_host_clock_t clock{};
+  std::atomic<std::int64_t> now{0};
+  std::mutex mutex;
+  std::condition_variable completed;
+  std::uint64_t done = 0, delivered = 0, dead_lettered = 0, failed = 0;
+  std::vector<std::string> log_lines;
+
+  SimHost() {
+    abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
+    abi.host_data = this;
+    abi.name = "journey-sim";
+    abi.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
+      if (level < OUTPUT_STEP_LOG_WARNING) return;
+      auto* self = static_cast<SimHost*>(h->host_data);
+      std::lock_guard lock(self->mutex);
+      if (self->log_lines.size() < 1000) self->log_lines.emplace_back(message);
+    };
+    abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
+      auto* self = static_cast<SimHost*>(h->host_data);
+      {
+        std::lock_guard lock(self->mutex);
+        ++self->done;
+        if (c->outcome == OUTPUT_STEP_DELIVERED) ++self->delivered;
+        else if (c->outcome == OUTPUT_STEP_DEAD_LETTERED) ++self->dead_lettered;
+        else ++self->failed;
+      }
+      self->completed.notify_all();
+    };
+    abi.get_extension = [](const output_step_host_t* h, const char* id) -> const void* {
+      if (std::string_view(id) == OUTPUT_STEP_EXT_HOST_CLOCK) return &static_cast<SimHost*>(h->host_data)->clock;
+      return nullptr;
+    };
+    clock.now_ms = [](const output_step_host_t* h) { return static_cast<SimHost*>(h->host_data)->now.load(); };
+    // The run loop asks each step for its next wake-up; nothing to record here.
+    clock.request_wakeup = [](const output_step_host_t*, std::int64_t) {};
+  }
+};
+
+struct RunningStep {
+  std::string name;
+  const output_step_t* step = nullptr;
+  const output_step_clock_t* clock = nullptr;
+};
+
+// What the steps have in hand, summed over all of them.
+struct PluginState {
+  std::uint64_t unfinished = 0;
+  std::uint64_t waiting = 0;      // of those, waiting for time (a backoff, a rate limit)
+  std::int64_t next_ms = kNever;  // the earliest wake-up those wait for
+};
+
+// A folder of the run's own (${workdir}), removed with what it holds.
+class Workdir {
+ public:
+  Workdir() {
+    std::string name = (std::filesystem::temp_directory_path() / "journey-sim-XXXXXX").string();
+    path_ = ::mkdtemp(name.data()) ? name : "/tmp";
+  }
+  Workdir(const Workdir&) = delete;
+  Workdir& operator=(const Workdir&) = delete;
+  ~Workdir() {
+    std::error_code ignored;
+    if (path_ != "/tmp") std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string count_words(RequestExpectation::Rule rule, std::size_t n) {
+  switch (rule) {
+    case RequestExpectation::Rule::exactly: return n == 0 ? "none" : "exactly " + std::to_string(n);
+    case RequestExpectation::Rule::at_least: return "at least " + std::to_string(n);
+    case RequestExpectation::Rule::at_most: return "at most " + std::to_string(n);
+  }
+  return {};
+}
+
+mock::CountRule count_rule(RequestExpectation::Rule rule) {
+  switch (rule) {
+    case RequestExpectation::Rule::exactly: return mock::CountRule::exactly;
+    case RequestExpectation::Rule::at_least: return mock::CountRule::at_least;
+    case RequestExpectation::Rule::at_most: return mock::CountRule::at_most;
+  }
+  return mock::CountRule::exactly;
+}
+
+class ScenarioRun {
+ public:
+  ScenarioRun(const Scenario& s, const output_step_entry_t& plugin, const RunOptions& options, std::ostream& progress)
+      : s_(s), plugin_(plugin), options_(options), progress_(progress) {
+    result_.file = s.file;
+    result_.name = s.name;
+    result_.purpose = s.purpose;
+  }
+  ScenarioRun(const ScenarioRun&) = delete;
+  ScenarioRun& operator=(const ScenarioRun&) = delete;
+  ~ScenarioRun() { destroy_steps(); }
+
+  ScenarioResult run();
+
+ private:
+  // ---- before: the endpoint and the activations
+  bool read_patterns();
+  bool start_endpoint();
+  bool configure_external_endpoint();
+  void create_steps(const std::vector<ValidationSeen>& seen);
+  // ---- the events on simulated time
+  void play();
+  void submit(const Trigger& t);
+  PluginState plugin_state() const;
+  void advance_to(std::int64_t t);
+  void wake_plugins();
+  void wait_a_little();
+  void show_progress(std::size_t events_played);
+  void destroy_steps();
+  // ---- after: what was delivered and received, against the expectations
+  void count_outcomes();
+  const mock::Journal& received();
+  void check_requests(const mock::Journal& journal);
+  void check_outcomes();
+
+  const Scenario& s_;
+  const output_step_entry_t& plugin_;
+  const RunOptions& options_;
+  std::ostream& progress_;
+  const Clock::time_point started_ = Clock::now();
+  ScenarioResult result_;
+
+  std::vector<mock::StubMapping> stubs_;
+  std::vector<std::optional<mock::RequestPattern>> patterns_;  // one per s_.requests
+  std::unique_ptr<mock::Server> server_;                       // the embedded endpoint, or null
+  std::string endpoint_;                                       // its base URL
+  std::unique_ptr<mock::Journal> fetched_;                     // an external endpoint's journal
+  std::optional<Workdir> workdir_;
+
+  SimHost host_;
+  std::map<std::string, RunningStep> steps_;  // by activation; those that passed validation
+  std::optional<JourneyEngine> engine_;  // once the steps run
+  std::uint64_t submitted_ = 0;
+  std::uint64_t skipped_ = 0;  // triggers of activations not running, or refused
+  Clock::time_point last_progress_ = Clock::now();
+};
+
+ScenarioResult ScenarioRun::run() {
+  if (!read_patterns() || !start_endpoint()) {
+    result_.invalid = true;
+    return std::move(result_);
+  }
+  // Validation through the ABI; activations with errors are not run.
+  const auto seen = validate_activations(s_, plugin_, endpoint_);
+  check_validation(s_, seen, result_);
+  workdir_.emplace();
+  host_.now = s_.start_ms;
+  create_steps(seen);
+  engine_.emplace(s_);
+  play();
+  destroy_steps();
+  result_.journey = engine_->stats();
+  result_.submitted = submitted_;
+  count_outcomes();
+  result_.simulated_ms = host_.now.load() - s_.start_ms;
+  const mock::Journal& journal = received();
+  result_.requests_received = journal.total();
+  check_requests(journal);
+  check_outcomes();
+  for (const auto& x : s_.order) result_.expectations.push_back(check_order(x, journal));
+  if (!result_.errors.empty()) result_.invalid = true;
+  result_.wall_seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  return std::move(result_);
+}
+
+// The endpoint's mappings and the expectations' request patterns, each
+// error with where it is in the scenario.
+bool ScenarioRun::read_patterns() {
+  for (std::size_t i = 0; i < s_.mappings.size(); ++i) {
+    std::vector<mock::PatternError> errors;
+    auto stub = mock::parse_stub(s_.mappings[i], errors);
+    for (const auto& e : errors) {
+      result_.errors.push_back(s_.file + ": /endpoint/mappings/" + std::to_string(i) + e.pointer + ": " + e.detail);
+    }
+    if (stub) stubs_.push_back(std::move(*stub));
+  }
+  for (std::size_t i = 0; i < s_.requests.size(); ++i) {
+    std::vector<mock::PatternError> errors;
+    patterns_.push_back(mock::RequestPattern::parse(s_.requests[i].pattern, "", errors));
+    for (const auto& e : errors) {
+      result_.errors.push_back(s_.file + ": /expect/requests/" + std::to_string(i) + "/request" + e.pointer + ": " +
+                               e.detail);
+    }
+  }
+  return result_.errors.empty();
+}
+
+// The embedded mock with the scenario's mappings, or an external one
+// (webhook-mock or WireMock) reset and given them over its admin API.
+bool ScenarioRun::start_endpoint() {
+  if (options_.endpoint != "embedded") return configure_external_endpoint();
+  server_ = std::make_unique<mock::Server>();
+  server_->stubs().set_initial(std::move(stubs_));
+  endpoint_ = server_->base_url();
+  return true;
+}
+
+bool ScenarioRun::configure_external_endpoint() {
+  endpoint_ = options_.endpoint;
+  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
+  auto reset = mock::client::post(endpoint_, "/__admin/reset", "");
+  if (reset.status != 200) {
+    result_.errors.push_back("--endpoint " + endpoint_ + ": POST /__admin/reset answered " +
+                             (reset.error.empty() ? std::to_string(reset.status) : reset.error) +
+                             "; is it webhook-mock or WireMock?");
+    return false;
+  }
+  for (std::size_t i = 0; i < s_.mappings.size(); ++i) {
+    auto added = mock::client::post(endpoint_, "/__admin/mappings", json::serialize(s_.mappings[i]));
+    if (added.status != 201) {
+      result_.errors.push_back("--endpoint " + endpoint_ + ": /endpoint/mappings/" + std::to_string(i) +
+                               " was refused (" + std::to_string(added.status) + "): " + added.body);
+    }
+  }
+  return result_.errors.empty();
+}
+
+void ScenarioRun::create_steps(const std::vector<ValidationSeen>& seen) {
+  for (const auto& a : s_.activations) {
+    if (std::any_of(seen.begin(), seen.end(), [&](const ValidationSeen& v) { return v.activation == a.name; })) {
+      continue;
+    }
+    json::value config = a.config;
+    substitute(config, endpoint_, workdir_->path());
+    const std::string text = json::serialize(config);
+    RunningStep step;
+    step.name = a.name;
+    step.step = plugin_.create(&host_.abi, text.data(), text.size(), nullptr, nullptr);
+    if (step.step == nullptr) {
+      result_.errors.push_back(s_.file + ": /activations/" + a.name + ": the plugin refused to create it");
+      continue;
+    }
+    step.clock = static_cast<const output_step_clock_t*>(step.step->get_extension(step.step, OUTPUT_STEP_EXT_CLOCK));
+    steps_.emplace(a.name, step);
+  }
+}
+
+// The events, the journey's waits and the steps' wake-ups in time order,
+// until nothing is left to happen and no delivery is unfinished.
+void ScenarioRun::play() {
+  const JourneyEngine::Emit emit = [this](const Trigger& t) { submit(t); };
+  std::size_t next_event = 0;
+  for (;;) {
+    const std::int64_t t_event = next_event < s_.events.size() ? s_.events[next_event].at_ms : kNever;
+    std::int64_t t_wait = engine_->next_wait_ms();
+    if (t_wait < 0) t_wait = kNever;
+    const PluginState plugins = plugin_state();
+    const std::int64_t t = std::min({t_event, t_wait, plugins.next_ms});
+    if (t == kNever) {
+      if (plugins.unfinished == 0) break;
+      wait_a_little();  // only network work is left
+      continue;
+    }
+    advance_to(t);
+    const std::int64_t now = host_.now.load();
+    if (plugins.next_ms <= now) wake_plugins();
+    engine_->run_due(now, emit);
+    while (next_event < s_.events.size() && s_.events[next_event].at_ms <= now) {
+      engine_->on_event(s_.events[next_event++], emit);
+    }
+    if (options_.progress) show_progress(next_event);
+  }
+  if (options_.progress) progress_ << "\r" << std::string(100, ' ') << "\r" << std::flush;
+}
+
+void ScenarioRun::submit(const Trigger& t) {
+  auto it = steps_.find(t.activation);
+  if (it == steps_.end()) {
+    ++skipped_;  // an activation that failed validation
+    return;
+  }
+  const output_step_t* step = it->second.step;
+  output_step_record_t record{t.record.data(), t.record.size(), submitted_};
+  for (;;) {
+    size_t accepted = 0;
+    const output_step_status_t status = step->submit(step, &record, 1, &accepted);
+    if (status == OUTPUT_STEP_OK) break;
+    if (status != OUTPUT_STEP_BUSY) {
+      ++skipped_;
+      return;
+    }
+    // Back-pressure: let deliveries finish, or time pass for those waiting on it.
+    const PluginState plugins = plugin_state();
+    if (plugins.unfinished > 0 && plugins.unfinished == plugins.waiting && plugins.next_ms != kNever) {
+      advance_to(plugins.next_ms);
+      wake_plugins();
+    }
+    wait_a_little();
+  }
+  ++submitted_;
+}
+
+PluginState ScenarioRun::plugin_state() const {
+  PluginState state;
+  for (const auto& [name, st] : steps_) {
+    if (!st.clock) continue;
+    std::uint64_t unfinished = 0, waiting = 0;
+    st.clock->pending(st.step, &unfinished, &waiting);
+    state.unfinished += unfinished;
+    state.waiting += waiting;
+    const std::int64_t next = st.clock->next_wakeup_ms(st.step);
+    if (waiting > 0 && next >= 0) state.next_ms = std::min(state.next_ms, next);
+  }
+  return state;
+}
+
+// Simulated time jumps to `t`; with --speed N, after N-times-faster real time.
+void ScenarioRun::advance_to(std::int64_t t) {
+  const std::int64_t now = host_.now.load();
+  if (t <= now) return;
+  if (options_.speed > 0) {
+    auto real = std::chrono::duration<double, std::milli>(static_cast<double>(t - now) / options_.speed);
+    std::this_thread::sleep_for(std::min<std::chrono::duration<double, std::milli>>(real, std::chrono::hours(1)));
+  }
+  host_.now = t;
+}
+
+void ScenarioRun::wake_plugins() {
+  for (auto& [name, st] : steps_) {
+    if (st.clock) st.clock->on_time(st.step);
+  }
+}
+
+void ScenarioRun::wait_a_little() {
+  std::unique_lock lock(host_.mutex);
+  const std::uint64_t seen_done = host_.done;
+  host_.completed.wait_for(lock, std::chrono::milliseconds(2), [&] { return host_.done != seen_done; });
+}
+
+// A progress line, at most four times a second.
+void ScenarioRun::show_progress(std::size_t events_played) {
+  if (Clock::now() - last_progress_ <= std::chrono::milliseconds(250)) return;
+  last_progress_ = Clock::now();
+  const double elapsed = std::chrono::duration<double>(last_progress_ - started_).count();
+  const double rate = static_cast<double>(events_played) / std::max(elapsed, 1e-6);
+  std::uint64_t done = 0;
+  {
+    std::lock_guard lock(host_.mutex);
+    done = host_.done;
+  }
+  const double eta = rate > 0 ? static_cast<double>(s_.events.size() - events_played) / rate : 0;
+  progress_ << "\r  " << s_.name << ": " << events_played << "/" << s_.events.size() << " events ("
+            << static_cast<std::uint64_t>(rate) << "/s), " << done << " deliveries ("
+            << static_cast<std::uint64_t>(static_cast<double>(done) / std::max(elapsed, 1e-6)) << "/s), ETA "
+            << static_cast<int>(eta) << " s   " << std::flush;
+}
+
+void ScenarioRun::destroy_steps() {
+  for (auto& [name, st] : steps_) st.step->destroy(st.step, 5000, nullptr);
+  steps_.clear();
+}
+
+void ScenarioRun::count_outcomes() {
+  std::lock_guard lock(host_.mutex);
+  result_.delivered = host_.delivered;
+  result_.dead_lettered = host_.dead_lettered;
+  result_.failed = host_.failed;
+}
+
+// What the endpoint received: the embedded journal, or the external one's.
+const mock::Journal& ScenarioRun::received() {
+  if (server_) return server_->journal();
+  fetched_ = std::make_unique<mock::Journal>(std::numeric_limits<std::size_t>::max());
+  auto listing = mock::client::get(endpoint_, "/__admin/requests");
+  boost::system::error_code ec;
+  const json::value doc = json::parse(listing.body, ec);
+  if (listing.status != 200 || ec || !doc.is_object() || !doc.get_object().contains("requests")) {
+    result_.errors.push_back("--endpoint " + endpoint_ + ": GET /__admin/requests failed (" +
+                             (listing.error.empty() ? std::to_string(listing.status) : listing.error) + ")");
+  } else if (const auto* events = doc.get_object().at("requests").if_array()) {
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {  // newest first there
+      if (auto recorded = mock::recorded_from_serve_event(*it)) fetched_->add(std::move(*recorded));
+    }
+  }
+  return *fetched_;
+}
+
+void ScenarioRun::check_requests(const mock::Journal& journal) {
+  mock::Verifier verify(journal);
+  for (std::size_t i = 0; i < s_.requests.size(); ++i) {
+    const auto& x = s_.requests[i];
+    const auto& pattern = *patterns_[i];
+    auto verdict = verify.expect(pattern, count_rule(x.rule), x.count);
+    ExpectationResult r;
+    r.kind = "requests";
+    r.name = x.name;
+    r.passed = verdict.ok;
+    r.expected = count_words(x.rule, x.count) + " matching " + json::serialize(x.pattern);
+    r.actual = std::to_string(verdict.count);
+    if (!verdict.ok) {
+      r.detail = verify.near_miss(pattern);
+      if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal.total()) + " received)";
+    }
+    result_.expectations.push_back(std::move(r));
+    if (!x.same_header.empty()) result_.expectations.push_back(check_same_header(x, pattern, journal));
+  }
+}
+
+void ScenarioRun::check_outcomes() {
+  for (auto [name, expected, actual] : {std::tuple{"delivered", &s_.expect_delivered, result_.delivered},
+                                        std::tuple{"dead_lettered", &s_.expect_dead_lettered, result_.dead_lettered},
+                                        std::tuple{"failed", &s_.expect_failed, result_.failed}}) {
+    if (!*expected) continue;
+    ExpectationResult r;
+    r.kind = "outcomes";
+    r.name = name;
+    r.passed = **expected == actual;
+    r.expected = std::to_string(**expected);
+    r.actual = std::to_string(actual);
+    result_.expectations.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const Scenario& scenario, const output_step_entry_t& plugin, const RunOptions& options,
+                            std::ostream& progress) {
+  return ScenarioRun(scenario, plugin, options, progress).run();
+}
+
+}  // namespace journey_sim
