@@ -54,14 +54,14 @@ std::string secret_from(Checker& check, const json::object& section, const std::
   int given = static_cast<int>(section.contains(key_direct)) + static_cast<int>(section.contains(key_env)) +
               static_cast<int>(section.contains(key_file));
   if (given > 1) {
-    check.error(Checker::join(where, key_direct), "give only one of " + key_direct + ", " + key_env + ", " + key_file);
+    check.error(check.join(where, key_direct), "give only one of " + key_direct + ", " + key_env + ", " + key_file);
     return {};
   }
   if (auto v = check.string(section, where, key_direct)) return *v;
   if (auto v = check.string(section, where, key_env)) {
     const char* value = std::getenv(v->c_str());
     if (value == nullptr || *value == '\0') {
-      check.error(Checker::join(where, key_env), "names environment variable '" + *v + "', which is not set or empty");
+      check.error(check.join(where, key_env), "names environment variable '" + *v + "', which is not set or empty");
       return {};
     }
     return value;
@@ -72,12 +72,12 @@ std::string secret_from(Checker& check, const json::object& section, const std::
     std::error_code ec;
     const auto status = std::filesystem::status(*v, ec);
     if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-      check.error(Checker::join(where, key_file), "'" + *v + "' is not a regular file");
+      check.error(check.join(where, key_file), "'" + *v + "' is not a regular file");
       return {};
     }
     std::ifstream in(*v, std::ios::binary);
     if (!in) {
-      check.error(Checker::join(where, key_file), "cannot read file '" + *v + "'");
+      check.error(check.join(where, key_file), "cannot read file '" + *v + "'");
       return {};
     }
     std::string secret(kMaxSecretFileBytes + 2, '\0');  // the most, with a CRLF after it
@@ -86,12 +86,12 @@ std::string secret_from(Checker& check, const json::object& section, const std::
     const bool more = in && in.peek() != std::ifstream::traits_type::eof();
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
     if (more || secret.size() > kMaxSecretFileBytes) {
-      check.error(Checker::join(where, key_file), "file '" + *v + "' is larger than " +
+      check.error(check.join(where, key_file), "file '" + *v + "' is larger than " +
                                                       std::to_string(kMaxSecretFileBytes / 1024) +
                                                       " KiB: it must hold the secret alone");
       return {};
     }
-    if (secret.empty()) check.error(Checker::join(where, key_file), "file '" + *v + "' is empty");
+    if (secret.empty()) check.error(check.join(where, key_file), "file '" + *v + "' is empty");
     return secret;
   }
   return {};
@@ -109,7 +109,7 @@ const json::object* export_json(Checker& check, const json::object& parent, cons
     holder = json::parse(it->value().get_string(), ec);
     if (!ec && holder.is_object()) return &holder.get_object();
   }
-  check.error(Checker::join(where, key), "must be an object (or a string holding one)");
+  check.error(check.join(where, key), "must be an object (or a string holding one)");
   return nullptr;
 }
 
