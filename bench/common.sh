@@ -29,6 +29,48 @@ CONF
   wait_port "$port"
 }
 
+# make_certificates DIR: a CA (DIR/ca.pem) and a certificate for 127.0.0.1
+# signed by it (DIR/server.pem, DIR/server.key), made now, never committed.
+make_certificates() {
+  local dir=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=bench CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 1 \
+    -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+}
+
+# start_nginx_tls DIR HTTP_PORT HTTPS_PORT: one worker answering 200 "ok" on
+# both ports, HTTPS with DIR/server.pem (make_certificates DIR). Sets NGINX_PID.
+start_nginx_tls() {
+  local dir=$1 http_port=$2 https_port=$3
+  mkdir -p "$dir/nginx/logs"
+  cat >"$dir/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  server {
+    listen 127.0.0.1:$http_port;
+    listen 127.0.0.1:$https_port ssl;
+    ssl_certificate $dir/server.pem;
+    ssl_certificate_key $dir/server.key;
+    location / { return 200 'ok'; }
+  }
+}
+CONF
+  nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" &
+  NGINX_PID=$!
+  wait_port "$http_port"
+  wait_port "$https_port"
+}
+
 wait_port() {
   for _ in $(seq 200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0

@@ -16,38 +16,11 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# A CA and a certificate for 127.0.0.1, made now, never committed.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=bench CA" \
-  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
-  -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.ext"
-openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
-  -extfile "$work/san.ext" -out "$work/server.pem" 2>/dev/null
-
+make_certificates "$work"
 http_port=$(free_port); https_port=$(free_port)
-mkdir -p "$work/nginx/logs"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  server {
-    listen 127.0.0.1:$http_port;
-    listen 127.0.0.1:$https_port ssl;
-    ssl_certificate $work/server.pem;
-    ssl_certificate_key $work/server.key;
-    location / { return 200 'ok'; }
-  }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
-nginx_master=$!
-wait_port "$http_port"; wait_port "$https_port"
+start_nginx_tls "$work" "$http_port" "$https_port"
+pids+=("$NGINX_PID")
+nginx_master=$NGINX_PID
 # nginx_preempted: how often its worker has been preempted so far (taken off
 # its core while it could still run: a thread of the client's woke there).
 nginx_preempted() { awk '/^nonvoluntary_ctxt_switches/ {print $2}' "/proc/$(pgrep -P "$nginx_master" | head -n1)/status"; }

@@ -1,5 +1,8 @@
 #include <webhook/rendering/redact.hpp>
 
+#include "template_parts.hpp"
+#include "text_encoding.hpp"
+
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -7,50 +10,15 @@
 namespace webhook {
 namespace {
 
-constexpr char kHex[] = "0123456789ABCDEF";
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
 std::string percent_encoded(std::string_view s, bool form) {
   std::string out;
-  for (unsigned char c : s) {
-    if (is_unreserved(c)) {
-      out += static_cast<char>(c);
-    } else if (form && c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
+  append_percent_encoded(s, out, form);
   return out;
 }
 
 std::string json_escaped(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  append_json_escaped(s, out);
   return out;
 }
 
@@ -63,15 +31,10 @@ std::string cased(std::string_view s, bool upper) {
   return out;
 }
 
-std::string trimmed(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return std::string(s);
-}
+std::string trimmed(std::string_view s) { return std::string(template_detail::trim(s)); }
 
-// What the template filters and escapings make of a text (the template's
-// own functions produce the same bytes: tests compare the two).
+// What the template filters and escapings make of a text: the template's
+// own functions, so that the two cannot drift apart.
 const std::array<std::function<std::string(std::string_view)>, 6> kTransforms = {
     [](std::string_view s) { return cased(s, false); },
     [](std::string_view s) { return cased(s, true); },

@@ -1,6 +1,6 @@
 #include <webhook/rendering/template.hpp>
 
-#include "json_text.hpp"
+#include "text_encoding.hpp"
 #include "template_parts.hpp"
 
 #include <boost/json/parse.hpp>
@@ -20,7 +20,6 @@ namespace json = boost::json;
 
 using namespace template_detail;
 
-constexpr char kHex[] = "0123456789ABCDEF";
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -59,20 +58,6 @@ void append_number_or_text(const json::value& v, std::string& out) {
 }
 
 
-void append_percent_encoded(std::string_view s, std::string& out, bool form) {
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (form && c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-}
 
 
 // The path segment of `url` that holds the text placed at `at` must not be

@@ -1,4 +1,4 @@
-#include "json_text.hpp"
+#include "text_encoding.hpp"
 
 #include <webhook/rendering/record_reader.hpp>
 
@@ -146,6 +146,21 @@ bool finite_numbers(const json::value& v) {
       }
       return true;
     default: return true;
+  }
+}
+
+void append_percent_encoded(std::string_view s, std::string& out, bool form) {
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (form && c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
   }
 }
 

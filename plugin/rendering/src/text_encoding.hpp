@@ -1,5 +1,7 @@
-// JSON text written by hand, without allocating per value: what the body
-// template writes for a record's values.
+// The encodings templates apply, written by hand without allocating per
+// value: JSON text for a record's values, percent-encoding for URLs and
+// forms. The redaction uses the same functions, so that it finds a secret
+// in exactly the form a template made of it.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -19,5 +21,8 @@ void append_json_string(std::string_view s, std::string& out);
 void append_json(const boost::json::value& v, std::string& out);
 // False when `v` is, or holds, a double that is not finite.
 bool finite_numbers(const boost::json::value& v);
+// `s` with every byte but RFC 3986's unreserved ones as %XX; with `form`,
+// a space as '+' (application/x-www-form-urlencoded).
+void append_percent_encoded(std::string_view s, std::string& out, bool form);
 
 }  // namespace webhook
