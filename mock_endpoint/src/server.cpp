@@ -1,7 +1,7 @@
 #include "webhook_mock/server.hpp"
 
 #include "admin_api.hpp"
-#include "webhook_mock/certificates.hpp"
+#include <webhook_common/certificates.hpp>
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
 #include "webhook_mock/stubs.hpp"
@@ -108,7 +108,7 @@ struct Server::Impl {
                        asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
       std::string cert = options.certificate_pem, key = options.private_key_pem;
       if (cert.empty()) {
-        auto generated = generate_certificates();
+        auto generated = webhook_common::generate_certificates();
         cert = generated.server_certificate_pem;
         key = generated.server_key_pem;
         ca_pem = generated.ca_certificate_pem;

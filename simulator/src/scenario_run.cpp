@@ -4,7 +4,7 @@
 #include "activation_checks.hpp"
 #include "journal_checks.hpp"
 #include "runner.hpp"
-#include "webhook_mock/http_client.hpp"
+#include <webhook_common/http_client.hpp>
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
 #include "webhook_mock/server.hpp"
@@ -249,7 +249,7 @@ bool ScenarioRun::start_endpoint() {
 bool ScenarioRun::configure_external_endpoint() {
   endpoint_ = options_.endpoint;
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  auto reset = mock::client::post(endpoint_, "/__admin/reset", "");
+  auto reset = webhook_common::client::post(endpoint_, "/__admin/reset", "");
   if (reset.status != 200) {
     result_.errors.push_back("--endpoint " + endpoint_ + ": POST /__admin/reset answered " +
                              (reset.error.empty() ? std::to_string(reset.status) : reset.error) +
@@ -257,7 +257,7 @@ bool ScenarioRun::configure_external_endpoint() {
     return false;
   }
   for (std::size_t i = 0; i < s_.mappings.size(); ++i) {
-    auto added = mock::client::post(endpoint_, "/__admin/mappings", json::serialize(s_.mappings[i]));
+    auto added = webhook_common::client::post(endpoint_, "/__admin/mappings", json::serialize(s_.mappings[i]));
     if (added.status != 201) {
       result_.errors.push_back("--endpoint " + endpoint_ + ": /endpoint/mappings/" + std::to_string(i) +
                                " was refused (" + std::to_string(added.status) + "): " + added.body);
@@ -412,7 +412,7 @@ void ScenarioRun::count_outcomes() {
 const mock::Journal& ScenarioRun::received() {
   if (server_) return server_->journal();
   fetched_ = std::make_unique<mock::Journal>(std::numeric_limits<std::size_t>::max());
-  auto listing = mock::client::get(endpoint_, "/__admin/requests");
+  auto listing = webhook_common::client::get(endpoint_, "/__admin/requests");
   boost::system::error_code ec;
   const json::value doc = json::parse(listing.body, ec);
   if (listing.status != 200 || ec || !doc.is_object() || !doc.get_object().contains("requests")) {

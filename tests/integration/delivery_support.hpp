@@ -7,7 +7,7 @@
 #include <webhook/transport/http_connection.hpp>
 #include "support/completions.hpp"
 #include "support/scratch_dir.hpp"
-#include "webhook_mock/certificates.hpp"
+#include <webhook_common/certificates.hpp>
 #include "webhook_mock/server.hpp"
 
 #include <boost/json/parse.hpp>
@@ -299,11 +299,11 @@ inline std::string temp_path(const std::string& name) {
 // CA written to `ca_file` for a configuration's delivery.tls.ca_file.
 struct TrustedHttpsServer {
   explicit TrustedHttpsServer(const std::string& ca_name)
-      : certs(mock::generate_certificates()), ca_file(temp_path(ca_name)), server(options(certs)) {
+      : certs(webhook_common::generate_certificates()), ca_file(temp_path(ca_name)), server(options(certs)) {
     std::ofstream(ca_file) << certs.ca_certificate_pem;
   }
 
-  static mock::ServerOptions options(const mock::GeneratedCertificates& certs) {
+  static mock::ServerOptions options(const webhook_common::GeneratedCertificates& certs) {
     mock::ServerOptions o;
     o.https = true;
     o.certificate_pem = certs.server_certificate_pem;
@@ -311,7 +311,7 @@ struct TrustedHttpsServer {
     return o;
   }
 
-  mock::GeneratedCertificates certs;
+  webhook_common::GeneratedCertificates certs;
   std::string ca_file;
   mock::Server server;
 };

@@ -282,18 +282,18 @@ namespace {
 // webhook-mock over HTTPS with certificates made as `options` say, their CA
 // trusted through a configuration's delivery.tls.ca_file when `trusted`.
 struct HttpsServerWith {
-  HttpsServerWith(const mock::CertificateOptions& options, const std::string& ca_name)
-      : certs(mock::generate_certificates(options)), ca_file(temp_path(ca_name)), server(server_options(certs)) {
+  HttpsServerWith(const webhook_common::CertificateOptions& options, const std::string& ca_name)
+      : certs(webhook_common::generate_certificates(options)), ca_file(temp_path(ca_name)), server(server_options(certs)) {
     std::ofstream(ca_file) << certs.ca_certificate_pem;
   }
-  static mock::ServerOptions server_options(const mock::GeneratedCertificates& certs) {
+  static mock::ServerOptions server_options(const webhook_common::GeneratedCertificates& certs) {
     mock::ServerOptions o;
     o.https = true;
     o.certificate_pem = certs.server_certificate_pem;
     o.private_key_pem = certs.server_key_pem;
     return o;
   }
-  mock::GeneratedCertificates certs;
+  webhook_common::GeneratedCertificates certs;
   std::string ca_file;
   mock::Server server;
 };
@@ -317,14 +317,14 @@ std::string tls_failure(HttpsServerWith& https, bool trust_the_ca) {
 BOOST_AUTO_TEST_CASE(a_certificate_that_fails_verification_says_why) {
   const std::string prefix = "tls handshake: certificate verification failed: ";
   {
-    mock::CertificateOptions options;
+    webhook_common::CertificateOptions options;
     options.names = {"hooks.example.com", "10.9.8.7"};
     HttpsServerWith https(options, "ca-mismatch.pem");
     const auto error = tls_failure(https, true);
     BOOST_TEST(error == prefix + "certificate is for hooks.example.com, 10.9.8.7, not 127.0.0.1");
   }
   {
-    mock::CertificateOptions options;
+    webhook_common::CertificateOptions options;
     options.not_before_s = -3 * 86400;
     options.not_after_s = -86400;
     HttpsServerWith https(options, "ca-expired.pem");
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(a_certificate_that_fails_verification_says_why) {
     BOOST_TEST(error.find(" GMT") != std::string::npos, error);
   }
   {
-    mock::CertificateOptions options;
+    webhook_common::CertificateOptions options;
     options.self_signed = true;
     HttpsServerWith https(options, "ca-self.pem");
     const auto error = tls_failure(https, false);
@@ -341,7 +341,7 @@ BOOST_AUTO_TEST_CASE(a_certificate_that_fails_verification_says_why) {
                                  "(trust it with delivery.tls.ca_file)");
   }
   {
-    HttpsServerWith https(mock::CertificateOptions{}, "ca-unknown.pem");
+    HttpsServerWith https(webhook_common::CertificateOptions{}, "ca-unknown.pem");
     const auto error = tls_failure(https, false);
     BOOST_TEST(error == prefix + "the certificate of O = webhook-mock, CN = localhost is issued by an unknown CA, "
                                  "O = webhook-mock, CN = webhook-mock test CA (trust it with delivery.tls.ca_file)");

@@ -1,8 +1,8 @@
-// Tests use webhook-mock's HTTP client under a short name.
+// Tests use the blocking HTTP client (webhook_common) under a short name.
 #pragma once
 
-#include "webhook_mock/http_client.hpp"
+#include <webhook_common/http_client.hpp>
 
 namespace test_support {
-using namespace webhook_mock::client;
+using namespace webhook_common::client;
 }  // namespace test_support

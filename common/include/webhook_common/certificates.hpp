@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace webhook_mock {
+namespace webhook_common {
 
 struct GeneratedCertificates {
   std::string ca_certificate_pem;      // trust this in the client
@@ -34,4 +34,4 @@ GeneratedCertificates generate_certificates(const CertificateOptions& options);
 // day from now.
 GeneratedCertificates generate_certificates(const std::vector<std::string>& names = {"localhost", "127.0.0.1", "::1"});
 
-}  // namespace webhook_mock
+}  // namespace webhook_common

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace webhook_mock::client {
+namespace webhook_common::client {
 
 struct HttpResponse {
   int status = 0;
@@ -46,4 +46,4 @@ struct RawResult {
 RawResult raw_exchange(std::uint16_t port, const std::string& bytes,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-}  // namespace webhook_mock::client
+}  // namespace webhook_common::client

@@ -1,4 +1,4 @@
-#include "webhook_mock/http_client.hpp"
+#include <webhook_common/http_client.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +9,7 @@
 
 #include <poll.h>
 
-namespace webhook_mock::client {
+namespace webhook_common::client {
 namespace {
 
 namespace asio = boost::asio;
@@ -139,4 +139,4 @@ RawResult raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono
   return out;
 }
 
-}  // namespace webhook_mock::client
+}  // namespace webhook_common::client

@@ -1,4 +1,4 @@
-#include "webhook_mock/certificates.hpp"
+#include <webhook_common/certificates.hpp>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace webhook_mock {
+namespace webhook_common {
 namespace {
 
 template <class T, void (*Free)(T*)>
@@ -123,4 +123,4 @@ GeneratedCertificates generate_certificates(const CertificateOptions& options) {
   return {options.self_signed ? cert_pem : pem_of(ca.get()), cert_pem, pem_of(key.get())};
 }
 
-}  // namespace webhook_mock
+}  // namespace webhook_common
