@@ -188,6 +188,7 @@ struct Server::Impl {
       StubAnswer stub = stubs.answer(request, options.default_status);
       response = std::move(stub.response);
       request.stub_id = std::move(stub.stub_id);
+      request.match_error = std::move(stub.match_error);
       request.was_matched = !request.stub_id.empty();
       if (request.was_matched) response.headers.emplace_back("Matched-Stub-Id", request.stub_id);
     }

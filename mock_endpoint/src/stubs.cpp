@@ -2,6 +2,8 @@
 
 #include "webhook_mock/journal_json.hpp"
 
+#include "regex.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <openssl/evp.h>
@@ -278,13 +280,19 @@ void StubStore::set_initial(std::vector<StubMapping> stubs) {
 StubAnswer StubStore::answer(const RecordedRequest& request, int default_status) {
   std::lock_guard lock(mutex_);
   const StubMapping* best = nullptr;
+  StubAnswer answer;
   for (const auto& s : stubs_) {
     if (best && (s.priority > best->priority || (s.priority == best->priority && s.order < best->order))) continue;
     if (!s.scenario_name.empty() && !s.required_state.empty() && state_of(s.scenario_name) != s.required_state) continue;
-    if (!s.request.matches(request)) continue;
+    std::string over_budget;
+    if (!s.request.matches(request, &over_budget)) {
+      if (!over_budget.empty() && answer.match_error.empty()) {
+        answer.match_error = std::string(regex_over_budget_message) + ": stub " + s.id + ": " + over_budget;
+      }
+      continue;
+    }
     best = &s;
   }
-  StubAnswer answer;
   if (best == nullptr) {
     answer.response.status = default_status;
     answer.response_definition = json::object{{"status", default_status}, {"fromConfiguredStub", false}};

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <atomic>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -232,6 +233,74 @@ BOOST_AUTO_TEST_CASE(regex_on_a_large_body_does_not_crash) {
   BOOST_TEST(count(server, R"({"bodyPatterns": [{"matches": "(a|b)*needle"}]})") <= 1);
   BOOST_TEST(count(server, R"({"bodyPatterns": [{"matches": ".*needle"}]})") == 1);
   BOOST_TEST(ts::get(server.base_url(), "/still-alive").status == 200);
+}
+
+// One catastrophic regular expression stalled every client: `(x+x+)+y`
+// cost seconds per 10 KB body, and a requests/count with it over 200 bodies
+// did not answer in 120 s. RE2 now runs it in linear time; what only
+// Boost.Regex takes (a lookahead here) stops at its budget: no match, the
+// journal entry says why, and the admin API answers 422.
+BOOST_AUTO_TEST_CASE(catastrophic_regex_is_bounded_and_reported) {
+  mock::Server server;
+  const std::string xs(10 * 1024, 'x');
+  for (int i = 0; i < 200; ++i) ts::post(server.base_url(), "/j", xs);
+  auto started = std::chrono::steady_clock::now();
+  BOOST_TEST(count(server, R"({"bodyPatterns": [{"matches": "(x+x+)+y"}]})") == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+  for (const char* path : {"/__admin/requests/count", "/__admin/requests/find"}) {
+    started = std::chrono::steady_clock::now();
+    auto r = ts::post(server.base_url(), path, R"json({"bodyPatterns": [{"matches": "(x+x+)+y(?=z)"}]})json");
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
+    BOOST_TEST(r.status == 422, r.body);
+    auto error = body_of(r).at("errors").as_array().at(0).as_object();
+    BOOST_TEST(error.at("title").as_string() == "regular expression over budget");
+    BOOST_TEST(error.at("detail").as_string().starts_with("regular expression over budget: request "));
+  }
+  auto order = ts::post(server.base_url(), "/__webhooks/order",
+                        R"json({"key": "$.a", "sequence": "$.b", "request": {"bodyPatterns": [{"matches": "(x+x+)+y(?=z)"}]}})json");
+  BOOST_TEST(order.status == 422, order.body);
+
+  std::string id = add_stub(server, R"json({"request": {"bodyPatterns": [{"matches": "(x+x+)+y(?=z)"}]},
+                                            "response": {"status": 201}})json");
+  ts::del(server.base_url(), "/__admin/requests");
+  BOOST_TEST(ts::post(server.base_url(), "/s", xs).status == 200);  // no match: the default
+  auto events = body_of(ts::get(server.base_url(), "/__admin/requests")).at("requests").as_array();
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  const auto& event = events[0].as_object();
+  BOOST_TEST(event.at("wasMatched").as_bool() == false);
+  BOOST_REQUIRE(event.contains("matchError"));
+  BOOST_TEST(event.at("matchError").as_string().starts_with("regular expression over budget: stub " + id),
+             event.at("matchError").as_string());
+}
+
+// With one server thread, the admin API still answers within 100 ms while
+// requests that run into a catastrophic pattern keep arriving: one match
+// costs at most its budget.
+BOOST_AUTO_TEST_CASE(admin_answers_within_100_ms_while_a_bad_match_runs) {
+  mock::ServerOptions options;
+  options.threads = 1;
+  mock::Server server(options);
+  add_stub(server, R"json({"request": {"bodyPatterns": [{"matches": "(x+x+)+\\1y"}]}, "response": {"status": 201}})json");
+  add_stub(server, R"json({"request": {"headers": {"X-A": {"matches": "(x+x+)+y(?!z)"}}}, "response": {"status": 202}})json");
+  std::atomic<bool> done{false};
+  std::thread bad([&] {
+    const std::string xs(10 * 1024, 'x');
+    while (!done) ts::post(server.base_url(), "/bad", xs, {{"X-A", std::string(4096, 'x')}});
+  });
+  BOOST_REQUIRE(server.wait_for_total(1, 10s));
+  std::chrono::steady_clock::duration slowest{};
+  for (int i = 0; i < 20; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    BOOST_TEST(ts::get(server.base_url(), "/__admin/mappings").status == 200);
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - started);
+    std::this_thread::sleep_for(7ms);
+  }
+  done = true;
+  bad.join();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(slowest).count();
+  BOOST_TEST_MESSAGE("slowest GET /__admin/mappings: " << ms << " ms, " << server.total_received() << " bad requests");
+  BOOST_TEST(ms < 100);
+  BOOST_TEST(server.total_received() >= 2u);  // the bad matches ran meanwhile
 }
 
 BOOST_AUTO_TEST_CASE(response_options_and_priority) {

@@ -31,6 +31,9 @@ struct RecordedRequest {
   std::string fault;             // the fault answered, if any
   std::string stub_id;           // the stub that answered; empty when none matched
   bool was_matched = false;      // a stub (or the C++ responder) answered
+  // Why a stub could not be matched: "regular expression over budget: stub
+  // ID: body: matches '...'" (the first such stub); empty when none.
+  std::string match_error;
 
   // The first header named `name` (case-insensitive), or "" when none.
   std::string header(std::string_view name) const;
