@@ -403,6 +403,39 @@ BOOST_AUTO_TEST_CASE(bad_admin_input_is_422_with_a_pointer_and_loses_nothing) {
   BOOST_TEST(body_of(ts::get(server.base_url(), "/__admin/mappings")).at("mappings").as_array().empty());
 }
 
+// Stub headers are refused at creation when, sent as given, they would
+// split the response or frame it twice; what is accepted goes on the wire
+// with one Content-Length.
+BOOST_AUTO_TEST_CASE(stub_headers_that_would_split_the_response_are_refused) {
+  mock::Server server;
+  for (const char* headers : {R"({"X-A": "a\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK"})",
+                              R"({"Content-Length": "3"})", R"({"Transfer-Encoding": "chunked"})",
+                              R"({"X-Nul": "a\u0000b"})"}) {
+    const std::string stub = std::string(R"({"request": {"urlPath": "/split"}, "response": {"body": "hello", "headers": )") +
+                             headers + "}}";
+    auto created = ts::post(server.base_url(), "/__admin/mappings", stub);
+    BOOST_TEST(created.status == 422, headers);
+    const json::object answer = body_of(created);
+    const auto& error = answer.at("errors").as_array().at(0).as_object();
+    std::string name = json::parse(headers).as_object().begin()->key();
+    BOOST_TEST(error.at("source").as_object().at("pointer").as_string() == "/response/headers/" + name);
+    BOOST_TEST(error.at("detail").as_string().find("header '" + name.substr(0, 4)) != std::string::npos,
+               error.at("detail").as_string());
+  }
+  BOOST_TEST(body_of(ts::get(server.base_url(), "/__admin/mappings")).at("mappings").as_array().empty());
+  std::string id = add_stub(server, R"({"request": {"urlPath": "/split"}, "response": {"body": "hello", "headers": {"X-Ok": "1"}}})");
+  ts::HttpRequest put{"PUT", "/__admin/mappings/" + id, R"({"response": {"headers": {"Content-Length": "1"}}})", {}};
+  BOOST_TEST(ts::send(server.base_url(), put).status == 422);
+  auto raw = ts::raw_exchange(server.port(), "GET /split HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::size_t lengths = 0;
+  for (std::size_t at = raw.received.find("Content-Length:"); at != std::string::npos;
+       at = raw.received.find("Content-Length:", at + 1)) {
+    ++lengths;
+  }
+  BOOST_TEST(lengths == 1u, raw.received);
+  BOOST_TEST(raw.received.ends_with("\r\n\r\nhello"), raw.received);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_http_oversized_headers_and_bodies) {
   mock::ServerOptions options;
   options.body_limit = 1024;

@@ -188,6 +188,39 @@ BOOST_AUTO_TEST_CASE(stub_parsing_reports_every_error) {
   BOOST_TEST(ok->priority == 5);
 }
 
+// A stub's response headers were sent as given: a CR or LF split the
+// response, and a Content-Length of its own put two on the wire.
+BOOST_AUTO_TEST_CASE(stub_response_headers_cannot_split_the_response) {
+  struct Case {
+    const char* headers;
+    const char* pointer;
+    const char* named;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {R"({"X-A": "a\r\nSet-Cookie: x=1"})", "/response/headers/X-A", "'X-A'"},
+           {R"({"X-B": ["ok", "b\nc"]})", "/response/headers/X-B", "'X-B'"},
+           {R"({"X-C": "c\u0000d"})", "/response/headers/X-C", "'X-C'"},
+           {R"({"X-D\r\nInjected": "d"})", "/response/headers/X-D\r\nInjected", "'X-D\\r\\nInjected'"},
+           {R"({"X E": "e"})", "/response/headers/X E", "'X E'"},
+           {R"({"Content-Length": "5"})", "/response/headers/Content-Length", "'Content-Length'"},
+           {R"({"content-length": "5"})", "/response/headers/content-length", "'content-length'"},
+           {R"({"Transfer-Encoding": "chunked"})", "/response/headers/Transfer-Encoding", "'Transfer-Encoding'"},
+       }) {
+    std::vector<PatternError> errors;
+    auto stub = parse_stub(json::parse(std::string(R"({"response": {"status": 200, "headers": )") + c.headers + "}}"),
+                           errors);
+    BOOST_TEST(!stub, c.headers);
+    BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+    BOOST_TEST(errors[0].pointer == c.pointer);
+    BOOST_TEST(errors[0].detail.find(c.named) != std::string::npos, errors[0].detail);
+  }
+  std::vector<PatternError> errors;
+  auto fine = parse_stub(json::parse(R"({"response": {"headers": {"X-Ok": ["1", "2"], "Content-Type": "text/plain"}}})"),
+                         errors);
+  BOOST_REQUIRE(fine);
+  BOOST_TEST(fine->response.headers.size() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(store_picks_by_priority_then_newest_and_steps_scenarios) {
   StubStore store;
   std::vector<PatternError> errors;
