@@ -1,6 +1,7 @@
 #include "webhook_mock/server.hpp"
 
 #include "admin_api.hpp"
+#include "framing.hpp"
 #include "webhook_mock/certificates.hpp"
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
@@ -283,6 +284,42 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->body_limit(server_->options.body_limit);
     last_activity_ = std::chrono::steady_clock::now();
     busy_ = false;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  // The header is in, the body not yet: refuse what RFC 9112 refuses before
+  // reading a byte of it, and say 100 Continue to a client that waits for it.
+  void on_header(boost::system::error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& header = parser_->get().base();
+    RequestFraming framing;
+    framing.version = header.version();
+    framing.host_fields = header.count(http::field::host);
+    framing.content_length = header.count(http::field::content_length) > 0;
+    for (auto [it, end] = header.equal_range(http::field::transfer_encoding); it != end; ++it) {
+      framing.transfer_encodings.emplace_back(it->value().data(), it->value().size());
+    }
+    if (std::string problem = framing_problem(framing); !problem.empty()) {
+      return reject(http::status::bad_request, "malformed HTTP request: " + problem);
+    }
+    if (parser_->is_done()) return on_read({});
+    // The body would be refused for its size before this (413, at the header).
+    if (header.version() >= 11 && buffer_.size() == 0 && beast::iequals(header[http::field::expect], "100-continue")) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
+                        [self = this->shared_from_this()](boost::system::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                        self->on_read(ec);
@@ -314,6 +351,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.client_address = client_;
     request.received_ms = unix_ms();
     keep_alive_ = message.keep_alive();
+    http_1_0_ = message.version() < 11;
     response_ = server_->answer(request);
     if (response_.delay.count() > 0) {
       timer_.expires_after(response_.delay);
@@ -351,7 +389,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     raw_.append(reason.data(), reason.size()).append("\r\n");
     for (const auto& [name, value] : response_.headers) raw_.append(name).append(": ").append(value).append("\r\n");
     raw_.append("Content-Length: ").append(std::to_string(response_.body.size())).append("\r\n");
+    // HTTP/1.0 keeps a connection only when both ends say so (ab -k waits
+    // for the answer's keep-alive, or for the close).
     if (!keep_alive_) raw_.append("Connection: close\r\n");
+    else if (http_1_0_) raw_.append("Connection: keep-alive\r\n");
     raw_.append("\r\n").append(response_.body);
     asio::async_write(stream_, asio::buffer(raw_), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
       if (ec || !self->keep_alive_) return self->close();
@@ -400,6 +441,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string raw_;
   std::string client_;
   bool keep_alive_ = true;
+  bool http_1_0_ = false;
 };
 
 }  // namespace
