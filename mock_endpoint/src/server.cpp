@@ -47,6 +47,9 @@ namespace http = beast::http;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
+constexpr std::chrono::milliseconds kAcceptPause{100};
+constexpr std::chrono::seconds kAcceptCalm{1};
+
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -77,6 +80,9 @@ struct Server::Impl {
   asio::io_context io;
   std::optional<asio::ssl::context> tls;
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_pause{io};  // out of file descriptors: accepting again after it
+  std::uint64_t accept_refusals = 0;    // accepts failed for lack of descriptors, this episode
+  std::chrono::steady_clock::time_point last_refusal;
   std::vector<std::thread> threads;
   std::string ca_pem;
   std::uint16_t bound_port = 0;
@@ -147,6 +153,7 @@ struct Server::Impl {
     asio::post(io, [this] {
       boost::system::error_code ignored;
       acceptor.close(ignored);
+      accept_pause.cancel();
     });
     io.stop();
     for (auto& t : threads) t.join();
@@ -158,12 +165,52 @@ struct Server::Impl {
     auto executor = options.threads > 1 ? asio::any_io_executor(asio::make_strand(io)) : asio::any_io_executor(io.get_executor());
     acceptor.async_accept(executor, [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (out_of_descriptors(ec)) return pause_accepting(ec);
       if (!ec) {
+        if (accept_refusals > 0) maybe_accepting_again();
         connections.fetch_add(1, std::memory_order_relaxed);
         start_session(std::move(socket));
       }
       do_accept();
     });
+  }
+
+  static bool out_of_descriptors(const boost::system::error_code& ec) {
+    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+      return true;
+    }
+    return ec.category() == boost::system::system_category() && ec.value() == ENFILE;
+  }
+
+  // Out of file descriptors, accept fails at once for as long as a
+  // connection waits in the backlog: retried at once, it spun at half a core,
+  // silently. It pauses instead, says so once, and counts.
+  void pause_accepting(const boost::system::error_code& ec) {
+    last_refusal = std::chrono::steady_clock::now();
+    if (accept_refusals++ == 0) {
+      log("cannot accept connections: " + ec.message() + "; pausing " + std::to_string(kAcceptPause.count()) +
+          " ms between attempts until descriptors are free (connections wait in the backlog)");
+    }
+    accept_pause.expires_after(kAcceptPause);
+    accept_pause.async_wait([this](boost::system::error_code wait_ec) {
+      if (wait_ec || !acceptor.is_open()) return;
+      do_accept();
+    });
+  }
+
+  // The episode ends once accepting has gone on for a while without a
+  // refusal: while the backlog drains, accepts may still outrun closes.
+  void maybe_accepting_again() {
+    if (std::chrono::steady_clock::now() - last_refusal < kAcceptCalm) return;
+    log("accepting connections again, after " + std::to_string(accept_refusals) +
+        " attempts refused for lack of file descriptors");
+    accept_refusals = 0;
+  }
+
+  void log(const std::string& line) const {
+    if (options.log) return options.log(line);
+    std::string text = "webhook-mock: " + line + "\n";
+    [[maybe_unused]] auto written = ::write(STDERR_FILENO, text.data(), text.size());
   }
 
   void start_session(tcp::socket socket);

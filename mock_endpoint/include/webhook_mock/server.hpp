@@ -65,6 +65,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};  // a connection silent this long is closed
   int default_status = 200;     // answered when no stub matches
   std::string record_to;        // NDJSON file that also receives every journal entry
+  // Receives the rare events worth a line (out of file descriptors, and
+  // recovered), from a server thread; empty: "webhook-mock: LINE" on stderr.
+  std::function<void(const std::string& line)> log;
 };
 
 class Journal;
