@@ -109,11 +109,49 @@ BOOST_AUTO_TEST_CASE(listening_line_and_clean_shutdown) {
   BOOST_TEST(WEXITSTATUS(status) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(bad_options_exit_2) {
-  MockProcess mock({"--port", "70000"});
-  BOOST_TEST(mock.first_line.empty());
-  int status = mock.signal_and_wait(0);
-  BOOST_TEST(WEXITSTATUS(status) == 2);
+std::string read_all(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Every bad argument exits 2 with a message naming it, before listening.
+// --journal-limit -1 meant unlimited, a stray argument was ignored (the
+// server started on 8080), --bind 999.1.1.1 exited 1.
+BOOST_AUTO_TEST_CASE(bad_arguments_exit_2_naming_them) {
+  const fs::path err = work_dir() / "arguments.err";
+  for (const auto& [arguments, named] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--port", "70000"}, "--port: '70000'"},
+           {{"--port", "0", "--journal-limit", "-1"}, "--journal-limit: '-1'"},
+           {{"--port", "0", "--bind", "999.1.1.1"}, "--bind: '999.1.1.1' is not an IP address"},
+           {{"--port", "0", "stray"}, "unexpected argument 'stray'"},
+           {{"--port", "0", "--threads", "0"}, "--threads: '0'"},
+           {{"--port", "0", "--nope"}, "unknown option '--nope'"},
+           {{"--port", "0", "--record-to", "/nonexistent/dir/j.ndjson"}, "--record-to: cannot open"},
+       }) {
+    MockProcess mock(arguments, Spawn{err.string(), 0});
+    BOOST_TEST(mock.first_line.empty(), named);
+    int status = mock.signal_and_wait(0);
+    BOOST_TEST(WEXITSTATUS(status) == 2, named);
+    std::string message = read_all(err);
+    BOOST_TEST(message.starts_with("webhook-mock: " + named), message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bind_resolves_a_host_name) {
+  MockProcess mock({"--port", "0", "--bind", "localhost"});
+  BOOST_TEST((mock.first_line.starts_with("listening on http://127.0.0.1:") ||
+              mock.first_line.starts_with("listening on http://[::1]:")),
+             mock.first_line);
+  BOOST_TEST(ts::get(mock.base_url, "/x").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(version_and_help) {
+  MockProcess version({"--version"});
+  BOOST_TEST(version.first_line == std::string("webhook-mock ") + WEBHOOK_MOCK_VERSION);
+  BOOST_TEST(WEXITSTATUS(version.signal_and_wait(0)) == 0);
+  MockProcess help({"--help"});
+  BOOST_TEST(help.first_line.starts_with("usage: webhook-mock "), help.first_line);
+  BOOST_TEST(WEXITSTATUS(help.signal_and_wait(0)) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(record_to_survives_kill_9) {

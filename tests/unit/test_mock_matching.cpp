@@ -98,10 +98,11 @@ BOOST_AUTO_TEST_CASE(catastrophic_regex_is_bounded) {
     const auto took = Clock::now() - started;
     BOOST_TEST((result != RegexResult::match), pattern);
     if (!std::string_view(pattern).ends_with("++y")) BOOST_TEST((result == RegexResult::over_budget), pattern);
-    // Regex::time_budget, with room for a loaded machine and a sanitizer build
+    // Regex::time_budget (wall clock), with room for a loaded machine that
+    // does not schedule this thread for a while; unbounded, it took seconds.
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
     BOOST_TEST_MESSAGE(pattern << ": " << ms << " ms");
-    BOOST_TEST((took < Regex::time_budget + 60ms), pattern << ": " << ms << " ms");
+    BOOST_TEST((took < Regex::time_budget + 480ms), pattern << ": " << ms << " ms");
   }
 }
 
