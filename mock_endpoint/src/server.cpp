@@ -363,6 +363,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         });
       return;
     }
+    // The body usually came with its header: parsed here, it costs no
+    // second read (whose completion is one more trip through the queue).
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      boost::system::error_code put_ec;
+      const std::size_t used = parser_->put(buffer_.data(), put_ec);
+      buffer_.consume(used);
+      if (put_ec == http::error::need_more || (!put_ec && used == 0)) break;
+      if (put_ec) return on_read(put_ec);
+    }
+    if (parser_->is_done()) return on_read({});
     read_body();
   }
 
