@@ -46,16 +46,17 @@ test-unit: build
 test-integration: build
 	@ctest --preset $(PRESET) -L integration
 
-# ASan + UBSan build of the unit and integration tests (CI runs it after make test).
+# ASan + UBSan build of the unit and integration tests (CI runs it after make test);
+# not the `external` ones (real clients timing a real process).
 test-sanitize:
 	@$(MAKE) --no-print-directory PRESET=sanitize build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --preset sanitize -L 'unit|integration'
+	  ctest --preset sanitize -L 'unit|integration' -LE external
 
 # ThreadSanitizer build of the threaded parts: the delivery engine, the ABI, the receiver.
 test-tsan:
 	@$(MAKE) --no-print-directory PRESET=tsan build
-	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -L integration
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -L integration -LE external
 
 # Release build, then every benchmark written so far (loopback only, bounded).
 bench:

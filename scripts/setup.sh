@@ -8,6 +8,9 @@ packages=(
   cmake g++ make ninja-build ccache pkg-config openssl libssl-dev python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-program-options1.81-dev libboost-test1.81-dev libboost-regex1.81-dev
+  libre2-dev
+  # the tests that drive webhook-mock with real clients (ctest -L external)
+  apache2-utils curl
   "$@"
 )
 

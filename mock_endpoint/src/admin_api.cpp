@@ -2,6 +2,7 @@
 // stub store, with WireMock's paths, JSON shapes and status codes.
 #include "admin_api.hpp"
 
+#include "regex.hpp"
 #include "webhook_mock/journal_json.hpp"
 
 #include <boost/json/parse.hpp>
@@ -110,56 +111,73 @@ std::string query_value(std::string_view query, std::string_view name) {
   return {};
 }
 
-Response handle_admin(const RecordedRequest& request, AdminTargets& t) {
+namespace {
+
+// GET /__admin/requests[?limit=N&since=ISO-8601]
+Response list_requests(const RecordedRequest& request, AdminTargets& t) {
+  std::size_t limit = SIZE_MAX;
+  std::optional<std::int64_t> since;
+  if (std::string l = query_value(request.query, "limit"); !l.empty()) {
+    try {
+      limit = static_cast<std::size_t>(std::stoull(l));
+    } catch (const std::exception&) {
+      return errors_response({{"", "limit must be a whole number"}});
+    }
+  }
+  if (std::string s = query_value(request.query, "since"); !s.empty()) {
+    since = parse_iso8601(s);
+    if (!since) return errors_response({{"", "since must be an ISO 8601 date-time, e.g. 2026-01-02T03:04:05Z"}});
+  }
+  auto entries = t.journal.snapshot();
+  json::array list;
+  std::size_t total = entries.size();
+  for (auto it = entries.rbegin(); it != entries.rend() && list.size() < limit; ++it) {
+    if (since && it->received_ms <= *since) continue;
+    json::value stub = stub_json_or_null(t.stubs, it->stub_id);
+    list.push_back(serve_event_json(*it, t.base_url, response_definition(*it, stub), stub));
+  }
+  return json_response(200, json::object{{"requests", std::move(list)},
+                                         {"meta", json::object{{"total", total}}},
+                                         {"requestJournalDisabled", false}});
+}
+
+// POST /__admin/requests/count and /find: a regular expression over its
+// budget on any journaled request answers 422 rather than a count that
+// would silently leave that request out.
+Response count_or_find(const RecordedRequest& request, AdminTargets& t, bool count_only) {
+  std::vector<PatternError> errors;
+  auto body = parse_body(request, errors);
+  if (!body) return errors_response(errors);
+  auto pattern = RequestPattern::parse(*body, "", errors);
+  if (!pattern) return errors_response(errors);
+  std::size_t count = 0;
+  json::array found;
+  std::string over_budget;
+  t.journal.for_each([&](const RecordedRequest& r) {
+    if (!over_budget.empty()) return;
+    if (!pattern->matches(r, &over_budget)) {
+      if (!over_budget.empty()) over_budget = "request " + r.id + ": " + over_budget;
+      return;
+    }
+    ++count;
+    if (!count_only) found.push_back(logged_request_json(r, t.base_url));
+  });
+  if (!over_budget.empty()) return over_budget_response(over_budget);
+  if (count_only) return json_response(200, json::object{{"count", count}, {"requestJournalDisabled", false}});
+  return json_response(200, json::object{{"requests", std::move(found)}, {"requestJournalDisabled", false}});
+}
+
+// Everything under /__admin/requests; nullopt when none of it.
+std::optional<Response> handle_requests(const RecordedRequest& request, AdminTargets& t) {
   std::string_view path = request.path;
   const std::string& method = request.method;
-  std::vector<PatternError> errors;
-
-  if (path == "/__admin/requests" && method == "GET") {
-    std::size_t limit = SIZE_MAX;
-    std::optional<std::int64_t> since;
-    if (std::string l = query_value(request.query, "limit"); !l.empty()) {
-      try {
-        limit = static_cast<std::size_t>(std::stoull(l));
-      } catch (const std::exception&) {
-        return errors_response({{"", "limit must be a whole number"}});
-      }
-    }
-    if (std::string s = query_value(request.query, "since"); !s.empty()) {
-      since = parse_iso8601(s);
-      if (!since) return errors_response({{"", "since must be an ISO 8601 date-time, e.g. 2026-01-02T03:04:05Z"}});
-    }
-    auto entries = t.journal.snapshot();
-    json::array list;
-    std::size_t total = entries.size();
-    for (auto it = entries.rbegin(); it != entries.rend() && list.size() < limit; ++it) {
-      if (since && it->received_ms <= *since) continue;
-      json::value stub = stub_json_or_null(t.stubs, it->stub_id);
-      list.push_back(serve_event_json(*it, t.base_url, response_definition(*it, stub), stub));
-    }
-    return json_response(200, json::object{{"requests", std::move(list)},
-                                           {"meta", json::object{{"total", total}}},
-                                           {"requestJournalDisabled", false}});
-  }
+  if (path == "/__admin/requests" && method == "GET") return list_requests(request, t);
   if (path == "/__admin/requests" && method == "DELETE") {
     t.journal.clear();
     return json_response(200, json::object{});
   }
   if ((path == "/__admin/requests/count" || path == "/__admin/requests/find") && method == "POST") {
-    auto body = parse_body(request, errors);
-    if (!body) return errors_response(errors);
-    auto pattern = RequestPattern::parse(*body, "", errors);
-    if (!pattern) return errors_response(errors);
-    bool count_only = path.ends_with("/count");
-    std::size_t count = 0;
-    json::array found;
-    t.journal.for_each([&](const RecordedRequest& r) {
-      if (!pattern->matches(r)) return;
-      ++count;
-      if (!count_only) found.push_back(logged_request_json(r, t.base_url));
-    });
-    if (count_only) return json_response(200, json::object{{"count", count}, {"requestJournalDisabled", false}});
-    return json_response(200, json::object{{"requests", std::move(found)}, {"requestJournalDisabled", false}});
+    return count_or_find(request, t, path.ends_with("/count"));
   }
   if (path == "/__admin/requests/unmatched" && method == "GET") {
     json::array found;
@@ -179,8 +197,28 @@ Response handle_admin(const RecordedRequest& request, AdminTargets& t) {
     if (!event) return empty_response(404);
     return json_response(200, *event);
   }
+  return std::nullopt;
+}
 
+// PUT /__admin/mappings/{id}
+Response replace_stub(const RecordedRequest& request, AdminTargets& t, const std::string& id) {
+  std::vector<PatternError> errors;
+  auto body = parse_body(request, errors);
+  if (!body) return errors_response(errors);
+  auto stub = parse_stub(*body, errors);
+  if (!stub) return errors_response(errors);
+  json::object source = stub->source;
+  source["id"] = id;
+  source["uuid"] = id;
+  return t.stubs.replace(id, std::move(*stub)) ? json_response(200, source) : empty_response(404);
+}
+
+// Everything under /__admin/mappings; nullopt when none of it.
+std::optional<Response> handle_mappings(const RecordedRequest& request, AdminTargets& t) {
+  std::string_view path = request.path;
+  const std::string& method = request.method;
   if (path == "/__admin/mappings" && method == "POST") {
+    std::vector<PatternError> errors;
     auto body = parse_body(request, errors);
     if (!body) return errors_response(errors);
     auto stub = parse_stub(*body, errors);
@@ -209,17 +247,27 @@ Response handle_admin(const RecordedRequest& request, AdminTargets& t) {
       return stub ? json_response(200, *stub) : empty_response(404);
     }
     if (method == "DELETE") return t.stubs.remove(id) ? json_response(200, json::object{}) : empty_response(404);
-    if (method == "PUT") {
-      auto body = parse_body(request, errors);
-      if (!body) return errors_response(errors);
-      auto stub = parse_stub(*body, errors);
-      if (!stub) return errors_response(errors);
-      json::object source = stub->source;
-      source["id"] = id;
-      source["uuid"] = id;
-      return t.stubs.replace(id, std::move(*stub)) ? json_response(200, source) : empty_response(404);
-    }
+    if (method == "PUT") return replace_stub(request, t, id);
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Response over_budget_response(const std::string& where) {
+  const std::string message(regex_over_budget_message);
+  return json_response(422, json::object{{"errors", json::array{json::object{
+                                                        {"code", 10},
+                                                        {"source", json::object{}},
+                                                        {"title", message},
+                                                        {"detail", message + ": " + where}}}}});
+}
+
+Response handle_admin(const RecordedRequest& request, AdminTargets& t) {
+  if (auto r = handle_requests(request, t)) return std::move(*r);
+  if (auto r = handle_mappings(request, t)) return std::move(*r);
+  std::string_view path = request.path;
+  const std::string& method = request.method;
   if (path == "/__admin/reset" && method == "POST") {
     t.journal.clear();
     t.stubs.reset();

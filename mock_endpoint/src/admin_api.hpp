@@ -19,6 +19,9 @@ Response json_response(int status, const boost::json::value& body);
 // The first value of query parameter `name`, decoded; "" when absent.
 std::string query_value(std::string_view query, std::string_view name);
 
+// 422 "regular expression over budget", `where` naming the request and part.
+Response over_budget_response(const std::string& where);
+
 // Answers a request under /__admin/.
 Response handle_admin(const RecordedRequest& request, AdminTargets& targets);
 

@@ -181,6 +181,7 @@ json::object serve_event_json(const RecordedRequest& r, const std::string& base_
   o["timing"] = json::object{{"addedDelay", 0}, {"processTime", 0}, {"responseSendTime", 0}, {"serveTime", 0},
                              {"totalTime", 0}};
   if (!stub.is_null()) o["stubMapping"] = stub;
+  if (!r.match_error.empty()) o["matchError"] = r.match_error;
   return o;
 }
 
@@ -228,6 +229,7 @@ std::optional<RecordedRequest> recorded_from_serve_event(const json::value& even
     }
     r.fault = text(response, "fault");
   }
+  r.match_error = text(*e, "matchError");
   return r;
 }
 

@@ -1,22 +1,24 @@
 // webhook-mock: a thin main over webhook_mock::Server.
+#include "command_line.hpp"
 #include "webhook_mock/server.hpp"
 #include "webhook_mock/stubs.hpp"
 
+#include <webhook_common/version.hpp>
+
 #include <boost/json/parse.hpp>
 
-#include <boost/program_options.hpp>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
-
-#include <sys/resource.h>
-
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-namespace po = boost::program_options;
 
 namespace {
 
@@ -78,106 +80,43 @@ bool load_mappings(const std::string& path, std::vector<webhook_mock::StubMappin
   return ok;
 }
 
-}  // namespace
+// What the options name, read before anything starts: a file that cannot be
+// read, or a journal that cannot be written, is a bad argument (exit 2).
+bool prepare(webhook_mock::CommandLine& c, std::vector<webhook_mock::StubMapping>& initial) {
+  if (!c.cert_file.empty() &&
+      (!read_file(c.cert_file, c.server.certificate_pem) || !read_file(c.key_file, c.server.private_key_pem))) {
+    std::cerr << "webhook-mock: --cert/--key: cannot read '" << c.cert_file << "' or '" << c.key_file << "'\n";
+    return false;
+  }
+  if (!c.server.record_to.empty()) {
+    int fd = ::open(c.server.record_to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::cerr << "webhook-mock: --record-to: cannot open '" << c.server.record_to << "': " << std::strerror(errno)
+                << "\n";
+      return false;
+    }
+    ::close(fd);
+  }
+  return c.mappings.empty() || load_mappings(c.mappings, initial);
+}
 
-int main(int argc, char** argv) {
-  webhook_mock::ServerOptions options;
-  int port = 8080;
-  std::string cert_file, key_file, write_ca, mappings;
-  po::options_description described(
-      "usage: webhook-mock [--port N] [--bind ADDR] [--https] [--cert FILE --key FILE] [--write-ca FILE]\n"
-      "                    [--threads N] [--journal-limit N] [--record-to FILE] [--mappings FILE|DIR]\n"
-      "                    [--default-status CODE]\n"
-      "\n"
-      "A webhook receiver for tests: records every request and answers it as its stubs say\n"
-      "(WireMock's admin API under /__admin/, webhook checks under /__webhooks/). The first\n"
-      "line on stdout is 'listening on http://ADDRESS:PORT' (https:// with --https).\n"
-      "SIGINT or SIGTERM stop it.\n"
-      "\n"
-      "Options");
-  described.add_options()
-      ("help,h", "show this help")
-      ("port", po::value(&port)->default_value(8080), "port to listen on; 0 takes any free port")
-      ("bind", po::value(&options.bind_address)->default_value("127.0.0.1"), "address to listen on")
-      ("https", po::bool_switch(&options.https), "serve HTTPS; without --cert, a fresh CA and certificate "
-                                                 "for localhost/127.0.0.1/::1 are generated in memory")
-      ("cert", po::value(&cert_file), "server certificate chain (PEM), with --https")
-      ("key", po::value(&key_file), "server private key (PEM), with --https")
-      ("write-ca", po::value(&write_ca), "write the generated CA certificate (PEM) to FILE")
-      ("threads", po::value(&options.threads)->default_value(1), "server threads")
-      ("journal-limit", po::value(&options.journal_limit)->default_value(100000),
-       "requests kept in memory; the oldest are evicted beyond it")
-      ("record-to", po::value(&options.record_to), "also append every journal entry to FILE (NDJSON); an entry "
-                                                     "is written before its response is sent")
-      ("mappings", po::value(&mappings), "stubs to load at start: a JSON file (a stub, or {\"mappings\": [...]}) "
-                                         "or a directory of them")
-      ("default-status", po::value(&options.default_status)->default_value(200),
-       "status answered when no stub matches");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(described).run(), vm);
-    if (vm.count("help")) {
-      std::cout << described << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "webhook-mock: " << e.what() << "\n\n" << described << "\n";
-    return 2;
-  }
-  if (port < 0 || port > 65535) {
-    std::cerr << "webhook-mock: --port must be 0 to 65535\n";
-    return 2;
-  }
-  if (options.default_status < 100 || options.default_status > 599) {
-    std::cerr << "webhook-mock: --default-status must be 100 to 599\n";
-    return 2;
-  }
-  if (options.threads < 1 || options.threads > 64) {
-    std::cerr << "webhook-mock: --threads must be 1 to 64\n";
-    return 2;
-  }
-  if (cert_file.empty() != key_file.empty()) {
-    std::cerr << "webhook-mock: --cert and --key go together\n";
-    return 2;
-  }
-  if (!cert_file.empty()) {
-    if (!options.https) {
-      std::cerr << "webhook-mock: --cert and --key need --https\n";
-      return 2;
-    }
-    if (!read_file(cert_file, options.certificate_pem) || !read_file(key_file, options.private_key_pem)) {
-      std::cerr << "webhook-mock: cannot read --cert or --key\n";
-      return 2;
-    }
-  }
-  options.port = static_cast<std::uint16_t>(port);
-  std::vector<webhook_mock::StubMapping> initial;
-  if (!mappings.empty() && !load_mappings(mappings, initial)) return 2;
-
+// Serves until SIGINT or SIGTERM; 1 when it cannot start.
+int serve(const webhook_mock::CommandLine& c, std::vector<webhook_mock::StubMapping> initial) {
   // Many concurrent clients need many descriptors: take what the system allows.
   rlimit files{};
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
-
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // server threads inherit the mask
-
   try {
-    webhook_mock::Server server(options);
+    webhook_mock::Server server(c.server);
     server.stubs().set_initial(std::move(initial));
-    if (!write_ca.empty()) {
-      if (server.ca_certificate_pem().empty()) {
-        std::cerr << "webhook-mock: --write-ca needs --https without --cert (a generated CA)\n";
-        return 2;
-      }
-      std::ofstream(write_ca) << server.ca_certificate_pem();
-    }
+    if (!c.write_ca.empty()) std::ofstream(c.write_ca) << server.ca_certificate_pem();
     std::cout << "listening on " << server.base_url() << std::endl;
     int received = 0;
     sigwait(&signals, &received);
@@ -189,4 +128,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  webhook_mock::CommandLine options;
+  std::string error;
+  if (!webhook_mock::parse_command_line(argc, argv, options, error)) {
+    std::cerr << "webhook-mock: " << error << " (see webhook-mock --help)\n";
+    return 2;
+  }
+  if (options.help) {
+    std::cout << webhook_mock::command_line_usage();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << "webhook-mock " << webhook_common::kVersion << "\n";
+    return 0;
+  }
+  std::vector<webhook_mock::StubMapping> initial;
+  if (!prepare(options, initial)) return 2;
+  return serve(options, std::move(initial));
 }

@@ -1,5 +1,7 @@
 #include "webhook_mock/request_pattern.hpp"
 
+#include "regex.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -31,6 +33,10 @@ bool numbers_equal(const json::value& a, const json::value& b) {
   return as_double(a) == as_double(b);
 }
 
+std::shared_ptr<const Regex> compile_regex(const std::string& pattern, bool case_insensitive, std::string& error) {
+  return Regex::compile(pattern, case_insensitive, error);
+}
+
 }  // namespace
 
 std::string escape_json_pointer(std::string_view key) {
@@ -41,26 +47,6 @@ std::string escape_json_pointer(std::string_view key) {
     else out += c;
   }
   return out;
-}
-
-std::shared_ptr<const boost::regex> compile_regex(const std::string& pattern, bool case_insensitive,
-                                                  std::string& error) {
-  try {
-    auto flags = boost::regex::perl | boost::regex::no_mod_s;
-    if (case_insensitive) flags |= boost::regex::icase;
-    return std::make_shared<const boost::regex>(pattern, flags);
-  } catch (const boost::regex_error& e) {
-    error = "'" + pattern + "' is not a valid regular expression: " + e.what();
-    return nullptr;
-  }
-}
-
-bool regex_full_match(const boost::regex& regex, std::string_view text) {
-  try {
-    return boost::regex_match(text.begin(), text.end(), regex, boost::match_not_dot_newline);
-  } catch (const std::runtime_error&) {
-    return false;  // too complex for this input (Boost.Regex's own limit): no match, no crash
-  }
 }
 
 std::string decode_query_component(std::string_view text) {
@@ -197,7 +183,7 @@ std::optional<ValueMatcher> ValueMatcher::parse(const json::value& spec, const s
   return m;
 }
 
-bool ValueMatcher::matches(const std::string* value) const {
+bool ValueMatcher::matches(const std::string* value, bool* over_budget) const {
   switch (kind_) {
     case Kind::absent: return value == nullptr;
     case Kind::present: return value != nullptr;
@@ -210,8 +196,15 @@ bool ValueMatcher::matches(const std::string* value) const {
     case Kind::contains:
       return case_insensitive_ ? lower(*value).find(lower(operand_)) != std::string::npos
                                : value->find(operand_) != std::string::npos;
-    case Kind::matches: return regex_full_match(*regex_, *value);
-    case Kind::does_not_match: return !regex_full_match(*regex_, *value);
+    case Kind::matches:
+    case Kind::does_not_match: {
+      RegexResult result = regex_->full_match(*value);
+      if (result == RegexResult::over_budget) {
+        if (over_budget) *over_budget = true;
+        return false;
+      }
+      return (result == RegexResult::match) == (kind_ == Kind::matches);
+    }
     default: return false;
   }
 }
@@ -354,63 +347,102 @@ std::size_t RequestPattern::parts() const {
   return 1 + (url_kind_ != UrlKind::none ? 1 : 0) + headers_.size() + query_.size() + body_.size();
 }
 
-std::size_t RequestPattern::mismatches(const RecordedRequest& r, std::vector<std::string>* why) const {
+struct RequestPattern::Misses {
   std::size_t failed = 0;
-  auto miss = [&](std::string text) {
+  std::vector<std::string>* why = nullptr;
+  std::string* over_budget = nullptr;
+  bool overran = false;
+
+  void miss(std::string text) {
     ++failed;
     if (why) why->push_back(std::move(text));
-  };
-  if (method_ != "ANY" && method_ != r.method) miss("method: expected " + method_ + ", got " + r.method);
-  switch (url_kind_) {
-    case UrlKind::none: break;
-    case UrlKind::url:
-      if (r.target != url_) miss("url: expected '" + url_ + "', got '" + r.target + "'");
-      break;
-    case UrlKind::url_path:
-      if (r.path != url_) miss("urlPath: expected '" + url_ + "', got '" + r.path + "'");
-      break;
-    case UrlKind::url_pattern:
-      if (!regex_full_match(*url_regex_, r.target)) miss("urlPattern: '" + url_ + "' does not match '" + r.target + "'");
-      break;
-    case UrlKind::url_path_pattern:
-      if (!regex_full_match(*url_regex_, r.path)) miss("urlPathPattern: '" + url_ + "' does not match '" + r.path + "'");
-      break;
   }
+  // A part whose regular expression ran over its budget: it fails, and says why.
+  void overrun(const std::string& part, const std::string& what) {
+    if (over_budget && !overran) *over_budget = part + ": " + what;
+    overran = true;
+    miss(part + ": " + what + " (" + std::string(regex_over_budget_message) + ")");
+  }
+};
+
+std::size_t RequestPattern::mismatches(const RecordedRequest& r, std::vector<std::string>* why,
+                                       std::string* over_budget) const {
+  Misses misses{0, why, over_budget};
+  if (method_ != "ANY" && method_ != r.method) misses.miss("method: expected " + method_ + ", got " + r.method);
+  url_misses(r, misses);
+  header_misses(r, misses);
+  if (!query_.empty()) query_misses(r, misses);
+  body_misses(r, misses);
+  return misses.failed;
+}
+
+void RequestPattern::url_misses(const RecordedRequest& r, Misses& misses) const {
+  switch (url_kind_) {
+    case UrlKind::none: return;
+    case UrlKind::url:
+      if (r.target != url_) misses.miss("url: expected '" + url_ + "', got '" + r.target + "'");
+      return;
+    case UrlKind::url_path:
+      if (r.path != url_) misses.miss("urlPath: expected '" + url_ + "', got '" + r.path + "'");
+      return;
+    case UrlKind::url_pattern:
+    case UrlKind::url_path_pattern: {
+      const bool whole = url_kind_ == UrlKind::url_pattern;
+      const std::string& text = whole ? r.target : r.path;
+      const std::string part = whole ? "urlPattern" : "urlPathPattern";
+      switch (url_regex_->full_match(text)) {
+        case RegexResult::match: return;
+        case RegexResult::no_match: return misses.miss(part + ": '" + url_ + "' does not match '" + text + "'");
+        case RegexResult::over_budget: return misses.overrun(part, "'" + url_ + "'");
+      }
+    }
+  }
+}
+
+void RequestPattern::header_misses(const RecordedRequest& r, Misses& misses) const {
   for (const auto& [name, matcher] : headers_) {
-    bool any = false, seen = false;
+    bool any = false, seen = false, overran = false;
     std::string first;
     for (const auto& [key, value] : r.headers) {
       if (lower(key) != lower(name)) continue;
       if (!seen) first = value;
       seen = true;
-      if (matcher.matches(&value)) any = true;
+      if (!any && matcher.matches(&value, &overran)) any = true;
     }
     if (!seen) any = matcher.matches(nullptr);
-    if (!any) miss("header " + name + ": expected " + matcher.describe() + ", got " + (seen ? "'" + first + "'" : "absent"));
+    if (any) continue;
+    if (overran) misses.overrun("header " + name, matcher.describe());
+    else misses.miss("header " + name + ": expected " + matcher.describe() + ", got " + (seen ? "'" + first + "'" : "absent"));
   }
-  if (!query_.empty()) {
-    std::vector<std::pair<std::string, std::string>> params;
-    std::string_view q = r.query;
-    while (!q.empty()) {
-      auto amp = q.find('&');
-      std::string_view part = q.substr(0, amp);
-      auto eq = part.find('=');
-      params.emplace_back(decode_query_component(part.substr(0, eq)),
-                          eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1)));
-      if (amp == std::string_view::npos) break;
-      q.remove_prefix(amp + 1);
-    }
-    for (const auto& [name, matcher] : query_) {
-      bool any = false, seen = false;
-      for (const auto& [key, value] : params) {
-        if (key != name) continue;
-        seen = true;
-        if (matcher.matches(&value)) any = true;
-      }
-      if (!seen) any = matcher.matches(nullptr);
-      if (!any) miss("query parameter " + name + ": expected " + matcher.describe());
-    }
+}
+
+void RequestPattern::query_misses(const RecordedRequest& r, Misses& misses) const {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string_view q = r.query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    auto eq = part.find('=');
+    params.emplace_back(decode_query_component(part.substr(0, eq)),
+                        eq == std::string_view::npos ? std::string() : decode_query_component(part.substr(eq + 1)));
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
   }
+  for (const auto& [name, matcher] : query_) {
+    bool any = false, seen = false, overran = false;
+    for (const auto& [key, value] : params) {
+      if (key != name) continue;
+      seen = true;
+      if (!any && matcher.matches(&value, &overran)) any = true;
+    }
+    if (!seen) any = matcher.matches(nullptr);
+    if (any) continue;
+    if (overran) misses.overrun("query parameter " + name, matcher.describe());
+    else misses.miss("query parameter " + name + ": expected " + matcher.describe());
+  }
+}
+
+void RequestPattern::body_misses(const RecordedRequest& r, Misses& misses) const {
   std::optional<json::value> body_json;
   bool body_parsed = false;
   auto parsed_body = [&]() -> const json::value* {
@@ -423,9 +455,9 @@ std::size_t RequestPattern::mismatches(const RecordedRequest& r, std::vector<std
     return body_json ? &*body_json : nullptr;
   };
   for (const auto& body : body_) {
-    bool ok = false;
+    bool ok = false, overran = false;
     switch (body.kind) {
-      case BodyPattern::Kind::value: ok = body.value->matches(&r.body); break;
+      case BodyPattern::Kind::value: ok = body.value->matches(&r.body, &overran); break;
       case BodyPattern::Kind::equal_to_json: {
         const json::value* actual = parsed_body();
         ok = actual && json_equal(body.expected_json, *actual, body.ignore_array_order, body.ignore_extra_elements);
@@ -433,26 +465,29 @@ std::size_t RequestPattern::mismatches(const RecordedRequest& r, std::vector<std
       }
       case BodyPattern::Kind::matches_json_path: {
         const json::value* actual = parsed_body();
-        if (actual == nullptr) break;
-        auto selected = body.path->select(*actual);
-        if (!body.value) {
-          ok = std::any_of(selected.begin(), selected.end(), [](const json::value* v) {
-            return !v->is_null() && !(v->is_array() && v->get_array().empty());
-          });
-        } else if (selected.empty()) {
-          ok = body.value->matches(nullptr);
-        } else {
-          for (const json::value* v : selected) {
-            std::string text = text_of(*v);
-            if (body.value->matches(&text)) ok = true;
-          }
-        }
+        if (actual != nullptr) ok = json_path_matches(body, *actual, overran);
         break;
       }
     }
-    if (!ok) miss("body: expected " + body.description);
+    if (ok) continue;
+    if (overran) misses.overrun("body", body.description);
+    else misses.miss("body: expected " + body.description);
   }
-  return failed;
+}
+
+bool RequestPattern::json_path_matches(const BodyPattern& body, const json::value& actual, bool& overran) {
+  auto selected = body.path->select(actual);
+  if (!body.value) {
+    return std::any_of(selected.begin(), selected.end(), [](const json::value* v) {
+      return !v->is_null() && !(v->is_array() && v->get_array().empty());
+    });
+  }
+  if (selected.empty()) return body.value->matches(nullptr);
+  for (const json::value* v : selected) {
+    std::string text = text_of(*v);
+    if (body.value->matches(&text, &overran)) return true;
+  }
+  return false;
 }
 
 }  // namespace webhook_mock

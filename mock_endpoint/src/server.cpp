@@ -1,6 +1,7 @@
 #include "webhook_mock/server.hpp"
 
 #include "admin_api.hpp"
+#include "framing.hpp"
 #include <webhook_common/certificates.hpp>
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
@@ -46,6 +47,9 @@ namespace http = beast::http;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
+constexpr std::chrono::milliseconds kAcceptPause{100};
+constexpr std::chrono::seconds kAcceptCalm{1};
+
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -76,6 +80,9 @@ struct Server::Impl {
   asio::io_context io;
   std::optional<asio::ssl::context> tls;
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_pause{io};  // out of file descriptors: accepting again after it
+  std::uint64_t accept_refusals = 0;    // accepts failed for lack of descriptors, this episode
+  std::chrono::steady_clock::time_point last_refusal;
   std::vector<std::thread> threads;
   std::string ca_pem;
   std::uint16_t bound_port = 0;
@@ -146,6 +153,7 @@ struct Server::Impl {
     asio::post(io, [this] {
       boost::system::error_code ignored;
       acceptor.close(ignored);
+      accept_pause.cancel();
     });
     io.stop();
     for (auto& t : threads) t.join();
@@ -157,12 +165,52 @@ struct Server::Impl {
     auto executor = options.threads > 1 ? asio::any_io_executor(asio::make_strand(io)) : asio::any_io_executor(io.get_executor());
     acceptor.async_accept(executor, [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (out_of_descriptors(ec)) return pause_accepting(ec);
       if (!ec) {
+        if (accept_refusals > 0) maybe_accepting_again();
         connections.fetch_add(1, std::memory_order_relaxed);
         start_session(std::move(socket));
       }
       do_accept();
     });
+  }
+
+  static bool out_of_descriptors(const boost::system::error_code& ec) {
+    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+      return true;
+    }
+    return ec.category() == boost::system::system_category() && ec.value() == ENFILE;
+  }
+
+  // Out of file descriptors, accept fails at once for as long as a
+  // connection waits in the backlog: retried at once, it spun at half a core,
+  // silently. It pauses instead, says so once, and counts.
+  void pause_accepting(const boost::system::error_code& ec) {
+    last_refusal = std::chrono::steady_clock::now();
+    if (accept_refusals++ == 0) {
+      log("cannot accept connections: " + ec.message() + "; pausing " + std::to_string(kAcceptPause.count()) +
+          " ms between attempts until descriptors are free (connections wait in the backlog)");
+    }
+    accept_pause.expires_after(kAcceptPause);
+    accept_pause.async_wait([this](boost::system::error_code wait_ec) {
+      if (wait_ec || !acceptor.is_open()) return;
+      do_accept();
+    });
+  }
+
+  // The episode ends once accepting has gone on for a while without a
+  // refusal: while the backlog drains, accepts may still outrun closes.
+  void maybe_accepting_again() {
+    if (std::chrono::steady_clock::now() - last_refusal < kAcceptCalm) return;
+    log("accepting connections again, after " + std::to_string(accept_refusals) +
+        " attempts refused for lack of file descriptors");
+    accept_refusals = 0;
+  }
+
+  void log(const std::string& line) const {
+    if (options.log) return options.log(line);
+    std::string text = "webhook-mock: " + line + "\n";
+    [[maybe_unused]] auto written = ::write(STDERR_FILENO, text.data(), text.size());
   }
 
   void start_session(tcp::socket socket);
@@ -188,6 +236,7 @@ struct Server::Impl {
       StubAnswer stub = stubs.answer(request, options.default_status);
       response = std::move(stub.response);
       request.stub_id = std::move(stub.stub_id);
+      request.match_error = std::move(stub.match_error);
       request.was_matched = !request.stub_id.empty();
       if (request.was_matched) response.headers.emplace_back("Matched-Stub-Id", request.stub_id);
     }
@@ -282,6 +331,52 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->body_limit(server_->options.body_limit);
     last_activity_ = std::chrono::steady_clock::now();
     busy_ = false;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  // The header is in, the body not yet: refuse what RFC 9112 refuses before
+  // reading a byte of it, and say 100 Continue to a client that waits for it.
+  void on_header(boost::system::error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& header = parser_->get().base();
+    RequestFraming framing;
+    framing.version = header.version();
+    framing.host_fields = header.count(http::field::host);
+    framing.content_length = header.count(http::field::content_length) > 0;
+    for (auto [it, end] = header.equal_range(http::field::transfer_encoding); it != end; ++it) {
+      framing.transfer_encodings.emplace_back(it->value().data(), it->value().size());
+    }
+    if (std::string problem = framing_problem(framing); !problem.empty()) {
+      return reject(http::status::bad_request, "malformed HTTP request: " + problem);
+    }
+    if (parser_->is_done()) return on_read({});
+    // The body would be refused for its size before this (413, at the header).
+    if (header.version() >= 11 && buffer_.size() == 0 && beast::iequals(header[http::field::expect], "100-continue")) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
+                        [self = this->shared_from_this()](boost::system::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    // The body usually came with its header: parsed here, it costs no
+    // second read (whose completion is one more trip through the queue).
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      boost::system::error_code put_ec;
+      const std::size_t used = parser_->put(buffer_.data(), put_ec);
+      buffer_.consume(used);
+      if (put_ec == http::error::need_more || (!put_ec && used == 0)) break;
+      if (put_ec) return on_read(put_ec);
+    }
+    if (parser_->is_done()) return on_read({});
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                        self->on_read(ec);
@@ -313,6 +408,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.client_address = client_;
     request.received_ms = unix_ms();
     keep_alive_ = message.keep_alive();
+    http_1_0_ = message.version() < 11;
     response_ = server_->answer(request);
     if (response_.delay.count() > 0) {
       timer_.expires_after(response_.delay);
@@ -350,7 +446,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     raw_.append(reason.data(), reason.size()).append("\r\n");
     for (const auto& [name, value] : response_.headers) raw_.append(name).append(": ").append(value).append("\r\n");
     raw_.append("Content-Length: ").append(std::to_string(response_.body.size())).append("\r\n");
+    // HTTP/1.0 keeps a connection only when both ends say so (ab -k waits
+    // for the answer's keep-alive, or for the close).
     if (!keep_alive_) raw_.append("Connection: close\r\n");
+    else if (http_1_0_) raw_.append("Connection: keep-alive\r\n");
     raw_.append("\r\n").append(response_.body);
     asio::async_write(stream_, asio::buffer(raw_), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
       if (ec || !self->keep_alive_) return self->close();
@@ -399,6 +498,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string raw_;
   std::string client_;
   bool keep_alive_ = true;
+  bool http_1_0_ = false;
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "webhook_mock/journal_json.hpp"
 
+#include "regex.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <openssl/evp.h>
@@ -29,6 +31,78 @@ std::string unrecognized(std::string_view key, std::string_view where) {
   return "Unrecognized field \"" + std::string(key) + "\" (" + std::string(where) + "), not marked as ignorable";
 }
 
+// `text` with CR, LF and NUL spelled out, for messages.
+std::string visible(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\0') out += "\\0";
+    else out += c;
+  }
+  return out;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool is_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// What is wrong with a stub's response header, or "": sent as given, a CR
+// or LF would split the response (a header or a whole answer of the
+// stub's making), and the server frames the body itself.
+std::string response_header_problem(std::string_view name, std::string_view value) {
+  const std::string shown = "header '" + visible(name) + "'";
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+    return shown + ": a header name is a token (letters, digits and !#$%&'*+-.^_`|~), without CR, LF, NUL, "
+                   "spaces or ':'";
+  }
+  if (equal_ignoring_case(name, "Content-Length") || equal_ignoring_case(name, "Transfer-Encoding")) {
+    return shown + ": the server frames the body itself (with Content-Length); a stub may not set " +
+           std::string(name);
+  }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return shown + ": its value '" + visible(value) + "' holds CR, LF or NUL, which would split the response";
+  }
+  return {};
+}
+
+void add_response_header(std::string name, std::string value, const std::string& at, Response& out,
+                         std::vector<PatternError>& errors) {
+  if (std::string problem = response_header_problem(name, value); !problem.empty()) {
+    errors.push_back({at + "/" + escape_json_pointer(name), std::move(problem)});
+    return;
+  }
+  out.headers.emplace_back(std::move(name), std::move(value));
+}
+
+void parse_response_headers(const json::value& v, const std::string& at, Response& out,
+                            std::vector<PatternError>& errors) {
+  const auto* headers = v.if_object();
+  if (headers == nullptr) {
+    errors.push_back({at, "must be an object of name: value (or [values])"});
+    return;
+  }
+  for (const auto& h : *headers) {
+    std::string name(h.key());
+    if (h.value().is_string()) {
+      add_response_header(name, std::string(h.value().get_string()), at, out, errors);
+    } else if (const auto* values = h.value().if_array()) {
+      for (const auto& value : *values) {
+        if (value.is_string()) add_response_header(name, std::string(value.get_string()), at, out, errors);
+        else errors.push_back({at + "/" + escape_json_pointer(name), "values must be strings"});
+      }
+    } else {
+      errors.push_back({at + "/" + escape_json_pointer(name), "must be a string or an array of strings"});
+    }
+  }
+}
+
 void parse_response(const json::value& spec, Response& out, std::vector<PatternError>& errors) {
   const auto* o = spec.if_object();
   if (o == nullptr) {
@@ -48,23 +122,7 @@ void parse_response(const json::value& spec, Response& out, std::vector<PatternE
     } else if (key == "statusMessage") {
       if (!v.is_string()) errors.push_back({at, "must be a string"});
     } else if (key == "headers") {
-      const auto* headers = v.if_object();
-      if (headers == nullptr) {
-        errors.push_back({at, "must be an object of name: value (or [values])"});
-        continue;
-      }
-      for (const auto& h : *headers) {
-        if (h.value().is_string()) {
-          out.headers.emplace_back(std::string(h.key()), std::string(h.value().get_string()));
-        } else if (const auto* values = h.value().if_array()) {
-          for (const auto& value : *values) {
-            if (value.is_string()) out.headers.emplace_back(std::string(h.key()), std::string(value.get_string()));
-            else errors.push_back({at + "/" + std::string(h.key()), "values must be strings"});
-          }
-        } else {
-          errors.push_back({at + "/" + std::string(h.key()), "must be a string or an array of strings"});
-        }
-      }
+      parse_response_headers(v, at, out, errors);
     } else if (key == "body") {
       if (!v.is_string()) errors.push_back({at, "must be a string (use jsonBody for JSON)"});
       else out.body = std::string(v.get_string());
@@ -278,13 +336,19 @@ void StubStore::set_initial(std::vector<StubMapping> stubs) {
 StubAnswer StubStore::answer(const RecordedRequest& request, int default_status) {
   std::lock_guard lock(mutex_);
   const StubMapping* best = nullptr;
+  StubAnswer answer;
   for (const auto& s : stubs_) {
     if (best && (s.priority > best->priority || (s.priority == best->priority && s.order < best->order))) continue;
     if (!s.scenario_name.empty() && !s.required_state.empty() && state_of(s.scenario_name) != s.required_state) continue;
-    if (!s.request.matches(request)) continue;
+    std::string over_budget;
+    if (!s.request.matches(request, &over_budget)) {
+      if (!over_budget.empty() && answer.match_error.empty()) {
+        answer.match_error = std::string(regex_over_budget_message) + ": stub " + s.id + ": " + over_budget;
+      }
+      continue;
+    }
     best = &s;
   }
-  StubAnswer answer;
   if (best == nullptr) {
     answer.response.status = default_status;
     answer.response_definition = json::object{{"status", default_status}, {"fromConfiguredStub", false}};

@@ -1,5 +1,7 @@
 #include "webhook_mock/verify.hpp"
 
+#include "regex.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -21,9 +23,17 @@ RequestPattern pattern(std::string_view json_text) {
   return std::move(*p);
 }
 
-std::size_t Verifier::count(const RequestPattern& p) const {
+std::size_t Verifier::count(const RequestPattern& p) const { return count(p, nullptr); }
+
+std::size_t Verifier::count(const RequestPattern& p, std::string* over_budget) const {
   std::size_t n = 0;
-  journal_.for_each([&](const RecordedRequest& r) { n += p.matches(r) ? 1 : 0; });
+  journal_.for_each([&](const RecordedRequest& r) {
+    std::string overrun;
+    n += p.matches(r, &overrun) ? 1 : 0;
+    if (!overrun.empty() && over_budget && over_budget->empty()) {
+      *over_budget = "request #" + std::to_string(r.sequence) + ": " + overrun;
+    }
+  });
   return n;
 }
 
@@ -57,7 +67,12 @@ std::string Verifier::near_miss(const RequestPattern& p) const {
 
 Verdict Verifier::expect(const RequestPattern& p, CountRule rule, std::size_t n) const {
   Verdict v;
-  v.count = count(p);
+  std::string over_budget;
+  v.count = count(p, &over_budget);
+  if (!over_budget.empty()) {  // a count that left requests out decides nothing
+    v.message = std::string(regex_over_budget_message) + ": " + over_budget;
+    return v;
+  }
   v.ok = rule == CountRule::exactly ? v.count == n : rule == CountRule::at_least ? v.count >= n : v.count <= n;
   if (!v.ok) {
     const char* words = rule == CountRule::exactly ? "exactly" : rule == CountRule::at_least ? "at least" : "at most";

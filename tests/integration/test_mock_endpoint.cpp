@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
+#include <atomic>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -234,6 +236,78 @@ BOOST_AUTO_TEST_CASE(regex_on_a_large_body_does_not_crash) {
   BOOST_TEST(ts::get(server.base_url(), "/still-alive").status == 200);
 }
 
+// One catastrophic regular expression stalled every client: `(x+x+)+y`
+// cost seconds per 10 KB body, and a requests/count with it over 200 bodies
+// did not answer in 120 s. RE2 now runs it in linear time; what only
+// Boost.Regex takes (a lookahead here) stops at its budget: no match, the
+// journal entry says why, and the admin API answers 422.
+BOOST_AUTO_TEST_CASE(catastrophic_regex_is_bounded_and_reported) {
+  mock::Server server;
+  const std::string xs(10 * 1024, 'x');
+  for (int i = 0; i < 200; ++i) ts::post(server.base_url(), "/j", xs);
+  auto started = std::chrono::steady_clock::now();
+  BOOST_TEST(count(server, R"({"bodyPatterns": [{"matches": "(x+x+)+y"}]})") == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+  for (const char* path : {"/__admin/requests/count", "/__admin/requests/find"}) {
+    started = std::chrono::steady_clock::now();
+    auto r = ts::post(server.base_url(), path, R"json({"bodyPatterns": [{"matches": "(x+x+)+y(?=z)"}]})json");
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
+    BOOST_TEST(r.status == 422, r.body);
+    auto error = body_of(r).at("errors").as_array().at(0).as_object();
+    BOOST_TEST(error.at("title").as_string() == "regular expression over budget");
+    BOOST_TEST(error.at("detail").as_string().starts_with("regular expression over budget: request "));
+  }
+  auto order = ts::post(server.base_url(), "/__webhooks/order",
+                        R"json({"key": "$.a", "sequence": "$.b", "request": {"bodyPatterns": [{"matches": "(x+x+)+y(?=z)"}]}})json");
+  BOOST_TEST(order.status == 422, order.body);
+
+  std::string id = add_stub(server, R"json({"request": {"bodyPatterns": [{"matches": "(x+x+)+y(?=z)"}]},
+                                            "response": {"status": 201}})json");
+  ts::del(server.base_url(), "/__admin/requests");
+  BOOST_TEST(ts::post(server.base_url(), "/s", xs).status == 200);  // no match: the default
+  auto events = body_of(ts::get(server.base_url(), "/__admin/requests")).at("requests").as_array();
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  const auto& event = events[0].as_object();
+  BOOST_TEST(event.at("wasMatched").as_bool() == false);
+  BOOST_REQUIRE(event.contains("matchError"));
+  BOOST_TEST(event.at("matchError").as_string().starts_with("regular expression over budget: stub " + id),
+             event.at("matchError").as_string());
+}
+
+// With one server thread, the admin API still answers within 100 ms while
+// requests that run into a catastrophic pattern keep arriving: one match
+// costs at most its budget.
+BOOST_AUTO_TEST_CASE(admin_answers_within_100_ms_while_a_bad_match_runs) {
+  mock::ServerOptions options;
+  options.threads = 1;
+  mock::Server server(options);
+  add_stub(server, R"json({"request": {"bodyPatterns": [{"matches": "(x+x+)+\\1y"}]}, "response": {"status": 201}})json");
+  add_stub(server, R"json({"request": {"headers": {"X-A": {"matches": "(x+x+)+y(?!z)"}}}, "response": {"status": 202}})json");
+  std::atomic<bool> done{false};
+  std::thread bad([&] {
+    const std::string xs(10 * 1024, 'x');
+    while (!done) ts::post(server.base_url(), "/bad", xs, {{"X-A", std::string(4096, 'x')}});
+  });
+  BOOST_REQUIRE(server.wait_for_total(1, 10s));
+  std::vector<std::int64_t> ms;
+  for (int i = 0; i < 20; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    BOOST_TEST(ts::get(server.base_url(), "/__admin/mappings").status == 200);
+    ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    std::this_thread::sleep_for(7ms);
+  }
+  done = true;
+  bad.join();
+  std::sort(ms.begin(), ms.end());
+  BOOST_TEST_MESSAGE("GET /__admin/mappings: median " << ms[10] << " ms, 90th percentile " << ms[18] << " ms, slowest "
+                                                      << ms[19] << " ms; " << server.total_received() << " bad requests");
+  // Each answer waits for at most the match in progress (2 budgets of 20 ms);
+  // unbounded, each waited seconds. The slowest two of 20 may meet a loaded
+  // machine's scheduling.
+  BOOST_TEST(ms[18] < 100);
+  BOOST_TEST(server.total_received() >= 2u);  // the bad matches ran meanwhile
+}
+
 BOOST_AUTO_TEST_CASE(response_options_and_priority) {
   mock::Server server;
   add_stub(server, R"({"request": {"urlPath": "/r"}, "response": {"status": 201, "headers": {"X-One": "1", "X-Many": ["a", "b"]}, "body": "hello"}, "priority": 5})");
@@ -332,6 +406,39 @@ BOOST_AUTO_TEST_CASE(bad_admin_input_is_422_with_a_pointer_and_loses_nothing) {
   }
   BOOST_TEST(count(server, R"({"url": "/keep"})") == 1);
   BOOST_TEST(body_of(ts::get(server.base_url(), "/__admin/mappings")).at("mappings").as_array().empty());
+}
+
+// Stub headers are refused at creation when, sent as given, they would
+// split the response or frame it twice; what is accepted goes on the wire
+// with one Content-Length.
+BOOST_AUTO_TEST_CASE(stub_headers_that_would_split_the_response_are_refused) {
+  mock::Server server;
+  for (const char* headers : {R"({"X-A": "a\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK"})",
+                              R"({"Content-Length": "3"})", R"({"Transfer-Encoding": "chunked"})",
+                              R"({"X-Nul": "a\u0000b"})"}) {
+    const std::string stub = std::string(R"({"request": {"urlPath": "/split"}, "response": {"body": "hello", "headers": )") +
+                             headers + "}}";
+    auto created = ts::post(server.base_url(), "/__admin/mappings", stub);
+    BOOST_TEST(created.status == 422, headers);
+    const json::object answer = body_of(created);
+    const auto& error = answer.at("errors").as_array().at(0).as_object();
+    std::string name = json::parse(headers).as_object().begin()->key();
+    BOOST_TEST(error.at("source").as_object().at("pointer").as_string() == "/response/headers/" + name);
+    BOOST_TEST(error.at("detail").as_string().find("header '" + name.substr(0, 4)) != std::string::npos,
+               error.at("detail").as_string());
+  }
+  BOOST_TEST(body_of(ts::get(server.base_url(), "/__admin/mappings")).at("mappings").as_array().empty());
+  std::string id = add_stub(server, R"({"request": {"urlPath": "/split"}, "response": {"body": "hello", "headers": {"X-Ok": "1"}}})");
+  ts::HttpRequest put{"PUT", "/__admin/mappings/" + id, R"({"response": {"headers": {"Content-Length": "1"}}})", {}};
+  BOOST_TEST(ts::send(server.base_url(), put).status == 422);
+  auto raw = ts::raw_exchange(server.port(), "GET /split HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::size_t lengths = 0;
+  for (std::size_t at = raw.received.find("Content-Length:"); at != std::string::npos;
+       at = raw.received.find("Content-Length:", at + 1)) {
+    ++lengths;
+  }
+  BOOST_TEST(lengths == 1u, raw.received);
+  BOOST_TEST(raw.received.ends_with("\r\n\r\nhello"), raw.received);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_http_oversized_headers_and_bodies) {

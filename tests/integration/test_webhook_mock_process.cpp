@@ -14,15 +14,19 @@
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/raw_connection.hpp"
+
+#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
@@ -34,26 +38,43 @@ namespace {
 
 fs::path work_dir() { return test_support::scratch_dir("webhook-mock-process"); }
 
+// How the process starts: its stderr into a file, its descriptors limited.
+struct Spawn {
+  std::string stderr_path;  // empty: the test's stderr
+  rlim_t max_files = 0;     // RLIMIT_NOFILE, soft and hard; 0: inherited
+};
+
 // Starts webhook-mock with `arguments`; reads its first stdout line.
 struct MockProcess {
   pid_t pid = -1;
   std::string first_line;
   std::string base_url;
 
-  explicit MockProcess(std::vector<std::string> arguments) {
+  explicit MockProcess(std::vector<std::string> arguments, const Spawn& spawn = {}) {
     int pipe_fds[2];
     BOOST_REQUIRE(::pipe(pipe_fds) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
     std::vector<std::string> all{WEBHOOK_MOCK};
     all.insert(all.end(), arguments.begin(), arguments.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
-    BOOST_REQUIRE(posix_spawn(&pid, WEBHOOK_MOCK, &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
+    pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {  // the child: only async-signal-safe calls until exec
+      ::dup2(pipe_fds[1], STDOUT_FILENO);
+      ::close(pipe_fds[0]);
+      ::close(pipe_fds[1]);
+      if (!spawn.stderr_path.empty()) {
+        int err = ::open(spawn.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (err >= 0) ::dup2(err, STDERR_FILENO);
+      }
+      if (spawn.max_files > 0) {
+        rlimit files{spawn.max_files, spawn.max_files};
+        ::setrlimit(RLIMIT_NOFILE, &files);
+      }
+      ::execve(WEBHOOK_MOCK, argv.data(), environ);
+      ::_exit(127);
+    }
     ::close(pipe_fds[1]);
     char c = 0;
     while (::read(pipe_fds[0], &c, 1) == 1 && c != '\n') first_line += c;
@@ -88,11 +109,49 @@ BOOST_AUTO_TEST_CASE(listening_line_and_clean_shutdown) {
   BOOST_TEST(WEXITSTATUS(status) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(bad_options_exit_2) {
-  MockProcess mock({"--port", "70000"});
-  BOOST_TEST(mock.first_line.empty());
-  int status = mock.signal_and_wait(0);
-  BOOST_TEST(WEXITSTATUS(status) == 2);
+std::string read_all(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Every bad argument exits 2 with a message naming it, before listening.
+// --journal-limit -1 meant unlimited, a stray argument was ignored (the
+// server started on 8080), --bind 999.1.1.1 exited 1.
+BOOST_AUTO_TEST_CASE(bad_arguments_exit_2_naming_them) {
+  const fs::path err = work_dir() / "arguments.err";
+  for (const auto& [arguments, named] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--port", "70000"}, "--port: '70000'"},
+           {{"--port", "0", "--journal-limit", "-1"}, "--journal-limit: '-1'"},
+           {{"--port", "0", "--bind", "999.1.1.1"}, "--bind: '999.1.1.1' is not an IP address"},
+           {{"--port", "0", "stray"}, "unexpected argument 'stray'"},
+           {{"--port", "0", "--threads", "0"}, "--threads: '0'"},
+           {{"--port", "0", "--nope"}, "unknown option '--nope'"},
+           {{"--port", "0", "--record-to", "/nonexistent/dir/j.ndjson"}, "--record-to: cannot open"},
+       }) {
+    MockProcess mock(arguments, Spawn{err.string(), 0});
+    BOOST_TEST(mock.first_line.empty(), named);
+    int status = mock.signal_and_wait(0);
+    BOOST_TEST(WEXITSTATUS(status) == 2, named);
+    std::string message = read_all(err);
+    BOOST_TEST(message.starts_with("webhook-mock: " + named), message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bind_resolves_a_host_name) {
+  MockProcess mock({"--port", "0", "--bind", "localhost"});
+  BOOST_TEST((mock.first_line.starts_with("listening on http://127.0.0.1:") ||
+              mock.first_line.starts_with("listening on http://[::1]:")),
+             mock.first_line);
+  BOOST_TEST(ts::get(mock.base_url, "/x").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(version_and_help) {
+  MockProcess version({"--version"});
+  BOOST_TEST(version.first_line == std::string("webhook-mock ") + WEBHOOK_MOCK_VERSION);
+  BOOST_TEST(WEXITSTATUS(version.signal_and_wait(0)) == 0);
+  MockProcess help({"--help"});
+  BOOST_TEST(help.first_line.starts_with("usage: webhook-mock "), help.first_line);
+  BOOST_TEST(WEXITSTATUS(help.signal_and_wait(0)) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(record_to_survives_kill_9) {
@@ -193,4 +252,65 @@ BOOST_AUTO_TEST_CASE(https_with_a_generated_ca_written_for_the_client) {
   BOOST_TEST(r.status == 200, r.error);
   MockProcess plain({"--port", "0", "--write-ca", ca.string()});  // --write-ca needs a generated CA
   BOOST_TEST(WEXITSTATUS(plain.signal_and_wait(0)) == 2);
+}
+
+namespace {
+
+// CPU time (user + system) the process has used, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::size_t lines_containing(const fs::path& file, std::string_view text) {
+  std::ifstream in(file);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) n += line.find(text) != std::string::npos ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+// Out of file descriptors, accept(2) fails at once for as long as a
+// connection waits: webhook-mock spun at 50-70 % of a core, silently. It
+// pauses accepting instead, says so once, and serves again once
+// descriptors are free.
+BOOST_AUTO_TEST_CASE(out_of_file_descriptors_backs_off_and_recovers) {
+  using namespace std::chrono_literals;
+  const fs::path log = work_dir() / "emfile.err";
+  MockProcess mock({"--port", "0", "--threads", "2"}, Spawn{log.string(), 48});
+  BOOST_REQUIRE_MESSAGE(!mock.base_url.empty(), mock.first_line);
+  const std::uint16_t port = port_of(mock.base_url);
+  std::vector<std::unique_ptr<ts::RawConnection>> held;
+  for (int i = 0; i < 80; ++i) {  // more than it has descriptors for: the rest wait in the backlog
+    held.push_back(std::make_unique<ts::RawConnection>(port));
+    BOOST_REQUIRE(held.back()->ok());
+  }
+  std::this_thread::sleep_for(300ms);
+  const double before = cpu_seconds(mock.pid);
+  std::this_thread::sleep_for(1s);
+  const double used = cpu_seconds(mock.pid) - before;
+  BOOST_TEST_MESSAGE("CPU while out of descriptors: " << used * 100 << " % of a core");
+  BOOST_TEST(used < 0.10);
+  BOOST_TEST(lines_containing(log, "cannot accept connections") == 1u);
+
+  held.clear();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  int status = 0;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    status = ts::get(mock.base_url, "/after").status;
+    if (status != 200) std::this_thread::sleep_for(50ms);
+  }
+  BOOST_TEST(status == 200);
+  std::this_thread::sleep_for(1100ms);  // recovered: a second of accepting without a refusal
+  BOOST_TEST(ts::get(mock.base_url, "/calm").status == 200);
+  BOOST_TEST(lines_containing(log, "accepting connections again, after ") == 1u);
+  BOOST_TEST(lines_containing(log, "cannot accept connections") == 1u);  // once per episode
 }

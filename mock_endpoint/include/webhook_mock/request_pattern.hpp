@@ -8,7 +8,6 @@
 #include "webhook_mock/server.hpp"
 
 #include <boost/json/value.hpp>
-#include <boost/regex.hpp>
 
 #include <memory>
 #include <optional>
@@ -16,6 +15,8 @@
 #include <vector>
 
 namespace webhook_mock {
+
+class Regex;  // Java-syntax regular expressions in bounded time (internal: src/regex.hpp)
 
 // A problem in a pattern or stub, located by a JSON pointer into it.
 struct PatternError {
@@ -28,15 +29,17 @@ class ValueMatcher {
  public:
   static std::optional<ValueMatcher> parse(const boost::json::value& spec, const std::string& pointer,
                                            std::vector<PatternError>& errors);
-  // `value` is null when the header/parameter is absent.
-  bool matches(const std::string* value) const;
+  // `value` is null when the header/parameter is absent. A regular
+  // expression that runs over its budget (see docs/mock-endpoint.md) decides
+  // nothing: both matches and doesNotMatch fail, and `*over_budget` is set.
+  bool matches(const std::string* value, bool* over_budget = nullptr) const;
   std::string describe() const;  // "equalTo 'x'"
 
  private:
   enum class Kind { equal_to, contains, matches, does_not_match, absent, present } kind_ = Kind::equal_to;
   std::string operand_;
   bool case_insensitive_ = false;
-  std::shared_ptr<const boost::regex> regex_;
+  std::shared_ptr<const Regex> regex_;
 };
 
 class RequestPattern {
@@ -47,10 +50,17 @@ class RequestPattern {
                                              std::vector<PatternError>& errors);
   static RequestPattern any();  // matches every request
 
-  bool matches(const RecordedRequest& request) const { return mismatches(request, nullptr) == 0; }
+  // With `over_budget`, see mismatches.
+  bool matches(const RecordedRequest& request, std::string* over_budget = nullptr) const {
+    return mismatches(request, nullptr, over_budget) == 0;
+  }
   // How many of the pattern's parts the request fails; with `why`, a line
-  // per failed part ("header X-A: expected equalTo '1', got absent").
-  std::size_t mismatches(const RecordedRequest& request, std::vector<std::string>* why) const;
+  // per failed part ("header X-A: expected equalTo '1', got absent"). A part
+  // whose regular expression ran over its budget fails; with `over_budget`,
+  // the first such part is named there ("body: matches '(a+)+\1'"), and
+  // left alone when there is none.
+  std::size_t mismatches(const RecordedRequest& request, std::vector<std::string>* why,
+                         std::string* over_budget = nullptr) const;
   std::size_t parts() const;
   const boost::json::value& source() const { return source_; }
 
@@ -65,21 +75,23 @@ class RequestPattern {
     std::string description;
   };
   enum class UrlKind { none, url, url_path, url_pattern, url_path_pattern };
+  struct Misses;  // the failed parts, counted and explained
+
+  void url_misses(const RecordedRequest& request, Misses& misses) const;
+  void header_misses(const RecordedRequest& request, Misses& misses) const;
+  void query_misses(const RecordedRequest& request, Misses& misses) const;
+  void body_misses(const RecordedRequest& request, Misses& misses) const;
+  static bool json_path_matches(const BodyPattern& body, const boost::json::value& actual, bool& overran);
 
   boost::json::value source_;
   std::string method_ = "ANY";
   UrlKind url_kind_ = UrlKind::none;
   std::string url_;
-  std::shared_ptr<const boost::regex> url_regex_;
+  std::shared_ptr<const Regex> url_regex_;
   std::vector<std::pair<std::string, ValueMatcher>> headers_;
   std::vector<std::pair<std::string, ValueMatcher>> query_;
   std::vector<BodyPattern> body_;
 };
-
-// Java-like regular expressions (Boost.Regex, perl syntax; '.' does not
-// match a newline; the whole input must match, as Java's String.matches).
-bool regex_full_match(const boost::regex& regex, std::string_view text);
-std::shared_ptr<const boost::regex> compile_regex(const std::string& pattern, bool case_insensitive, std::string& error);
 
 // A key as one JSON-pointer token ("a/b" -> "a~1b").
 std::string escape_json_pointer(std::string_view key);

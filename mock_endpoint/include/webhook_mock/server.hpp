@@ -31,6 +31,9 @@ struct RecordedRequest {
   std::string fault;             // the fault answered, if any
   std::string stub_id;           // the stub that answered; empty when none matched
   bool was_matched = false;      // a stub (or the C++ responder) answered
+  // Why a stub could not be matched: "regular expression over budget: stub
+  // ID: body: matches '...'" (the first such stub); empty when none.
+  std::string match_error;
 
   // The first header named `name` (case-insensitive), or "" when none.
   std::string header(std::string_view name) const;
@@ -62,6 +65,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};  // a connection silent this long is closed
   int default_status = 200;     // answered when no stub matches
   std::string record_to;        // NDJSON file that also receives every journal entry
+  // Receives the rare events worth a line (out of file descriptors, and
+  // recovered), from a server thread; empty: "webhook-mock: LINE" on stderr.
+  std::function<void(const std::string& line)> log;
 };
 
 class Journal;

@@ -38,6 +38,7 @@ std::string random_uuid();
 struct StubAnswer {
   Response response;
   std::string stub_id;  // empty when no stub matched
+  std::string match_error;  // see RecordedRequest::match_error
   boost::json::value response_definition;
 };
 

@@ -32,6 +32,7 @@ class Verifier {
 
   std::size_t count(const RequestPattern& p) const;
   std::vector<RecordedRequest> find(const RequestPattern& p) const;
+  // Fails, saying so, when a regular expression ran over its budget.
   Verdict expect(const RequestPattern& p, CountRule rule, std::size_t n) const;
   // Waits until at least `n` requests match or `timeout` passes.
   Verdict wait_for(const RequestPattern& p, std::size_t n, std::chrono::milliseconds timeout) const;
@@ -39,6 +40,7 @@ class Verifier {
   std::string near_miss(const RequestPattern& p) const;
 
  private:
+  std::size_t count(const RequestPattern& p, std::string* over_budget) const;
   const Journal& journal_;
 };
 
