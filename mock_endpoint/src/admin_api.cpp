@@ -5,6 +5,8 @@
 #include "regex.hpp"
 #include "webhook_mock/journal_json.hpp"
 
+#include <webhook_common/iso_time.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -41,27 +43,6 @@ std::optional<json::value> parse_body(const RecordedRequest& request, std::vecto
     return std::nullopt;
   }
   return v;
-}
-
-// "2026-01-02T03:04:05Z" or with ".123" milliseconds, as Unix ms.
-std::optional<std::int64_t> parse_iso8601(const std::string& text) {
-  std::tm tm{};
-  int millis = 0;
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == nullptr) return std::nullopt;
-  if (*rest == '.') {
-    ++rest;
-    int digits = 0;
-    while (*rest >= '0' && *rest <= '9') {
-      if (digits < 3) millis = millis * 10 + (*rest - '0');
-      ++digits;
-      ++rest;
-    }
-    while (digits++ < 3) millis *= 10;
-  }
-  if (*rest == 'Z') ++rest;
-  if (*rest != '\0') return std::nullopt;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
 }
 
 json::value stub_json_or_null(const StubStore& stubs, const std::string& id) {
@@ -125,7 +106,7 @@ Response list_requests(const RecordedRequest& request, AdminTargets& t) {
     }
   }
   if (std::string s = query_value(request.query, "since"); !s.empty()) {
-    since = parse_iso8601(s);
+    since = webhook_common::parse_iso8601(s, webhook_common::ZoneSuffix::optional);
     if (!since) return errors_response({{"", "since must be an ISO 8601 date-time, e.g. 2026-01-02T03:04:05Z"}});
   }
   auto entries = t.journal.snapshot();

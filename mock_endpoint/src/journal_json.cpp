@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <webhook_common/iso_time.hpp>
 
 namespace webhook_mock {
 namespace {
@@ -105,16 +106,6 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-std::string iso8601(std::int64_t unix_ms) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
-  return text;
-}
-
 json::object logged_request_json(const RecordedRequest& r, const std::string& base_url) {
   json::object o;
   o["url"] = r.target;
@@ -148,7 +139,7 @@ json::object logged_request_json(const RecordedRequest& r, const std::string& ba
   auto port_colon = authority.rfind(':');
   o["host"] = authority.substr(0, port_colon);
   o["port"] = port_colon == std::string::npos ? 0 : std::stoi(authority.substr(port_colon + 1));
-  o["loggedDateString"] = iso8601(r.received_ms);
+  o["loggedDateString"] = webhook_common::format_iso8601(r.received_ms);
   json::object query;
   std::string_view q = r.query;
   while (!q.empty()) {

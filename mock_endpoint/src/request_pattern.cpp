@@ -39,16 +39,6 @@ std::shared_ptr<const Regex> compile_regex(const std::string& pattern, bool case
 
 }  // namespace
 
-std::string escape_json_pointer(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 std::string decode_query_component(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -68,13 +68,6 @@ const char* fault_name(Fault f) {
 
 }  // namespace
 
-std::string RecordedRequest::header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (beast::iequals(key, name)) return value;
-  }
-  return {};
-}
-
 struct Server::Impl {
   ServerOptions options;
   asio::io_context io;

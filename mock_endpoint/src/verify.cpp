@@ -70,7 +70,7 @@ Verdict Verifier::expect(const RequestPattern& p, CountRule rule, std::size_t n)
   std::string over_budget;
   v.count = count(p, &over_budget);
   if (!over_budget.empty()) {  // a count that left requests out decides nothing
-    v.message = std::string(regex_over_budget_message) + ": " + over_budget;
+    v.message.assign(regex_over_budget_message).append(": ").append(over_budget);
     return v;
   }
   v.ok = rule == CountRule::exactly ? v.count == n : rule == CountRule::at_least ? v.count >= n : v.count <= n;

@@ -2,7 +2,7 @@
 // Thread-safe; shared by the server threads, the admin API and tests.
 #pragma once
 
-#include "webhook_mock/server.hpp"
+#include "webhook_mock/recorded_request.hpp"
 
 #include <chrono>
 #include <condition_variable>

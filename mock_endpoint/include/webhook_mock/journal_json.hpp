@@ -2,7 +2,7 @@
 // unmatched return) and ServeEvent (what GET /__admin/requests returns).
 #pragma once
 
-#include "webhook_mock/server.hpp"
+#include "webhook_mock/recorded_request.hpp"
 
 #include <boost/json/value.hpp>
 

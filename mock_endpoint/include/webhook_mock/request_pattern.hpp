@@ -5,7 +5,7 @@
 #pragma once
 
 #include "webhook_mock/json_path.hpp"
-#include "webhook_mock/server.hpp"
+#include "webhook_mock/recorded_request.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <webhook_common/json_checker.hpp>
 
 namespace webhook_mock {
 
@@ -93,8 +94,8 @@ class RequestPattern {
   std::vector<BodyPattern> body_;
 };
 
-// A key as one JSON-pointer token ("a/b" -> "a~1b").
-std::string escape_json_pointer(std::string_view key);
+// A key as one JSON-pointer token ("a/b" -> "a~1b"): webhook_common's.
+using webhook_common::escape_json_pointer;
 
 // Percent-decodes a query component ('+' as space).
 std::string decode_query_component(std::string_view text);
