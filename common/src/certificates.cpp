@@ -41,7 +41,7 @@ void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) 
 }
 
 CertPtr make_certificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, long not_before_s = -3600,
-                         long not_after_s = 24 * 3600) {
+                         long not_after_s = 24L * 3600) {
   CertPtr cert(X509_new());
   check(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);

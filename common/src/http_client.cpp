@@ -36,7 +36,7 @@ HttpResponse exchange(Stream& stream, const std::string& host, const HttpRequest
   }
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{64} * 1024 * 1024);
   http::read(stream, buffer, parser, ec);
   if (ec) {
     out.error = "read: " + ec.message();

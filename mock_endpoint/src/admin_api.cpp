@@ -1,6 +1,6 @@
 // WireMock's admin API (the subset in the README) over the journal and the
 // stub store, with WireMock's paths, JSON shapes and status codes.
-#include "admin_api.hpp"
+#include "webhook_mock/admin_api.hpp"
 
 #include "regex.hpp"
 #include "webhook_mock/journal_json.hpp"

@@ -1,4 +1,4 @@
-#include "command_line.hpp"
+#include "webhook_mock/command_line.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>

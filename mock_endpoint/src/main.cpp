@@ -1,5 +1,5 @@
 // webhook-mock: a thin main over webhook_mock::Server.
-#include "command_line.hpp"
+#include "webhook_mock/command_line.hpp"
 #include "webhook_mock/server.hpp"
 #include "webhook_mock/stubs.hpp"
 

@@ -226,103 +226,24 @@ std::optional<RequestPattern> RequestPattern::parse(const json::value& spec, con
     errors.push_back({pointer, "a request pattern must be a JSON object"});
     return std::nullopt;
   }
-  std::size_t first_error = errors.size();
+  const std::size_t first_error = errors.size();
   RequestPattern p;
   p.source_ = spec;
   int url_keys = 0;
   for (const auto& member : *o) {
-    std::string_view key = member.key();
+    const std::string_view key = member.key();
     const json::value& v = member.value();
-    std::string at = pointer + "/" + escape_json_pointer(key);
+    const std::string at = pointer + "/" + escape_json_pointer(key);
     if (key == "method") {
       if (!v.is_string()) errors.push_back({at, "must be a string"});
       else p.method_ = std::string(v.get_string());
     } else if (key == "url" || key == "urlPath" || key == "urlPattern" || key == "urlPathPattern") {
       ++url_keys;
-      if (!v.is_string()) {
-        errors.push_back({at, "must be a string"});
-        continue;
-      }
-      p.url_ = std::string(v.get_string());
-      p.url_kind_ = key == "url" ? UrlKind::url : key == "urlPath" ? UrlKind::url_path
-                  : key == "urlPattern" ? UrlKind::url_pattern : UrlKind::url_path_pattern;
-      if (p.url_kind_ == UrlKind::url_pattern || p.url_kind_ == UrlKind::url_path_pattern) {
-        std::string error;
-        p.url_regex_ = compile_regex(p.url_, false, error);
-        if (!p.url_regex_) errors.push_back({at, error});
-      }
+      p.parse_url(key, v, at, errors);
     } else if (key == "headers" || key == "queryParameters") {
-      const auto* entries = v.if_object();
-      if (entries == nullptr) {
-        errors.push_back({at, "must be an object of name: matcher"});
-        continue;
-      }
-      for (const auto& entry : *entries) {
-        auto matcher = ValueMatcher::parse(entry.value(), at + "/" + escape_json_pointer(entry.key()), errors);
-        if (matcher) (key == "headers" ? p.headers_ : p.query_).emplace_back(std::string(entry.key()), *matcher);
-      }
+      p.parse_matchers(key, v, at, errors);
     } else if (key == "bodyPatterns") {
-      const auto* list = v.if_array();
-      if (list == nullptr) {
-        errors.push_back({at, "must be an array of body matchers"});
-        continue;
-      }
-      for (std::size_t i = 0; i < list->size(); ++i) {
-        std::string item_at = at + "/" + std::to_string(i);
-        const auto* bo = (*list)[i].if_object();
-        BodyPattern body;
-        body.description = json::serialize((*list)[i]);
-        if (bo != nullptr && bo->contains("equalToJson")) {
-          body.kind = BodyPattern::Kind::equal_to_json;
-          const json::value& expected = bo->at("equalToJson");
-          if (expected.is_string()) {
-            boost::system::error_code ec;
-            body.expected_json = json::parse(expected.get_string(), ec);
-            if (ec) {
-              errors.push_back({item_at + "/equalToJson", "is not valid JSON: " + ec.message()});
-              continue;
-            }
-          } else {
-            body.expected_json = expected;
-          }
-          for (const auto& flag : *bo) {
-            if (flag.key() == "equalToJson") continue;
-            if ((flag.key() == "ignoreArrayOrder" || flag.key() == "ignoreExtraElements") && flag.value().is_bool()) {
-              (flag.key() == "ignoreArrayOrder" ? body.ignore_array_order : body.ignore_extra_elements) =
-                  flag.value().get_bool();
-            } else {
-              errors.push_back({item_at + "/" + escape_json_pointer(flag.key()),
-                                "unknown or mistyped option; allowed: ignoreArrayOrder, ignoreExtraElements (booleans)"});
-            }
-          }
-        } else if (bo != nullptr && bo->contains("matchesJsonPath")) {
-          body.kind = BodyPattern::Kind::matches_json_path;
-          const json::value& jp = bo->at("matchesJsonPath");
-          std::string expression;
-          if (jp.is_string()) {
-            expression = std::string(jp.get_string());
-          } else if (const auto* jo = jp.if_object(); jo && jo->contains("expression") && jo->at("expression").is_string()) {
-            expression = std::string(jo->at("expression").get_string());
-            json::object rest = *jo;
-            rest.erase("expression");
-            body.value = ValueMatcher::parse(rest, item_at + "/matchesJsonPath", errors);
-            if (!body.value) continue;
-          } else {
-            errors.push_back({item_at + "/matchesJsonPath", "must be a string, or an object with \"expression\" and a matcher"});
-            continue;
-          }
-          std::string error;
-          body.path = JsonPath::compile(expression, error);
-          if (!body.path) {
-            errors.push_back({item_at + "/matchesJsonPath", error});
-            continue;
-          }
-        } else {
-          body.value = ValueMatcher::parse((*list)[i], item_at, errors);
-          if (!body.value) continue;
-        }
-        p.body_.push_back(std::move(body));
-      }
+      p.parse_body_patterns(v, at, errors);
     } else {
       errors.push_back({at, "unknown request pattern key; allowed: method, url, urlPath, urlPattern, urlPathPattern, "
                             "headers, queryParameters, bodyPatterns"});
@@ -331,6 +252,116 @@ std::optional<RequestPattern> RequestPattern::parse(const json::value& spec, con
   if (url_keys > 1) errors.push_back({pointer, "give only one of url, urlPath, urlPattern, urlPathPattern"});
   if (errors.size() != first_error) return std::nullopt;
   return p;
+}
+
+void RequestPattern::parse_url(std::string_view key, const json::value& v, const std::string& at,
+                               std::vector<PatternError>& errors) {
+  if (!v.is_string()) {
+    errors.push_back({at, "must be a string"});
+    return;
+  }
+  url_ = std::string(v.get_string());
+  url_kind_ = key == "url"          ? UrlKind::url
+              : key == "urlPath"    ? UrlKind::url_path
+              : key == "urlPattern" ? UrlKind::url_pattern
+                                    : UrlKind::url_path_pattern;
+  if (url_kind_ == UrlKind::url_pattern || url_kind_ == UrlKind::url_path_pattern) {
+    std::string error;
+    url_regex_ = compile_regex(url_, false, error);
+    if (!url_regex_) errors.push_back({at, error});
+  }
+}
+
+// "headers" or "queryParameters": an object of name: matcher.
+void RequestPattern::parse_matchers(std::string_view key, const json::value& v, const std::string& at,
+                                    std::vector<PatternError>& errors) {
+  const auto* entries = v.if_object();
+  if (entries == nullptr) {
+    errors.push_back({at, "must be an object of name: matcher"});
+    return;
+  }
+  for (const auto& entry : *entries) {
+    auto matcher = ValueMatcher::parse(entry.value(), at + "/" + escape_json_pointer(entry.key()), errors);
+    if (matcher) (key == "headers" ? headers_ : query_).emplace_back(std::string(entry.key()), *matcher);
+  }
+}
+
+void RequestPattern::parse_body_patterns(const json::value& v, const std::string& at,
+                                         std::vector<PatternError>& errors) {
+  const auto* list = v.if_array();
+  if (list == nullptr) {
+    errors.push_back({at, "must be an array of body matchers"});
+    return;
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string item_at = at + "/" + std::to_string(i);
+    const auto* bo = (*list)[i].if_object();
+    BodyPattern body;
+    body.description = json::serialize((*list)[i]);
+    bool ok = false;
+    if (bo != nullptr && bo->contains("equalToJson")) {
+      ok = parse_equal_to_json(*bo, item_at, body, errors);
+    } else if (bo != nullptr && bo->contains("matchesJsonPath")) {
+      ok = parse_json_path(bo->at("matchesJsonPath"), item_at + "/matchesJsonPath", body, errors);
+    } else {
+      body.value = ValueMatcher::parse((*list)[i], item_at, errors);
+      ok = body.value.has_value();
+    }
+    if (ok) body_.push_back(std::move(body));
+  }
+}
+
+bool RequestPattern::parse_equal_to_json(const json::object& spec, const std::string& at, BodyPattern& body,
+                                         std::vector<PatternError>& errors) {
+  body.kind = BodyPattern::Kind::equal_to_json;
+  const json::value& expected = spec.at("equalToJson");
+  if (expected.is_string()) {
+    boost::system::error_code ec;
+    body.expected_json = json::parse(expected.get_string(), ec);
+    if (ec) {
+      errors.push_back({at + "/equalToJson", "is not valid JSON: " + ec.message()});
+      return false;
+    }
+  } else {
+    body.expected_json = expected;
+  }
+  for (const auto& flag : spec) {
+    if (flag.key() == "equalToJson") continue;
+    if ((flag.key() == "ignoreArrayOrder" || flag.key() == "ignoreExtraElements") && flag.value().is_bool()) {
+      (flag.key() == "ignoreArrayOrder" ? body.ignore_array_order : body.ignore_extra_elements) =
+          flag.value().get_bool();
+    } else {
+      errors.push_back({at + "/" + escape_json_pointer(flag.key()),
+                        "unknown or mistyped option; allowed: ignoreArrayOrder, ignoreExtraElements (booleans)"});
+    }
+  }
+  return true;
+}
+
+// matchesJsonPath: an expression, or {"expression": ..., and a matcher}.
+bool RequestPattern::parse_json_path(const json::value& spec, const std::string& at, BodyPattern& body,
+                                     std::vector<PatternError>& errors) {
+  body.kind = BodyPattern::Kind::matches_json_path;
+  std::string expression;
+  if (spec.is_string()) {
+    expression = std::string(spec.get_string());
+  } else if (const auto* jo = spec.if_object(); jo && jo->contains("expression") && jo->at("expression").is_string()) {
+    expression = std::string(jo->at("expression").get_string());
+    json::object rest = *jo;
+    rest.erase("expression");
+    body.value = ValueMatcher::parse(rest, at, errors);
+    if (!body.value) return false;
+  } else {
+    errors.push_back({at, "must be a string, or an object with \"expression\" and a matcher"});
+    return false;
+  }
+  std::string error;
+  body.path = JsonPath::compile(expression, error);
+  if (!body.path) {
+    errors.push_back({at, error});
+    return false;
+  }
+  return true;
 }
 
 std::size_t RequestPattern::parts() const {

@@ -1,6 +1,6 @@
 #include "webhook_mock/server.hpp"
 
-#include "admin_api.hpp"
+#include "webhook_mock/admin_api.hpp"
 #include "framing.hpp"
 #include <webhook_common/certificates.hpp>
 #include "webhook_mock/journal.hpp"
@@ -506,7 +506,12 @@ void Server::Impl::start_session(tcp::socket socket) {
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) { impl_->start(); }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; the threads are joined or gone
+  }
+}
 
 void Server::stop() { impl_->stop(); }
 

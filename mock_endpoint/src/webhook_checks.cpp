@@ -1,6 +1,6 @@
 // Beyond WireMock, what webhook receivers need to know: duplicates by a
 // header, order per key, Standard Webhooks signatures, and a summary.
-#include "admin_api.hpp"
+#include "webhook_mock/admin_api.hpp"
 
 #include "webhook_mock/json_path.hpp"
 #include "webhook_mock/journal_json.hpp"

@@ -6,7 +6,7 @@
 //
 // Input: calls separated by 0x01, each "METHOD PATH[?QUERY]", a newline,
 // then the body.
-#include "admin_api.hpp"
+#include "webhook_mock/admin_api.hpp"
 #include "fuzz_check.hpp"
 
 #include <boost/json/parse.hpp>

@@ -20,7 +20,7 @@ struct CertificateOptions {
   // The server certificate's validity, in seconds from now (an expired
   // one: both negative).
   long not_before_s = -3600;
-  long not_after_s = 24 * 3600;
+  long not_after_s = 24L * 3600;
   // The server certificate signs itself (ca_certificate_pem is then the
   // same certificate).
   bool self_signed = false;

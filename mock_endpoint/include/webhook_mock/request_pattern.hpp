@@ -84,6 +84,17 @@ class RequestPattern {
   void body_misses(const RecordedRequest& request, Misses& misses) const;
   static bool json_path_matches(const BodyPattern& body, const boost::json::value& actual, bool& overran);
 
+  // parse()'s parts: one member of the pattern; a body pattern and its kinds.
+  void parse_url(std::string_view key, const boost::json::value& v, const std::string& at,
+                 std::vector<PatternError>& errors);
+  void parse_matchers(std::string_view key, const boost::json::value& v, const std::string& at,
+                      std::vector<PatternError>& errors);
+  void parse_body_patterns(const boost::json::value& v, const std::string& at, std::vector<PatternError>& errors);
+  static bool parse_equal_to_json(const boost::json::object& spec, const std::string& at, BodyPattern& body,
+                                  std::vector<PatternError>& errors);
+  static bool parse_json_path(const boost::json::value& spec, const std::string& at, BodyPattern& body,
+                              std::vector<PatternError>& errors);
+
   boost::json::value source_;
   std::string method_ = "ANY";
   UrlKind url_kind_ = UrlKind::none;

@@ -37,8 +37,8 @@ struct ServerOptions {
   std::string private_key_pem;
   unsigned threads = 1;
   std::size_t journal_limit = 100'000;   // oldest entries evicted beyond this
-  std::size_t header_limit = 64 * 1024;  // bytes; 431 beyond
-  std::size_t body_limit = 10 * 1024 * 1024;  // bytes; 413 beyond
+  std::size_t header_limit = std::size_t{64} * 1024;  // bytes; 431 beyond
+  std::size_t body_limit = std::size_t{10} * 1024 * 1024;  // bytes; 413 beyond
   std::chrono::milliseconds idle_timeout{30'000};  // a connection silent this long is closed
   int default_status = 200;     // answered when no stub matches
   std::string record_to;        // NDJSON file that also receives every journal entry
