@@ -89,6 +89,10 @@ struct Engine::Impl final : AttemptHandler {
   Stats stats;
   JobPool jobs;
   IoLoop io{hooks.host_drives_io, config.busy_poll};
+  // Made before the files and the spool: a CA file that cannot be loaded
+  // fails creation before anything is opened or locked.
+  ConnectionPool connections{make_asio_connection_factory(io.context(), connection_settings(config)),
+                             config.concurrency, *this};
   OutcomeFiles outcome_files{config, hooks.write_file, log};
   RecoveryReport recovery;
   std::unique_ptr<Spool> spool = open_spool(config, hooks.write_file, recovery);
@@ -99,8 +103,7 @@ struct Engine::Impl final : AttemptHandler {
   std::atomic<bool> shut_down{false};
   std::atomic<std::int64_t> next_wakeup{-1};
 
-  // I/O thread only.
-  ConnectionPool connections;
+  // I/O thread only (the pool above too).
   Scheduler scheduler;
   RateLimit rate;
   Settlement settlement;
@@ -136,10 +139,7 @@ struct Engine::Impl final : AttemptHandler {
 };
 
 Engine::Impl::Impl(Config c, EngineHooks h)
-    : config(std::move(c)),
-      hooks(std::move(h)),
-      connections(make_asio_connection_factory(io.context(), connection_settings(config)), config.concurrency, *this),
-      rate(config.rate_limit_per_second, now_ms()) {
+    : config(std::move(c)), hooks(std::move(h)), rate(config.rate_limit_per_second, now_ms()) {
   if (config.endpoint.scheme == "https" && !config.tls.verify) {
     log(LogLevel::warning, "delivery.tls.verify is false: the server's certificate and host name are NOT checked");
   }
