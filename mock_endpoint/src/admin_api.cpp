@@ -181,12 +181,17 @@ std::optional<Response> handle_requests(const RecordedRequest& request, AdminTar
   return std::nullopt;
 }
 
+// The stub a POST or PUT of /__admin/mappings carries, or its errors.
+std::optional<StubMapping> stub_of(const RecordedRequest& request, std::vector<PatternError>& errors) {
+  auto body = parse_body(request, errors);
+  if (!body) return std::nullopt;
+  return parse_stub(*body, errors);
+}
+
 // PUT /__admin/mappings/{id}
 Response replace_stub(const RecordedRequest& request, AdminTargets& t, const std::string& id) {
   std::vector<PatternError> errors;
-  auto body = parse_body(request, errors);
-  if (!body) return errors_response(errors);
-  auto stub = parse_stub(*body, errors);
+  auto stub = stub_of(request, errors);
   if (!stub) return errors_response(errors);
   json::object source = stub->source;
   source["id"] = id;
@@ -200,9 +205,7 @@ std::optional<Response> handle_mappings(const RecordedRequest& request, AdminTar
   const std::string& method = request.method;
   if (path == "/__admin/mappings" && method == "POST") {
     std::vector<PatternError> errors;
-    auto body = parse_body(request, errors);
-    if (!body) return errors_response(errors);
-    auto stub = parse_stub(*body, errors);
+    auto stub = stub_of(request, errors);
     if (!stub) return errors_response(errors);
     json::object source = stub->source;
     t.stubs.add(std::move(*stub));

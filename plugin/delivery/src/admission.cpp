@@ -1,6 +1,7 @@
 #include "admission.hpp"
 
 #include "spool_record.hpp"
+#include "steady_ns.hpp"
 
 #include <webhook/rendering/record_reader.hpp>
 
@@ -13,11 +14,6 @@ namespace {
 // wake-up per group, while the I/O thread can start on the first group
 // before the batch is rendered.
 constexpr std::size_t kEnqueueGroup = 16;
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

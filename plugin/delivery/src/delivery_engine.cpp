@@ -15,6 +15,7 @@
 #include "settlement.hpp"
 #include "spool_flusher.hpp"
 #include "stats.hpp"
+#include "steady_ns.hpp"
 
 #include <webhook/delivery/retry_policy.hpp>
 #include <webhook/delivery/spool.hpp>
@@ -29,11 +30,6 @@
 
 namespace webhook {
 namespace {
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::int64_t system_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -1,14 +1,8 @@
 #include "io_loop.hpp"
 
+#include "steady_ns.hpp"
+
 namespace webhook {
-namespace {
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 IoLoop::IoLoop(bool host_drives, std::chrono::microseconds busy_poll)
     : host_drives_(host_drives), busy_poll_ns_(std::chrono::nanoseconds(busy_poll).count()) {
