@@ -5,10 +5,12 @@
 
 #include <webhook/rendering/config.hpp>
 #include <webhook/delivery/delivery_engine.hpp>
+#include <webhook/delivery/shared_runtime.hpp>
 
 #include <webhook_common/log_text.hpp>
 #include <webhook_common/version.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -32,6 +34,8 @@ struct Instance {
   const output_step_host_t* host = nullptr;
   HostClockAdapter clock;
   bool host_drives_io = false;  // the host offered output-step.host-io/1
+  std::shared_ptr<Runtime> runtime;  // the host offered output-step.runtime/1
+  output_step_runtime_io_t runtime_io{};  // offered with a shared runtime the host drives
   std::unique_ptr<Engine> engine;
 };
 
@@ -170,12 +174,23 @@ size_t io_poll(const output_step_t* step, int64_t timeout_us) {
 
 constexpr output_step_io_t kIoExtension{io_poll};
 
+// No step to log through: what a handler throws (out of memory) is
+// swallowed here rather than cross the C boundary.
+size_t runtime_poll(const void* runtime, int64_t timeout_us) {
+  try {
+    return poll_runtime(*static_cast<Runtime*>(const_cast<void*>(runtime)),
+                        std::chrono::microseconds(timeout_us < 0 ? 0 : timeout_us));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 const void* get_extension(const output_step_t* step, const char* id) {
   if (id == nullptr) return nullptr;
-  if (std::strcmp(id, OUTPUT_STEP_EXT_CLOCK) == 0 && instance_of(step)->clock.clock != nullptr) {
-    return &kClockExtension;
-  }
-  if (std::strcmp(id, OUTPUT_STEP_EXT_IO) == 0 && instance_of(step)->host_drives_io) return &kIoExtension;
+  const Instance* self = instance_of(step);
+  if (std::strcmp(id, OUTPUT_STEP_EXT_CLOCK) == 0 && self->clock.clock != nullptr) return &kClockExtension;
+  if (std::strcmp(id, OUTPUT_STEP_EXT_IO) == 0 && self->host_drives_io) return &kIoExtension;
+  if (std::strcmp(id, OUTPUT_STEP_EXT_RUNTIME_IO) == 0 && self->runtime_io.poll != nullptr) return &self->runtime_io;
   return nullptr;
 }
 
@@ -189,6 +204,67 @@ void destroy(const output_step_t* step, int64_t timeout_ms, uint64_t* unfinished
   }
   if (unfinished != nullptr) *unfinished = cut;
   delete self;
+}
+
+// The host's extensions: its clock, its I/O, its runtime. Reports and
+// returns false when the runtime's table is malformed.
+bool take_host_extensions(Instance& self, const Config& config, output_step_error_fn on_error, void* context) {
+  const output_step_host_t* host = self.host;
+  if (host->get_extension == nullptr) return true;
+  auto* clock = static_cast<const output_step_host_clock_t*>(host->get_extension(host, OUTPUT_STEP_EXT_HOST_CLOCK));
+  if (clock != nullptr && clock->now_ms != nullptr && clock->request_wakeup != nullptr) {
+    self.clock.host = host;
+    self.clock.clock = clock;
+  }
+  auto* io = static_cast<const output_step_host_io_t*>(host->get_extension(host, OUTPUT_STEP_EXT_HOST_IO));
+  self.host_drives_io = io != nullptr && io->size >= sizeof(output_step_host_io_t);
+  auto* runtime = static_cast<const output_step_runtime_t*>(host->get_extension(host, OUTPUT_STEP_EXT_RUNTIME));
+  if (runtime == nullptr) return true;
+  if (runtime->size < sizeof(output_step_runtime_t) || runtime->io_threads > kMaxIoThreads) {
+    report({{"", "create: " OUTPUT_STEP_EXT_RUNTIME ": size " + std::to_string(runtime->size) + " (at least " +
+                     std::to_string(sizeof(output_step_runtime_t)) + ") and io_threads " +
+                     std::to_string(runtime->io_threads) + " (allowed: 0 to " + std::to_string(kMaxIoThreads) + ")"}},
+           on_error, context);
+    return false;
+  }
+  const RuntimeOptions options{std::max<std::uint32_t>(1, runtime->io_threads), self.host_drives_io, config.busy_poll};
+  // A host that drives the I/O or the time shares only among its own steps.
+  const void* scope = self.host_drives_io || self.clock.clock != nullptr ? host : nullptr;
+  self.runtime = shared_runtime(runtime->key != nullptr ? runtime->key : "", scope, options);
+  const RuntimeOptions& made = options_of(*self.runtime);
+  if (!self.host_drives_io && made.io_threads != options.io_threads) {
+    host_log(host, OUTPUT_STEP_LOG_WARNING,
+             std::string(OUTPUT_STEP_EXT_RUNTIME) + ": io_threads " + std::to_string(options.io_threads) +
+                 " asked; the runtime this step shares was made with " + std::to_string(made.io_threads));
+  }
+  if (self.host_drives_io) self.runtime_io = {sizeof(output_step_runtime_io_t), self.runtime.get(), runtime_poll};
+  return true;
+}
+
+EngineHooks hooks_for(Instance& self) {
+  const output_step_host_t* host = self.host;
+  EngineHooks hooks;
+  hooks.on_completion = [host](const Completion& c) {
+    output_step_completion_t out{};
+    out.token = c.token;
+    out.outcome = c.outcome == Outcome::delivered       ? OUTPUT_STEP_DELIVERED
+                  : c.outcome == Outcome::dead_lettered ? OUTPUT_STEP_DEAD_LETTERED
+                                                        : OUTPUT_STEP_FAILED;
+    out.http_status = c.http_status;
+    out.attempts = c.attempts;
+    out.error = c.error.empty() ? nullptr : c.error.c_str();
+    // NUL-terminated (see Completion); NULL when the record has none, as
+    // the header says.
+    out.delivery_id = c.delivery_id.empty() ? nullptr : c.delivery_id.data();
+    host->on_completion(host, &out);
+  };
+  hooks.log = [host](LogLevel level, const std::string& message) {
+    host_log(host, static_cast<output_step_log_level_t>(level), message);
+  };
+  hooks.clock = self.clock.clock ? &self.clock : nullptr;
+  hooks.host_drives_io = self.host_drives_io;
+  hooks.runtime = self.runtime;
+  return hooks;
 }
 
 const output_step_t* create(const output_step_host_t* host, const char* config, size_t size,
@@ -213,35 +289,8 @@ const output_step_t* create(const output_step_host_t* host, const char* config, 
     }
     auto self = std::make_unique<Instance>();
     self->host = host;
-    if (host->get_extension != nullptr) {
-      auto* clock = static_cast<const output_step_host_clock_t*>(host->get_extension(host, OUTPUT_STEP_EXT_HOST_CLOCK));
-      if (clock != nullptr && clock->now_ms != nullptr && clock->request_wakeup != nullptr) {
-        self->clock.host = host;
-        self->clock.clock = clock;
-      }
-      auto* io = static_cast<const output_step_host_io_t*>(host->get_extension(host, OUTPUT_STEP_EXT_HOST_IO));
-      self->host_drives_io = io != nullptr && io->size >= sizeof(output_step_host_io_t);
-    }
-    EngineHooks hooks;
-    hooks.on_completion = [host](const Completion& c) {
-      output_step_completion_t out{};
-      out.token = c.token;
-      out.outcome = c.outcome == Outcome::delivered       ? OUTPUT_STEP_DELIVERED
-                    : c.outcome == Outcome::dead_lettered ? OUTPUT_STEP_DEAD_LETTERED
-                                                          : OUTPUT_STEP_FAILED;
-      out.http_status = c.http_status;
-      out.attempts = c.attempts;
-      out.error = c.error.empty() ? nullptr : c.error.c_str();
-      // NUL-terminated (see Completion); NULL when the record has none, as
-      // the header says.
-      out.delivery_id = c.delivery_id.empty() ? nullptr : c.delivery_id.data();
-      host->on_completion(host, &out);
-    };
-    hooks.log = [host](LogLevel level, const std::string& message) {
-      host_log(host, static_cast<output_step_log_level_t>(level), message);
-    };
-    hooks.clock = self->clock.clock ? &self->clock : nullptr;
-    hooks.host_drives_io = self->host_drives_io;
+    if (!take_host_extensions(*self, *parsed, on_error, context)) return nullptr;
+    EngineHooks hooks = hooks_for(*self);
     self->engine = std::make_unique<Engine>(std::move(*parsed), std::move(hooks));
     self->step.module_data = self.get();
     self->step.submit = submit;

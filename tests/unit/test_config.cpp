@@ -61,6 +61,7 @@ BOOST_AUTO_TEST_CASE(valid_config_with_defaults) {
   BOOST_TEST((c->read_timeout == std::chrono::seconds(30)));
   BOOST_TEST((c->write_timeout == std::chrono::seconds(30)));
   BOOST_TEST(c->concurrency == 64u);
+  BOOST_TEST(c->origin_concurrency == 256u);
   BOOST_TEST(c->max_body_bytes == 250000u);
   BOOST_TEST((c->initial_backoff == std::chrono::milliseconds(1000)));
   BOOST_TEST((c->max_backoff == std::chrono::milliseconds(60000)));
@@ -87,9 +88,25 @@ BOOST_AUTO_TEST_CASE(every_error_at_once_each_naming_its_field) {
   BOOST_TEST(has_error(errors, "activation.body", "not valid JSON"));
   BOOST_TEST(has_error(errors, "advanced.webhook_retry_count", "allowed: 0 to 20"));
   BOOST_TEST(has_error(errors, "advanced.webhook_read_timeout", "whole number"));
-  BOOST_TEST(has_error(errors, "delivery.concurrency", "allowed: 1 to 1024"));
+  BOOST_TEST(has_error(errors, "delivery.concurrency", "allowed: 1 to 16384"));
   BOOST_TEST(has_error(errors, "delivery.surprise", "unknown key"));
   BOOST_TEST(errors.size() == 8u);
+}
+
+// A shared runtime's limits: up to 16,384 requests in progress per
+// activation, and per origin across activations.
+BOOST_AUTO_TEST_CASE(concurrency_and_origin_concurrency_reach_16384) {
+  auto c = base_config();
+  c["delivery"] = {{"concurrency", 16384}, {"origin_concurrency", 16384}};
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
+  BOOST_TEST(parsed->concurrency == 16384u);
+  BOOST_TEST(parsed->origin_concurrency == 16384u);
+  c["delivery"] = {{"concurrency", 16385}, {"origin_concurrency", 0}};
+  errors = errors_of(c);
+  BOOST_TEST(has_error(errors, "delivery.concurrency", "is 16385; allowed: 1 to 16384"), dump(errors));
+  BOOST_TEST(has_error(errors, "delivery.origin_concurrency", "is 0; allowed: 1 to 16384"), dump(errors));
 }
 
 // Numbers out of range, whatever their JSON form: a double beyond int64 was
@@ -100,7 +117,7 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range_are_named_as_such) {
   c["delivery"] = {{"concurrency", 8e37}, {"max_in_flight", 18446744073709551615ull}};
   c["advanced"] = {{"webhook_retry_count", 2.5}, {"webhook_read_timeout", 30.0}, {"webhook_connection_timeout", -9e300}};
   auto errors = errors_of(c);
-  BOOST_TEST(has_error(errors, "delivery.concurrency", "is 8e+37; allowed: 1 to 1024"), dump(errors));
+  BOOST_TEST(has_error(errors, "delivery.concurrency", "is 8e+37; allowed: 1 to 16384"), dump(errors));
   BOOST_TEST(has_error(errors, "delivery.max_in_flight", "is 18446744073709551615; allowed"), dump(errors));
   BOOST_TEST(has_error(errors, "advanced.webhook_retry_count", "whole number"), dump(errors));
   BOOST_TEST(has_error(errors, "advanced.webhook_connection_timeout", "e+300; allowed: 1 to 300"), dump(errors));

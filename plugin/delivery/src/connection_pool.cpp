@@ -5,7 +5,7 @@
 namespace webhook {
 
 Request take_request(Job& job) {
-  return Request{std::move(job.head), std::move(job.attempt_headers), std::move(job.body), 0};
+  return Request{std::move(job.head), std::move(job.attempt_headers), std::move(job.body), 0, 0};
 }
 
 void give_back_request(Job& job, Request& request) {
@@ -14,12 +14,18 @@ void give_back_request(Job& job, Request& request) {
   job.body = std::move(request.body);
 }
 
-ConnectionPool::ConnectionPool(std::unique_ptr<ConnectionFactory> factory, std::size_t limit, AttemptHandler& handler)
-    : factory_(std::move(factory)), limit_(limit), handler_(handler) {}
+ConnectionPool::ConnectionPool(IoLoop& loop, std::unique_ptr<ConnectionFactory> factory, std::size_t limit)
+    : loop_(loop), factory_(std::move(factory)), limit_(limit) {}
 
-ConnectionPool::~ConnectionPool() { abandon_all(); }
+ConnectionPool::~ConnectionPool() {
+  *alive_ = false;
+  for (Busy& busy : busy_) {
+    if (busy.connection) busy.connection->abandon();
+  }
+  for (auto& connection : idle_) connection->abandon();
+}
 
-void ConnectionPool::send(JobPtr job, Request request) {
+void ConnectionPool::send(JobPtr job, Request request, AttemptHandler& handler) {
   std::shared_ptr<Connection> connection;
   if (!idle_.empty()) {
     connection = std::move(idle_.back());
@@ -36,44 +42,73 @@ void ConnectionPool::send(JobPtr job, Request request) {
     request.tag = free_slots_.back();
     free_slots_.pop_back();
   }
-  busy_[request.tag] = {connection, std::move(job)};
+  busy_[request.tag] = {connection, std::move(job), &handler};
   connection->send(std::move(request));
+}
+
+void ConnectionPool::wait(AttemptHandler& handler) {
+  waiting_.push_back(&handler);
+  if (has_room()) serve_soon();
 }
 
 void ConnectionPool::on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) {
   const std::size_t slot = result.request.tag;
-  if (abandoned_ || slot >= busy_.size() || busy_[slot].connection != connection) return;
-  JobPtr job = std::move(busy_[slot].job);
-  busy_[slot].connection.reset();
+  if (slot >= busy_.size() || busy_[slot].connection != connection) return;
+  Busy& busy = busy_[slot];
+  JobPtr job = std::move(busy.job);
+  AttemptHandler& handler = *busy.handler;
+  busy = {};
   free_slots_.push_back(slot);
   give_back_request(*job, result.request);
   if (result.reusable) idle_.push_back(connection);
   else --open_;
-  handler_.on_attempt_done(std::move(job), std::move(result));
+  if (!waiting_.empty()) serve_soon();
+  handler.on_attempt_done(std::move(job), std::move(result));
 }
 
 void ConnectionPool::on_idle_closed(const std::shared_ptr<Connection>& connection) {
   auto it = std::find(idle_.begin(), idle_.end(), connection);
-  if (it == idle_.end()) return;  // not ours any more (shutdown)
+  if (it == idle_.end()) return;  // not ours any more
   idle_.erase(it);
   --open_;
-  handler_.on_connection_lost();
+  if (!waiting_.empty()) serve_soon();
 }
 
-std::vector<JobPtr> ConnectionPool::abandon_all() {
-  abandoned_ = true;
+// After the handlers already queued have run, so that an idle connection
+// whose read has completed (stray bytes, a close) is taken out of the idle
+// ones before one is picked.
+void ConnectionPool::serve_soon() {
+  if (serve_posted_) return;
+  serve_posted_ = true;
+  loop_.post([this, alive = alive_] {
+    if (!*alive) return;
+    serve_posted_ = false;
+    serve();
+  });
+}
+
+void ConnectionPool::serve() {
+  while (has_room() && !waiting_.empty()) {
+    AttemptHandler* next = waiting_.front();
+    waiting_.pop_front();
+    next->on_turn();
+  }
+}
+
+std::vector<JobPtr> ConnectionPool::abandon(AttemptHandler& handler) {
+  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), &handler), waiting_.end());
   std::vector<JobPtr> jobs;
-  for (Busy& busy : busy_) {
-    if (!busy.job) continue;
+  for (std::size_t slot = 0; slot < busy_.size(); ++slot) {
+    Busy& busy = busy_[slot];
+    if (!busy.job || busy.handler != &handler) continue;
     Request request = busy.connection->abandon();
     give_back_request(*busy.job, request);
     jobs.push_back(std::move(busy.job));
+    busy = {};
+    free_slots_.push_back(slot);
+    --open_;
   }
-  busy_.clear();
-  free_slots_.clear();
-  for (auto& connection : idle_) connection->abandon();
-  idle_.clear();
-  open_ = 0;
+  if (!jobs.empty() && !waiting_.empty()) serve_soon();
   return jobs;
 }
 

@@ -11,9 +11,9 @@
 #include "job_pool.hpp"
 #include "outcome_files.hpp"
 #include "rate_limit.hpp"
+#include "runtime.hpp"
 #include "scheduler.hpp"
 #include "settlement.hpp"
-#include "spool_flusher.hpp"
 #include "stats.hpp"
 #include "steady_ns.hpp"
 
@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -44,6 +45,24 @@ std::int64_t coarse_system_s() {
   return now.tv_sec;
 }
 
+// SplitMix64: the retries' jitter needs no more, and an engine stays small
+// (std::mt19937_64 is 2.5 KiB of state).
+class Jitter {
+ public:
+  using result_type = std::uint64_t;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
+  result_type operator()() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  std::uint64_t state_ = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+};
+
 ConnectionSettings connection_settings(const Config& config) {
   ConnectionSettings s;
   s.host = config.endpoint.host;
@@ -54,10 +73,25 @@ ConnectionSettings connection_settings(const Config& config) {
   s.connect_timeout = config.connect_timeout;
   s.read_timeout = config.read_timeout;
   s.write_timeout = config.write_timeout;
-  // A secret that straddles the excerpt's cut is still seen whole by the
-  // redaction, which runs before the excerpt is cut to its size.
-  s.excerpt_bytes = ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
   return s;
+}
+
+// A secret that straddles the excerpt's cut is still seen whole by the
+// redaction, which runs before the excerpt is cut to its size.
+std::size_t excerpt_bytes(const Config& config) {
+  return ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
+}
+
+// Without a shared runtime: one of the engine's own, as before there were
+// shared ones (its pool holds delivery.concurrency connections).
+std::shared_ptr<Runtime> runtime_for(const Config& config, const EngineHooks& hooks) {
+  if (hooks.runtime) {
+    if (hooks.runtime->host_drives() != hooks.host_drives_io) {
+      throw std::invalid_argument("a shared runtime's I/O is driven by its host, or not, for every step on it");
+    }
+    return hooks.runtime;
+  }
+  return std::make_shared<Runtime>(RuntimeOptions{1, hooks.host_drives_io, config.busy_poll});
 }
 
 std::unique_ptr<Spool> open_spool(const Config& config, WriteFunction write, RecoveryReport& recovery) {
@@ -83,19 +117,24 @@ struct Engine::Impl final : AttemptHandler {
                                                         static_cast<std::uint32_t>(config.max_backoff.count())}};
   AttemptHeaders attempt_headers{config.signing_key};
   Stats stats;
-  JobPool jobs;
-  IoLoop io{hooks.host_drives_io, config.busy_poll};
-  // Made before the files and the spool: a CA file that cannot be loaded
-  // fails creation before anything is opened or locked.
-  ConnectionPool connections{make_asio_connection_factory(io.context(), connection_settings(config)),
-                             config.concurrency, *this};
+  std::shared_ptr<Runtime> runtime = runtime_for(config, hooks);
+  // Its pool made before the files and the spool: a CA file that cannot
+  // be loaded fails creation before anything is opened or locked.
+  Runtime::Seat seat =
+      runtime->take_seat(connection_settings(config), hooks.runtime ? config.origin_concurrency : config.concurrency);
+  IoLoop& io = *seat.loop;
+  JobPool& jobs = *seat.jobs;
+  ConnectionPool& connections = *seat.pool;
+  const std::size_t excerpt_limit = excerpt_bytes(config);
   OutcomeFiles outcome_files{config, hooks.write_file, log};
   RecoveryReport recovery;
   std::unique_ptr<Spool> spool = open_spool(config, hooks.write_file, recovery);
-  std::optional<SpoolFlusher> flusher;
+  // False once the engine's last step ran: a handler of the engine still
+  // queued on the shared loop then does nothing. [the loop's thread]
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   Admission admission{AdmissionParts{config, builder, jobs, spool.get(), stats, log,
                                      spool != nullptr || outcome_files.has_dead_letters(),
-                                     [this] { io.post([this] { drain(); }); }}};
+                                     [this] { post([this] { drain(); }); }}};
   std::atomic<bool> shut_down{false};
   std::atomic<std::int64_t> next_wakeup{-1};
 
@@ -106,14 +145,22 @@ struct Engine::Impl final : AttemptHandler {
   boost::asio::steady_timer timer{io.context()};
   std::vector<JobPtr> draining;   // the inbox, taken
   Completion completion;          // reused: no allocation per record
-  std::uint64_t completed_count = 0;  // records finished: what poll reports
   std::uint64_t cut_count = 0;
+  std::size_t sending = 0;  // attempts in progress (in the pool): at most delivery.concurrency
   std::int64_t requested_wakeup = -1;
   bool pump_posted = false;
+  bool waiting_turn = false;  // in the pool's queue of engines waiting for room
   bool stopping = false;
-  std::mt19937_64 random{std::random_device{}()};
+  Jitter random;
 
   std::int64_t now_ms() const { return hooks.clock ? hooks.clock->now_ms() : system_ms(); }
+  // Runs `handler` on the loop unless the engine has ended by then.
+  template <class Handler>
+  void post(Handler&& handler) {
+    io.post([alive = alive, handler = std::forward<Handler>(handler)]() mutable {
+      if (*alive) handler();
+    });
+  }
   void report_recovery();
   std::string excerpt_of(std::string body) const;
 
@@ -121,9 +168,11 @@ struct Engine::Impl final : AttemptHandler {
   void admit(JobPtr job);
   void pump();
   void pump_now();
+  bool may_send() const { return scheduler.has_ready() && !stopping && sending < config.concurrency; }
+  void wait_for_turn();
   void start_attempt(JobPtr job);
   void on_attempt_done(JobPtr job, AttemptResult result) override;
-  void on_connection_lost() override { pump(); }
+  void on_turn() override;
   void run_due();
   void schedule_wakeup(bool rate_limited);
   void finish(JobPtr job, Outcome outcome, std::string error);
@@ -132,6 +181,7 @@ struct Engine::Impl final : AttemptHandler {
   void complete(JobPtr job, Outcome outcome, int status, std::string error);
   void cut_short(JobPtr job);
   std::uint64_t cut_everything_short();
+  void last_step(std::uint64_t& cut);
 };
 
 Engine::Impl::Impl(Config c, EngineHooks h)
@@ -141,9 +191,8 @@ Engine::Impl::Impl(Config c, EngineHooks h)
   }
   if (spool) {
     report_recovery();
-    if (config.spool->fsync == FsyncPolicy::batch) flusher.emplace(*spool);
+    if (config.spool->fsync == FsyncPolicy::batch) runtime->flushers().add(*spool);
   }
-  io.start();
   if (hooks.host_drives_io && config.busy_poll.count() > 0) {
     log(LogLevel::warning, "delivery.busy_poll_us has no effect: the host drives the step's I/O");
   }
@@ -152,7 +201,7 @@ Engine::Impl::Impl(Config c, EngineHooks h)
 }
 
 Engine::Impl::~Impl() {
-  if (flusher) flusher->stop();
+  if (spool) runtime->flushers().remove(*spool);
 }
 
 void Engine::Impl::report_recovery() {
@@ -207,7 +256,7 @@ void Engine::Impl::admit(JobPtr job) {
 void Engine::Impl::pump() {
   if (pump_posted) return;
   pump_posted = true;
-  io.post([this] {
+  post([this] {
     pump_posted = false;
     pump_now();
   });
@@ -216,7 +265,11 @@ void Engine::Impl::pump() {
 void Engine::Impl::pump_now() {
   if (!settlement.empty()) return;  // acknowledge_settled() pumps once they are written
   bool rate_limited = false;
-  while (scheduler.has_ready() && !stopping && connections.can_send()) {
+  while (may_send()) {
+    if (!connections.can_send()) {
+      wait_for_turn();
+      break;
+    }
     if (!rate.take(now_ms())) {
       rate_limited = true;
       break;
@@ -224,6 +277,23 @@ void Engine::Impl::pump_now() {
     start_attempt(scheduler.next());
   }
   schedule_wakeup(rate_limited);
+}
+
+// The pool is full, or other engines wait for it before this one: in line.
+void Engine::Impl::wait_for_turn() {
+  if (waiting_turn) return;
+  waiting_turn = true;
+  connections.wait(*this);
+}
+
+// This engine's turn in the pool: one record, then back in line for the
+// next (round-robin between the engines of an origin).
+void Engine::Impl::on_turn() {
+  waiting_turn = false;
+  if (!settlement.empty() || !may_send()) return;  // pumped again when that changes
+  if (!rate.take(now_ms())) return schedule_wakeup(true);
+  start_attempt(scheduler.next());
+  if (may_send()) wait_for_turn();
 }
 
 void Engine::Impl::start_attempt(JobPtr job) {
@@ -235,13 +305,16 @@ void Engine::Impl::start_attempt(JobPtr job) {
   // The header's seconds: the host's clock when it lends one.
   const std::int64_t second = hooks.clock ? hooks.clock->now_ms() / 1000 : coarse_system_s();
   Request request = take_request(*job);
+  request.excerpt_bytes = excerpt_limit;
   attempt_headers.write(second, job->webhook_id, request.body, request.attempt_headers);
   const std::uint64_t opened = connections.connections_opened();
-  connections.send(std::move(job), std::move(request));
+  ++sending;
+  connections.send(std::move(job), std::move(request), *this);
   if (connections.connections_opened() != opened) bump(stats.connections_opened);
 }
 
 void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
+  --sending;
   const std::int64_t done_ns = steady_ns();
   if (result.status > 0) stats.latency_response.record((done_ns - job->attempt_ns) / 1000);
   if (result.stale_keep_alive && !job->fresh_connection_retry_used) {
@@ -295,8 +368,8 @@ void Engine::Impl::schedule_wakeup(bool rate_limited) {
     return;
   }
   timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, at - now_ms())));
-  timer.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  timer.async_wait([this, alive = alive](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
     requested_wakeup = -1;
     run_due();
   });
@@ -322,7 +395,7 @@ void Engine::Impl::finish(JobPtr job, Outcome outcome, std::string error) {
       spool->acknowledge(job->spool_seq);
     } else {
       if (settlement.add({std::move(job), outcome, status, std::move(error)})) {
-        io.post([this] { acknowledge_settled(); });
+        post([this] { acknowledge_settled(); });
       }
       return;
     }
@@ -369,7 +442,7 @@ void Engine::Impl::complete(JobPtr job, Outcome outcome, int status, std::string
   completion.attempts = job->attempts;
   completion.error = std::move(error);
   completion.delivery_id = job->webhook_id;  // not copied: the job outlives the callback
-  ++completed_count;
+  runtime->count_completion();
   if (hooks.on_completion) hooks.on_completion(completion);
   if (job->has_ordering_key) scheduler.release_key(job->ordering_key);
   jobs.recycle(std::move(job));
@@ -393,7 +466,9 @@ std::uint64_t Engine::Impl::cut_everything_short() {
   std::vector<JobPtr> left;
   admission.take(left);
   for (JobPtr& job : left) job->has_ordering_key = false;  // never admitted: holds no key
-  for (JobPtr& job : connections.abandon_all()) left.push_back(std::move(job));
+  for (JobPtr& job : connections.abandon(*this)) left.push_back(std::move(job));
+  sending = 0;
+  waiting_turn = false;
   for (JobPtr& job : scheduler.take_all()) left.push_back(std::move(job));
   for (JobPtr& job : left) {
     job->has_ordering_key = false;
@@ -401,6 +476,14 @@ std::uint64_t Engine::Impl::cut_everything_short() {
   }
   stats.waiting_retry.store(0, std::memory_order_relaxed);
   return cut_count;
+}
+
+// The engine's last moment on the loop: what is unfinished is cut short,
+// its place in the pool given up; nothing of it runs on the loop after.
+void Engine::Impl::last_step(std::uint64_t& cut) {
+  cut = cut_everything_short();
+  runtime->leave(seat);
+  *alive = false;
 }
 
 // ---- Engine --------------------------------------------------------------
@@ -460,15 +543,11 @@ bool Engine::flush(std::chrono::milliseconds timeout) {
 std::size_t Engine::poll(std::chrono::microseconds timeout) {
   Impl& i = *impl_;
   if (!i.io.host_drives() || i.shut_down.load(std::memory_order_acquire)) return 0;
-  IoLoop::Driving driving{i.io};
-  if (!driving) return 0;
-  const std::uint64_t before = i.completed_count;
-  i.io.drive(timeout);
-  return static_cast<std::size_t>(i.completed_count - before);
+  return i.runtime->poll(timeout);
 }
 
 void Engine::on_time() {
-  impl_->io.post([impl = impl_.get()] {
+  impl_->post([impl = impl_.get()] {
     impl->requested_wakeup = -1;
     impl->run_due();
   });
@@ -494,9 +573,11 @@ std::uint64_t Engine::shutdown(std::chrono::milliseconds timeout) {
   i.admission.close();
   flush(timeout);
   std::uint64_t count = 0;
-  i.io.finish([&] { count = i.cut_everything_short(); });
-  if (i.flusher) i.flusher->stop();
-  if (i.spool) i.spool->sync();
+  i.io.run_exclusive([&] { i.last_step(count); });
+  if (i.spool) {
+    i.runtime->flushers().remove(*i.spool);
+    i.spool->sync();
+  }
   return count;
 }
 

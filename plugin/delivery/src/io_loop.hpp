@@ -1,8 +1,8 @@
-// The engine's one I/O thread: an io_context run by a thread of its own,
+// One I/O loop of a runtime: an io_context run by a thread of its own,
 // or, when the host drives the I/O (output-step.host-io/1), by whichever
-// host thread holds the right to (in poll, flush or shutdown). Only that
-// thread touches the engine's sockets and timers: no locking around each
-// socket operation; other threads only post.
+// host thread holds the right to (in poll, flush or destroy). Only that
+// thread touches the sockets and timers of the engines on it: no locking
+// around each socket operation; other threads only post.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -62,12 +62,13 @@ class IoLoop {
   void drive(std::chrono::microseconds timeout);
   bool stopped() const { return io_.stopped(); }
 
-  // Ends the loop and takes it over on this thread: the own thread is
-  // joined after `last` ran on it; with the host driving, a poll in
-  // progress is woken and waited for, and `last` runs here. After this
-  // nothing runs the loop again.
+  // Runs `last` on the loop's thread and returns once it has: posted to
+  // the own thread and waited for; with the host driving, here, once this
+  // thread holds the right to drive (a poll in progress is woken and waited
+  // for). Handlers posted before it run before it. Not from the loop's
+  // thread (a completion).
   template <class Last>
-  void finish(Last&& last);
+  void run_exclusive(Last&& last);
 
  private:
   void run();  // the own thread's loop
@@ -85,7 +86,7 @@ class IoLoop {
 };
 
 template <class Last>
-void IoLoop::finish(Last&& last) {
+void IoLoop::run_exclusive(Last&& last) {
   if (thread_.joinable()) {
     std::promise<void> done;
     post([&] {
@@ -93,20 +94,19 @@ void IoLoop::finish(Last&& last) {
       done.set_value();
     });
     done.get_future().get();
-    work_.reset();
-    io_.stop();
-    thread_.join();
     return;
   }
-  // Wake a poll waiting in the loop (it returns at once from now on), and
-  // wait until it has let go.
-  io_.stop();
   std::unique_lock lock(driving_mutex_);
-  driving_released_.wait(lock, [this] { return !driving_.exchange(true, std::memory_order_acquire); });
+  while (driving_.exchange(true, std::memory_order_acquire)) {
+    post([] {});  // wakes a poll waiting in the loop: it returns and lets go
+    driving_released_.wait(lock, [this] { return !driving_.load(std::memory_order_acquire); });
+  }
   lock.unlock();
   last();
-  work_.reset();
+  lock.lock();
   driving_.store(false, std::memory_order_release);
+  lock.unlock();
+  driving_released_.notify_all();
 }
 
 }  // namespace webhook

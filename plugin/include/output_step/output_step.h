@@ -22,8 +22,8 @@
  * output_step_version_is_compatible below. The structs of this header are
  * frozen at ABI 1.1: nothing is ever added to them. What comes later comes
  * as string-identified, versioned extensions ("output-step.host-clock/1",
- * "output-step.host-io/1"), each a table whose first field is its `size`
- * when it may grow.
+ * "output-step.host-io/1", "output-step.runtime/1" in ABI 1.2), each a
+ * table whose first field is its `size` when it may grow.
  *
  * Threads. The first line of every function's comment says where it may be
  * called from:
@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define OUTPUT_STEP_ABI_MAJOR 1
-#define OUTPUT_STEP_ABI_MINOR 1
+#define OUTPUT_STEP_ABI_MINOR 2
 #define OUTPUT_STEP_ABI_REVISION 0
 
 typedef struct output_step_version {
@@ -362,6 +362,63 @@ typedef struct output_step_io {
    * once. A submit from another thread wakes it. */
   size_t (*poll)(const output_step_t *step, int64_t timeout_us);
 } output_step_io_t;
+
+/* ------------------------------------------------------------------------ */
+/* Extension "output-step.runtime/1" (host side).                            */
+/*                                                                          */
+/* A host that runs many steps of one module (hundreds to thousands of      */
+/* activations) offers this so that they share one runtime instead of each */
+/* starting its own thread and its own connections. Every step created     */
+/* from a host that offers it with the same `key` runs on that key's        */
+/* runtime: `io_threads` I/O threads for all of them (each step on one of   */
+/* them), and connections pooled per connection key (everything that        */
+/* shapes a connection: scheme, host, port, TLS settings, timeouts; two     */
+/* steps whose settings differ in any of these never share a connection).   */
+/* A host that also drives the I/O (output-step.host-io/1) or the time      */
+/* (output-step.host-clock/1) shares a runtime only among the steps it      */
+/* created itself (the same host pointer), and with host-io drives all of   */
+/* them with one call: the step's OUTPUT_STEP_EXT_RUNTIME_IO `poll`. The    */
+/* runtime lives while one of its steps does; the first step's settings     */
+/* make it (a later step asking for other io_threads is told so in its log  */
+/* and shares it as it is). Completions keep the rules above: from a        */
+/* runtime thread, or with host-io from inside poll, flush and destroy.     */
+/* What a module shares, and its limits, are the module's documentation.    */
+/* A module that does not know this extension (ABI 1.1) runs each step on   */
+/* its own, as before.                                                      */
+/* ------------------------------------------------------------------------ */
+#define OUTPUT_STEP_EXT_RUNTIME "output-step.runtime/1"
+
+typedef struct output_step_runtime {
+  /* sizeof(output_step_runtime_t); later minor versions add fields after it. */
+  uint32_t size;
+  /* I/O threads of the runtime, 1 to 64; 0 means 1. Ignored with host-io
+   * (the host's thread is the one). */
+  uint32_t io_threads;
+  /* The runtime's name: steps whose hosts give the same key share it.
+   * NUL-terminated; NULL means "". Read during create only. */
+  const char *key;
+} output_step_runtime_t;
+
+/* Extension "output-step.runtime-io/1" (step side), offered by a step on a
+ * shared runtime whose host drives the I/O (output-step.host-io/1). */
+#define OUTPUT_STEP_EXT_RUNTIME_IO "output-step.runtime-io/1"
+
+typedef struct output_step_runtime_io {
+  /* sizeof(output_step_runtime_io_t). */
+  uint32_t size;
+  /* The runtime this step runs on: the same pointer for every step on it
+   * (a host polls each distinct one). Valid while one of its steps is. */
+  const void *runtime;
+  /* [host thread] output-step.io/1's poll for every step on `runtime` at
+   * once: their records sent, their responses read, their retries and
+   * timeouts run, their completions called, on the calling thread. Waits
+   * up to `timeout_us` when nothing is ready. Returns how many records
+   * completed, of all of them. From one host thread at a time; from inside
+   * a completion callback, or while another thread is in it (or in one of
+   * its steps' poll or flush), it returns 0 at once. A submit to any of its
+   * steps wakes it. */
+  size_t (*poll)(const void *runtime, int64_t timeout_us);
+} output_step_runtime_io_t;
 
 #ifdef __cplusplus
 }

@@ -469,8 +469,9 @@ void parse_delivery(Checker& check, const json::object& top, Config& config) {
   check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
                                  "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
                                  "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
-                                 "spool", "busy_poll_us", "max_record_bytes"});
-  check.integer(*delivery, d, "concurrency", config.concurrency, 1, 1024);
+                                 "spool", "busy_poll_us", "max_record_bytes", "origin_concurrency"});
+  check.integer(*delivery, d, "concurrency", config.concurrency, 1, kMaxConcurrency);
+  check.integer(*delivery, d, "origin_concurrency", config.origin_concurrency, 1, kMaxConcurrency);
   check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
   check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
   check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);

@@ -77,12 +77,12 @@ class ConnectionImpl final : public Connection, public std::enable_shared_from_t
       // save ~34 KiB per connection (2 MiB at 64). Keep them.
       SSL_clear_mode(stream_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     }
-    reader_.set_excerpt_limit(settings_.excerpt_bytes);
   }
 
   void send(Request request) override {
     request_ = std::move(request);
     sending_ = true;
+    reader_.set_excerpt_limit(request_.excerpt_bytes);
     reader_.reset(request_.is_head());
     read_error_ = {};
     if (connected_) {

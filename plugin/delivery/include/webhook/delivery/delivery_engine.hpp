@@ -1,12 +1,13 @@
 // The delivery engine behind one output step: renders records at submit (on
 // the caller's thread), then schedules, sends, retries and reports them on
-// one I/O thread: its own, or the host's (EngineHooks::host_drives_io, then
-// only inside poll, flush and shutdown). No Asio in this header: callers
-// stay cheap to compile.
+// one I/O thread of its runtime: its own, a shared runtime's, or the host's
+// (EngineHooks::host_drives_io, then only inside poll, flush and shutdown).
+// No Asio in this header: callers stay cheap to compile.
 #pragma once
 
 #include <webhook/rendering/config.hpp>
 #include <webhook/delivery/file_write.hpp>
+#include <webhook/delivery/shared_runtime.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -52,6 +53,12 @@ struct EngineHooks {
   bool host_drives_io = false;
   // The write(2) of the spool and the outcome files (tests inject failures).
   WriteFunction write_file = nullptr;
+  // A runtime shared with other engines (shared_runtime()): its threads and
+  // its pools, delivery.origin_concurrency connections per origin. Null: a
+  // runtime of the engine's own (one thread, or the host's with
+  // host_drives_io; a pool of delivery.concurrency connections). A shared
+  // runtime's host_drives must equal host_drives_io.
+  std::shared_ptr<Runtime> runtime;
 };
 
 enum class SubmitStatus { accepted, busy, invalid, closed, failed };
@@ -89,8 +96,9 @@ class Engine {
   bool flush(std::chrono::milliseconds timeout);
 
   // With host_drives_io: runs every ready piece of I/O work on the calling
-  // thread, first waiting up to `timeout` for one when none is ready.
-  // Returns how many records completed. Returns 0 at once when another
+  // thread (of every engine on the runtime), first waiting up to `timeout`
+  // for one when none is ready. Returns how many records completed (of
+  // every engine on the runtime). Returns 0 at once when another
   // thread (or this one, further up: a completion callback) is running the
   // I/O, and always without host_drives_io.
   std::size_t poll(std::chrono::microseconds timeout);

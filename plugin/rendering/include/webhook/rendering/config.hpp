@@ -39,6 +39,7 @@ struct SpoolSettings {
 
 inline constexpr std::size_t kMaxCustomHeaders = 32;
 inline constexpr std::size_t kMaxBodyBytes = 250'000;
+inline constexpr std::uint32_t kMaxConcurrency = 16'384;  // delivery.concurrency, delivery.origin_concurrency
 inline constexpr std::size_t kMaxTemplateBytes = 250'000;
 inline constexpr std::size_t kDefaultMaxRecordBytes = 1 << 20;
 inline constexpr std::size_t kMaxRecordBytes = 16 << 20;
@@ -70,7 +71,8 @@ struct Config {
   std::chrono::seconds write_timeout{30};
 
   // delivery (ours)
-  std::uint32_t concurrency = 64;
+  std::uint32_t concurrency = 64;          // this activation's requests in progress, at most
+  std::uint32_t origin_concurrency = 256;  // on a shared runtime: connections to one origin, all activations
   std::uint32_t max_in_flight = 10'000;
   std::chrono::milliseconds initial_backoff{1'000};
   std::chrono::milliseconds max_backoff{60'000};

@@ -21,7 +21,6 @@ struct ConnectionSettings {
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
-  std::size_t excerpt_bytes = 1024;  // of a response body, kept for the owner
 
   bool operator==(const ConnectionSettings&) const = default;
 };
@@ -36,7 +35,6 @@ struct ConnectionSettingsHash {
     mix(static_cast<std::size_t>(s.connect_timeout.count()));
     mix(static_cast<std::size_t>(s.read_timeout.count()));
     mix(static_cast<std::size_t>(s.write_timeout.count()));
-    mix(s.excerpt_bytes);
     return h;
   }
 };

@@ -3,6 +3,7 @@
 // under it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -13,6 +14,7 @@ struct Request {
   std::string attempt_headers;  // "name: value\r\n" lines of this attempt only
   std::string body;
   std::uint64_t tag = 0;        // the sender's own: returned with the result, never read
+  std::size_t excerpt_bytes = 1024;  // of the response body, kept for the sender
 
   bool is_head() const { return head.compare(0, 5, "HEAD ") == 0; }
 };
