@@ -248,10 +248,38 @@ inline bool host_drives_io() {
   return on;
 }
 
+// The third way the suites run: every engine on a shared runtime, beside
+// an idle neighbour on the same origin (the same pool).
+inline bool on_shared_runtime() {
+  static const bool on = std::getenv("WEBHOOK_TEST_SHARED_RUNTIME") != nullptr;
+  return on;
+}
+
+// The neighbour: the same endpoint and connection settings (the same
+// pool), no files.
+inline Config neighbour_of(const Config& config) {
+  const std::string origin =
+      config.endpoint.scheme + "://" + config.endpoint.host + ":" + std::to_string(config.endpoint.port);
+  json::object c{{"auth", {{"type", "td_webhook_out"}, {"url_prefix", origin + "/"}, {"api_key", "neighbour"}}},
+                 {"activation", {{"name", "neighbour"}, {"url", origin + "/neighbour/{{profile.id}}"}, {"body", "{}"}}},
+                 {"advanced",
+                  {{"webhook_connection_timeout", config.connect_timeout.count()},
+                   {"webhook_read_timeout", config.read_timeout.count()},
+                   {"webhook_write_timeout", config.write_timeout.count()}}}};
+  json::object tls{{"verify", config.tls.verify}};
+  if (!config.tls.ca_file.empty()) tls["ca_file"] = config.tls.ca_file;
+  c["delivery"] = json::object{{"tls", std::move(tls)}};
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, "the neighbour's configuration: " << (errors.empty() ? "" : errors[0].message));
+  return std::move(*parsed);
+}
+
 struct Fixture {
   test_support::Completions completions;
   std::function<void(const Completion&)> on_completion;  // also called, when set, before `completions` hears
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<Engine> neighbour;  // on_shared_runtime()
   std::thread driver;
   std::atomic<bool> stop_driving{false};
   WriteFunction write_file = nullptr;  // the engine's files' write(2), when a test replaces it
@@ -266,6 +294,14 @@ struct Fixture {
     hooks.log = std::move(log);
     hooks.host_drives_io = host_drives_io();
     hooks.write_file = write_file;
+    if (on_shared_runtime()) {
+      RuntimeOptions options;
+      options.busy_poll = config.busy_poll;  // as the module makes one: with its first step's
+      hooks.runtime = shared_runtime("delivery-test", nullptr, options);
+      EngineHooks idle;
+      idle.runtime = hooks.runtime;
+      neighbour = std::make_unique<Engine>(neighbour_of(config), std::move(idle));
+    }
     engine = std::make_unique<Engine>(std::move(config), std::move(hooks));
     if (host_drives_io()) {
       driver = std::thread([this, e = engine.get()] {
