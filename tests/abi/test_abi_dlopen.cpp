@@ -57,6 +57,8 @@ struct TestHost {
   bool offer_clock = false;
   output_step_host_io_t io{sizeof(output_step_host_io_t)};
   bool offer_io = false;
+  output_step_runtime_t runtime{sizeof(output_step_runtime_t), 0, "abi-test"};
+  bool offer_runtime = false;
   // With offer_io: the step (its poll, for a completion callback to call)
   // and the threads completions ran on, with what poll returned inside them.
   const output_step_t* step = nullptr;
@@ -97,6 +99,7 @@ struct TestHost {
       auto* self = static_cast<TestHost*>(h->host_data);
       if (self->offer_clock && std::string_view(id) == OUTPUT_STEP_EXT_HOST_CLOCK) return &self->clock;
       if (self->offer_io && std::string_view(id) == OUTPUT_STEP_EXT_HOST_IO) return &self->io;
+      if (self->offer_runtime && std::string_view(id) == OUTPUT_STEP_EXT_RUNTIME) return &self->runtime;
       return nullptr;
     };
     clock.now_ms = [](const output_step_host_t* h) { return static_cast<TestHost*>(h->host_data)->now.load(); };
@@ -414,4 +417,91 @@ BOOST_AUTO_TEST_CASE(without_the_host_extension_the_step_offers_no_poll) {
   submit_records(step, 0, 5);
   BOOST_TEST(host.wait_for(5));  // its own thread delivers, unpolled
   step->destroy(step, 1000, nullptr);
+}
+
+// ---- output-step.runtime/1 -----------------------------------------------
+
+std::size_t threads_now() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+BOOST_AUTO_TEST_CASE(steps_of_a_host_offering_a_runtime_share_its_thread) {
+  mock::Server server;
+  TestHost host;
+  host.offer_runtime = true;
+  host.runtime.key = "abi-test/threads";
+  const std::size_t before = threads_now();
+  std::vector<const output_step_t*> steps;
+  for (int i = 0; i < 20; ++i) steps.push_back(create_step(host, config_for(server)));
+  BOOST_TEST(threads_now() - before == 1u);  // one I/O thread for the twenty
+  for (std::size_t i = 0; i < steps.size(); ++i) submit_records(steps[i], static_cast<int>(i) * 10, 2);
+  BOOST_TEST(host.wait_for(40));
+  // Its steps do not drive their I/O: no poll of either kind.
+  BOOST_TEST(steps[0]->get_extension(steps[0], OUTPUT_STEP_EXT_RUNTIME_IO) == nullptr);
+  for (const output_step_t* step : steps) step->destroy(step, 1000, nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(without_the_runtime_extension_each_step_has_its_own_thread) {
+  mock::Server server;
+  TestHost host;
+  const std::size_t before = threads_now();
+  std::vector<const output_step_t*> steps;
+  for (int i = 0; i < 3; ++i) steps.push_back(create_step(host, config_for(server)));
+  BOOST_TEST(threads_now() - before == 3u);
+  for (const output_step_t* step : steps) step->destroy(step, 1000, nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(one_runtime_poll_serves_every_step_a_host_drives) {
+  mock::Server server;
+  TestHost host;
+  host.offer_io = true;
+  host.offer_runtime = true;
+  host.runtime.key = "abi-test/poll";
+  const std::size_t before = threads_now();
+  std::vector<const output_step_t*> steps;
+  for (int i = 0; i < 8; ++i) steps.push_back(create_step(host, config_for(server)));
+  BOOST_TEST(threads_now() <= before);
+  auto* runtime_io = static_cast<const output_step_runtime_io_t*>(
+      steps[0]->get_extension(steps[0], OUTPUT_STEP_EXT_RUNTIME_IO));
+  BOOST_REQUIRE(runtime_io != nullptr);
+  BOOST_TEST(runtime_io->size == sizeof(output_step_runtime_io_t));
+  for (const output_step_t* step : steps) {
+    auto* other = static_cast<const output_step_runtime_io_t*>(step->get_extension(step, OUTPUT_STEP_EXT_RUNTIME_IO));
+    BOOST_REQUIRE(other != nullptr);
+    BOOST_TEST(other->runtime == runtime_io->runtime);  // one runtime, one pointer
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) submit_records(steps[i], static_cast<int>(i) * 10, 3);
+  std::size_t reported = 0;
+  const auto started = std::chrono::steady_clock::now();
+  while (reported < 24 && std::chrono::steady_clock::now() - started < 20s) {
+    reported += runtime_io->poll(runtime_io->runtime, 10'000);
+  }
+  BOOST_TEST(reported == 24u);
+  {
+    std::lock_guard lock(host.mutex);
+    BOOST_TEST(host.completions.size() == 24u);
+    BOOST_TEST(host.completion_threads == std::set<std::thread::id>{std::this_thread::get_id()});
+  }
+  for (const output_step_t* step : steps) step->destroy(step, 1000, nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_runtime_table_out_of_shape_is_refused_at_create) {
+  mock::Server server;
+  TestHost host;
+  host.offer_runtime = true;
+  host.runtime.io_threads = 65;
+  const std::string config = config_for(server);
+  Errors errors;
+  BOOST_TEST(load_module()->create(&host.abi, config.data(), config.size(), &Errors::add, &errors) == nullptr);
+  BOOST_REQUIRE(errors.all.size() == 1u);
+  BOOST_TEST(errors.all[0].second.find("output-step.runtime/1") != std::string::npos);
+  BOOST_TEST(errors.all[0].second.find("io_threads 65 (allowed: 0 to 64)") != std::string::npos, errors.all[0].second);
+  host.runtime.io_threads = 1;
+  host.runtime.size = 4;
+  errors.all.clear();
+  BOOST_TEST(load_module()->create(&host.abi, config.data(), config.size(), &Errors::add, &errors) == nullptr);
+  BOOST_REQUIRE(errors.all.size() == 1u);
+  BOOST_TEST(errors.all[0].second.find("size 4 (at least") != std::string::npos, errors.all[0].second);
 }
