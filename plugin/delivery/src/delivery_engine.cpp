@@ -300,7 +300,7 @@ void Engine::Impl::start_attempt(JobPtr job) {
   ++job->attempts;
   const bool first = job->attempt_ns == 0;
   job->attempt_ns = steady_ns();
-  if (first) stats.latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
+  if (first) stats.latencies().latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
   bump(stats.attempts);
   // The header's seconds: the host's clock when it lends one.
   const std::int64_t second = hooks.clock ? hooks.clock->now_ms() / 1000 : coarse_system_s();
@@ -316,7 +316,7 @@ void Engine::Impl::start_attempt(JobPtr job) {
 void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
   --sending;
   const std::int64_t done_ns = steady_ns();
-  if (result.status > 0) stats.latency_response.record((done_ns - job->attempt_ns) / 1000);
+  if (result.status > 0) stats.latencies().latency_response.record((done_ns - job->attempt_ns) / 1000);
   if (result.stale_keep_alive && !job->fresh_connection_retry_used) {
     // The server closed an idle keep-alive connection as we reused it: not
     // the endpoint's fault, so try once more on a fresh one, uncounted.
@@ -334,7 +334,7 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
                                    job->attempts, !stopping, now, unit(random));
   switch (decision.kind) {
     case Decision::Kind::delivered:
-      stats.latency.record((done_ns - job->accepted_ns) / 1000);
+      stats.latencies().latency.record((done_ns - job->accepted_ns) / 1000);
       finish(std::move(job), Outcome::delivered, {});
       break;
     case Decision::Kind::retry:

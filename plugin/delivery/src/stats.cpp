@@ -37,9 +37,12 @@ std::string Stats::to_json(std::uint64_t in_flight, std::optional<SpoolFigures> 
     o["spool_bytes"] = spool->bytes;
     o["spool_unreadable_records"] = spool->unreadable_records;
   }
-  o["latency"] = percentiles(latency);
-  o["latency_to_send"] = percentiles(latency_to_send);
-  o["latency_response"] = percentiles(latency_response);
+  static const Latencies none;
+  const Latencies* l = published_.load(std::memory_order_acquire);
+  if (l == nullptr) l = &none;
+  o["latency"] = percentiles(l->latency);
+  o["latency_to_send"] = percentiles(l->latency_to_send);
+  o["latency_response"] = percentiles(l->latency_response);
   return json::serialize(o);
 }
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,10 +20,21 @@ struct Stats {
   // Written by the I/O thread.
   alignas(64) std::atomic<std::uint64_t> delivered{0}, retried{0}, failed{0}, dead_lettered{0}, attempts{0},
       connections_opened{0}, waiting_retry{0};
-  // I/O thread only: submit -> delivered; submit -> the first attempt
-  // starts (the wait for a connection and the I/O thread); an attempt's
-  // start -> its response (the endpoint, the network and the I/O thread).
-  LatencyHistogram latency, latency_to_send, latency_response;
+  // Submit -> delivered; submit -> the first attempt starts (the wait for a
+  // connection and the I/O thread); an attempt's start -> its response (the
+  // endpoint, the network and the I/O thread).
+  struct Latencies {
+    LatencyHistogram latency, latency_to_send, latency_response;
+  };
+  // [I/O thread] Made at the first attempt: an activation that has sent
+  // nothing holds none of their 12 KiB.
+  Latencies& latencies() {
+    if (!latencies_) {
+      latencies_ = std::make_unique<Latencies>();
+      published_.store(latencies_.get(), std::memory_order_release);
+    }
+    return *latencies_;
+  }
 
   struct SpoolFigures {
     std::uint64_t bytes = 0;
@@ -31,6 +43,10 @@ struct Stats {
   // The JSON object of output_step stats, with `in_flight` and, with a
   // spool, its figures.
   std::string to_json(std::uint64_t in_flight, std::optional<SpoolFigures> spool) const;
+
+ private:
+  std::unique_ptr<Latencies> latencies_;            // I/O thread
+  std::atomic<const Latencies*> published_{nullptr};  // the same, for to_json on any thread
 };
 
 }  // namespace webhook
