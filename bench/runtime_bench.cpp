@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  const double submit_s = seconds_since(started);
   const bool all = host.wait_for(o.records, std::chrono::seconds(300));
   const double deliver_s = seconds_since(started);
   const long rss_delivered = rss_kib();
@@ -226,11 +227,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"activations\": %zu, \"origins\": %zu, \"io_threads\": %u, \"own_runtimes\": %s, \"hung\": %s, "
       "\"threads\": %zu, \"rss_per_activation_kib\": %.2f, \"rss_after_delivery_per_activation_kib\": %.2f, "
-      "\"create_s\": %.4f, \"destroy_s\": %.4f, \"records\": %zu, \"completed\": %llu, \"not_delivered\": %llu, "
+      "\"create_s\": %.4f, \"destroy_s\": %.4f, \"submit_s\": %.4f, \"records\": %zu, \"completed\": %llu, \"not_delivered\": %llu, "
       "\"records_per_s\": %.0f}\n",
       o.activations, o.origins.size(), o.io_threads, o.own_runtimes ? "true" : "false", o.hung ? "true" : "false",
       threads, static_cast<double>(rss_created - rss_before) / activations,
-      static_cast<double>(rss_delivered - rss_before) / activations, create_s, destroy_s, o.records,
+      static_cast<double>(rss_delivered - rss_before) / activations, create_s, destroy_s, submit_s, o.records,
       static_cast<unsigned long long>(host.done.load() - (o.hung ? hung_records : 0)),
       static_cast<unsigned long long>(host.not_delivered.load() - (o.hung ? hung_records : 0)),
       static_cast<double>(o.records) / deliver_s);

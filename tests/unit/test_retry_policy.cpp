@@ -69,6 +69,13 @@ BOOST_AUTO_TEST_CASE(latency_quantiles_are_close) {
   BOOST_TEST(h.quantile(0.99) >= 960);
   BOOST_TEST(h.quantile(0.99) <= 1000);
   BOOST_TEST(h.max() == 1000);
+  // Beyond the last bucket's range (19 hours): counted there, the maximum exact.
+  const std::int64_t days = std::int64_t{1} << 45;
+  h.record(days);
+  BOOST_TEST(h.total() == 1001u);
+  BOOST_TEST(h.max() == days);
+  BOOST_TEST(h.quantile(1.0) == days);
+  BOOST_TEST(h.quantile(0.5) <= 560);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -62,8 +62,11 @@ void ConnectionPool::on_attempt_done(const std::shared_ptr<Connection>& connecti
   give_back_request(*job, result.request);
   if (result.reusable) idle_.push_back(connection);
   else --open_;
-  if (!waiting_.empty()) serve_soon();
   handler.on_attempt_done(std::move(job), std::move(result));
+  // The room goes to the engines in line first (the handler's own next
+  // record waits for a pump it has posted): at once, on the connection that
+  // has just answered, whose read for what comes next is pending already.
+  serve();
 }
 
 void ConnectionPool::on_idle_closed(const std::shared_ptr<Connection>& connection) {
@@ -88,11 +91,14 @@ void ConnectionPool::serve_soon() {
 }
 
 void ConnectionPool::serve() {
+  if (serving_) return;  // a turn's send reported at once: the loop below goes on
+  serving_ = true;
   while (has_room() && !waiting_.empty()) {
     AttemptHandler* next = waiting_.front();
     waiting_.pop_front();
     next->on_turn();
   }
+  serving_ = false;
 }
 
 std::vector<JobPtr> ConnectionPool::abandon(AttemptHandler& handler) {

@@ -60,7 +60,8 @@ class ConnectionPool final : private ConnectionOwner {
   bool has_room() const { return !idle_.empty() || open_ < limit_; }
   void on_attempt_done(const std::shared_ptr<Connection>& connection, AttemptResult result) override;
   void on_idle_closed(const std::shared_ptr<Connection>& connection) override;
-  // Room was made: the waiting handlers' turns, after the handlers queued.
+  // Room was made: the waiting handlers' turns, after the handlers queued
+  // (serve_soon), or now.
   void serve_soon();
   void serve();
 
@@ -81,6 +82,7 @@ class ConnectionPool final : private ConnectionOwner {
   std::size_t open_ = 0;
   std::uint64_t opened_ = 0;
   bool serve_posted_ = false;
+  bool serving_ = false;
 };
 
 // The request leaves its job for the connection, and comes back.

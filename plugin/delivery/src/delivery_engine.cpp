@@ -104,7 +104,7 @@ std::unique_ptr<Spool> open_spool(const Config& config, WriteFunction write, Rec
 
 }  // namespace
 
-struct Engine::Impl final : AttemptHandler {
+struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   Impl(Config c, EngineHooks h);
   ~Impl();
 
@@ -134,7 +134,7 @@ struct Engine::Impl final : AttemptHandler {
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   Admission admission{AdmissionParts{config, builder, jobs, spool.get(), stats, log,
                                      spool != nullptr || outcome_files.has_dead_letters(),
-                                     [this] { post([this] { drain(); }); }}};
+                                     [this] { io.ring(*this, alive); }}};
   std::atomic<bool> shut_down{false};
   std::atomic<std::int64_t> next_wakeup{-1};
 
@@ -165,6 +165,7 @@ struct Engine::Impl final : AttemptHandler {
   std::string excerpt_of(std::string body) const;
 
   void drain();
+  void on_ring() override { drain(); }
   void admit(JobPtr job);
   void pump();
   void pump_now();
@@ -345,7 +346,10 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
       break;
     case Decision::Kind::fail: finish(std::move(job), Outcome::failed, std::move(decision.reason)); break;
   }
-  pump();
+  // In the pool's line already, its turn comes: only a retry's time may
+  // have changed.
+  if (waiting_turn) schedule_wakeup(false);
+  else pump();
 }
 
 void Engine::Impl::run_due() {

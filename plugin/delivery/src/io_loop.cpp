@@ -16,6 +16,27 @@ IoLoop::~IoLoop() {
   thread_.join();
 }
 
+void IoLoop::ring(Ringer& ringer, const std::shared_ptr<bool>& alive) {
+  bool first = false;
+  {
+    std::lock_guard lock(rings_mutex_);
+    first = rings_.empty();
+    rings_.push_back({&ringer, alive});
+  }
+  if (first) post([this] { answer_rings(); });
+}
+
+void IoLoop::answer_rings() {
+  {
+    std::lock_guard lock(rings_mutex_);
+    answering_.swap(rings_);
+  }
+  for (Ring& ring : answering_) {
+    if (*ring.alive) ring.ringer->on_ring();
+  }
+  answering_.clear();
+}
+
 void IoLoop::start() {
   if (!host_drives_) thread_ = std::thread([this] { run(); });
 }

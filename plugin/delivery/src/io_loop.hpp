@@ -15,9 +15,11 @@
 #include <condition_variable>
 #include <future>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace webhook {
 
@@ -41,6 +43,20 @@ class IoLoop {
   void post(Handler&& handler) {
     boost::asio::post(io_, std::forward<Handler>(handler));
   }
+
+  // What rings the doorbell: told on the loop's thread, unless `alive`
+  // (its own, cleared on the loop's thread) says it has gone.
+  class Ringer {
+   public:
+    virtual void on_ring() = 0;
+
+   protected:
+    ~Ringer() = default;
+  };
+  // [any thread] `ringer` has work for the loop (its inbox was empty and is
+  // not any more). The rings of many engines before the loop gets to them
+  // cost one post and one wake-up, not one each.
+  void ring(Ringer& ringer, const std::shared_ptr<bool>& alive);
 
   // The right to run the loop on this thread: one thread at a time, and not
   // again further up the same thread's stack (poll called from a completion).
@@ -72,6 +88,14 @@ class IoLoop {
 
  private:
   void run();  // the own thread's loop
+  void answer_rings();
+
+  struct Ring {
+    Ringer* ringer;
+    std::shared_ptr<bool> alive;
+  };
+  std::mutex rings_mutex_;
+  std::vector<Ring> rings_, answering_;  // answering_: the loop's thread only
 
   bool host_drives_;
   std::int64_t busy_poll_ns_;
