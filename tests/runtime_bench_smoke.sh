@@ -20,6 +20,7 @@ for _ in $(seq 200); do grep -q '^listening on ' "$work/mock.out" 2>/dev/null &&
 url=$(sed -n 's/^listening on //p' "$work/mock.out" | head -n1)
 [[ -n "$url" ]] || { echo "runtime_bench_smoke: webhook-mock did not start" >&2; exit 1; }
 
+# MAX_THREADS: the target, io_threads + 2 (a sanitizer has a thread of its own).
 check() {  # check LABEL MAX_THREADS JSON
   python3 - "$@" <<'PY'
 import json, sys
@@ -38,9 +39,9 @@ print(f"runtime_bench_smoke {label}: {run['activations']} activations, {run['thr
       f"{run['rss_per_activation_kib']:.1f} KiB each, {run['records_per_s']:.0f} records/s")
 PY
 }
-check shared 1 "$("$bench" "$plugin" "$url" 500 5000 --concurrency 4)"
-check hung 1 "$("$bench" "$plugin" "$url" 20 2000 --concurrency 4 --hung)"
-check own 5 "$("$bench" "$plugin" "$url" 5 500 --own-runtimes)"
+check shared 3 "$("$bench" "$plugin" "$url" 500 5000 --concurrency 4)"
+check hung 3 "$("$bench" "$plugin" "$url" 20 2000 --concurrency 4 --hung)"
+check own 7 "$("$bench" "$plugin" "$url" 5 500 --own-runtimes)"
 # Its refusals: a bad command line is exit 2.
 set +e
 "$bench" "$plugin" "$url" 0 10 >/dev/null 2>&1

@@ -1,5 +1,6 @@
 #include "runtime.hpp"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -23,7 +24,8 @@ Runtime::Seat Runtime::take_seat(const ConnectionSettings& settings, std::size_t
   std::lock_guard lock(mutex_);
   Lane& lane = *lanes_[next_lane_];
   next_lane_ = (next_lane_ + 1) % lanes_.size();
-  return Seat{&lane.loop, &lane.jobs, pool_for(lane, settings, limit)};
+  const std::size_t per_lane = std::max<std::size_t>(1, limit / lanes_.size());
+  return Seat{&lane.loop, &lane.jobs, pool_for(lane, settings, per_lane)};
 }
 
 std::shared_ptr<ConnectionPool> Runtime::pool_for(Lane& lane, const ConnectionSettings& settings, std::size_t limit) {

@@ -42,8 +42,9 @@ class Runtime {
     std::shared_ptr<ConnectionPool> pool;
   };
   // [any thread] A seat for an engine whose connections are `settings`.
-  // The pool is made on first use with room for `limit` connections (a pool
-  // already made keeps its own). Throws std::runtime_error when the pool's
+  // The pool is made on first use with room for `limit` connections
+  // divided among the loops (at least one each); a pool already made keeps
+  // its own. Throws std::runtime_error when the pool's
   // connections cannot be set up (a CA file that cannot be loaded).
   Seat take_seat(const ConnectionSettings& settings, std::size_t limit);
   // [the seat's loop] The engine's last step: the pool goes with its last
@@ -56,7 +57,9 @@ class Runtime {
   std::size_t poll(std::chrono::microseconds timeout);
   // [the loop's thread] A record of an engine on this runtime completed
   // (what poll() reports).
-  void count_completion() { ++completed_; }
+  void count_completion() {
+    if (options_.host_drives) ++completed_;  // one loop: one thread at a time
+  }
   std::uint64_t completed() const { return completed_; }
 
  private:

@@ -381,7 +381,9 @@ typedef struct output_step_io {
 /* runtime lives while one of its steps does; the first step's settings     */
 /* make it (a later step asking for other io_threads is told so in its log  */
 /* and shares it as it is). Completions keep the rules above: from a        */
-/* runtime thread, or with host-io from inside poll, flush and destroy.     */
+/* runtime thread, or with host-io from inside poll, flush and destroy; on  */
+/* a runtime the host drives, each of these runs the I/O of every step on   */
+/* it, so the completions of one step may arrive inside another's call.    */
 /* What a module shares, and its limits, are the module's documentation.    */
 /* A module that does not know this extension (ABI 1.1) runs each step on   */
 /* its own, as before.                                                      */
