@@ -13,7 +13,7 @@ LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPIL
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: bench-compare lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
+.PHONY: bench-compare bench-runtime lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
 
 all: build
 
@@ -66,7 +66,14 @@ bench:
 	@bash bench/mock_endpoint.sh build/release
 	@bash bench/simulator.sh build/release
 	@bash bench/plugin.sh build/release
+	@bash bench/runtime.sh build/release
 	@if [ -n "$(BENCH_BASE)" ]; then bash scripts/build-base.sh $(BENCH_BASE) && bash bench/compare.sh build/release build/release-base; fi
+
+# Only the many-activations benchmark (bench/runtime.sh): make bench-runtime.
+bench-runtime:
+	@bash scripts/setup.sh nginx-light
+	@$(MAKE) --no-print-directory PRESET=release build
+	@bash bench/runtime.sh build/release
 
 # Only the comparison with another commit: make bench-compare BENCH_BASE=COMMIT.
 bench-compare:
