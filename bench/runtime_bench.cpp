@@ -74,7 +74,7 @@ struct Host {
     abi.host_data = this;
     abi.name = "runtime-bench";
     abi.log = [](const output_step_host_t*, output_step_log_level_t level, const char* message) {
-      if (level >= OUTPUT_STEP_LOG_WARNING) std::fprintf(stderr, "runtime-bench: step: %s\n", message);
+      if (level >= OUTPUT_STEP_LOG_ERROR) std::fprintf(stderr, "runtime-bench: step: %s\n", message);
     };
     abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
       auto* self = static_cast<Host*>(h->host_data);
