@@ -197,7 +197,17 @@ Engine::Impl::Impl(Config c, EngineHooks h)
   if (hooks.host_drives_io && config.busy_poll.count() > 0) {
     log(LogLevel::warning, "delivery.busy_poll_us has no effect: the host drives the step's I/O");
   }
-  for (auto& recovered : recovery.unacknowledged) admission.resubmit(recovered);
+  try {
+    for (auto& recovered : recovery.unacknowledged) admission.resubmit(recovered);
+  } catch (...) {
+    // Out of memory half-way: what was resubmitted may be on the loop
+    // already, which may be shared: the engine's last step, then the error.
+    admission.close();
+    std::uint64_t cut = 0;
+    io.run_exclusive([&] { last_step(cut); });
+    if (spool) runtime->flushers().remove(*spool);
+    throw;
+  }
   recovery.unacknowledged.clear();
 }
 
