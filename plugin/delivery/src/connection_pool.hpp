@@ -49,7 +49,6 @@ class ConnectionPool final : private ConnectionOwner {
   void wait(AttemptHandler& handler);
 
   std::uint64_t connections_opened() const { return opened_; }
-  std::size_t limit() const { return limit_; }
 
   // `handler` is going: it has no turn any more, its connections are
   // closed and its jobs that were being sent come back (their requests in

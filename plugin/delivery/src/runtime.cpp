@@ -13,10 +13,9 @@ Runtime::Runtime(RuntimeOptions options) : options_(options) {
 }
 
 // Every engine has left: the flushers' thread ends, then the loops (their
-// threads joined) before the jobs their handlers might have held.
+// threads joined), with what belongs to each.
 Runtime::~Runtime() {
   flushers_.stop();
-  for (auto& lane : lanes_) lane->pools.clear();
   lanes_.clear();
 }
 

@@ -60,7 +60,6 @@ class Runtime {
   void count_completion() {
     if (options_.host_drives) ++completed_;  // one loop: one thread at a time
   }
-  std::uint64_t completed() const { return completed_; }
 
  private:
   // One loop and what belongs to it.
