@@ -2,7 +2,7 @@
 // stub store, with WireMock's paths, JSON shapes and status codes.
 #include "webhook_mock/admin_api.hpp"
 
-#include "regex.hpp"
+#include "webhook_mock/regex.hpp"
 #include "webhook_mock/journal_json.hpp"
 
 #include <webhook_common/iso_time.hpp>

@@ -1,4 +1,4 @@
-#include "regex.hpp"
+#include "webhook_mock/regex.hpp"
 
 #include "webhook_mock/journal_json.hpp"
 

@@ -2,7 +2,7 @@
 
 #include "webhook_mock/journal_json.hpp"
 
-#include "regex.hpp"
+#include "webhook_mock/regex.hpp"
 
 #include <boost/json/serialize.hpp>
 

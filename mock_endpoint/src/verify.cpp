@@ -1,6 +1,6 @@
 #include "webhook_mock/verify.hpp"
 
-#include "regex.hpp"
+#include "webhook_mock/regex.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

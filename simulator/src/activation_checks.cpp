@@ -1,4 +1,4 @@
-#include "activation_checks.hpp"
+#include "journey_sim/activation_checks.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -1,4 +1,4 @@
-#include "generator.hpp"
+#include "journey_sim/generator.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "journal_checks.hpp"
+#include "journey_sim/journal_checks.hpp"
 
 #include "webhook_mock/json_path.hpp"
 

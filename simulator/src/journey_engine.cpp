@@ -1,4 +1,4 @@
-#include "journey_engine.hpp"
+#include "journey_sim/journey_engine.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -1,8 +1,8 @@
 // journey-sim: a thin main over the simulator's commands.
-#include "generator.hpp"
-#include "replay.hpp"
-#include "runner.hpp"
-#include "stream.hpp"
+#include "journey_sim/generator.hpp"
+#include "journey_sim/replay.hpp"
+#include "journey_sim/runner.hpp"
+#include "journey_sim/stream.hpp"
 
 #include <webhook_common/version.hpp>
 

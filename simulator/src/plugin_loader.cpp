@@ -1,4 +1,4 @@
-#include "plugin_loader.hpp"
+#include "journey_sim/plugin_loader.hpp"
 
 #include <dlfcn.h>
 

@@ -1,7 +1,7 @@
-#include "replay.hpp"
+#include "journey_sim/replay.hpp"
 
-#include "plugin_loader.hpp"
-#include "scenario.hpp"
+#include "journey_sim/plugin_loader.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

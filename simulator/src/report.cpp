@@ -1,4 +1,4 @@
-#include "report.hpp"
+#include "journey_sim/report.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

@@ -1,8 +1,8 @@
-#include "runner.hpp"
+#include "journey_sim/runner.hpp"
 
-#include "activation_checks.hpp"
-#include "plugin_loader.hpp"
-#include "report.hpp"
+#include "journey_sim/activation_checks.hpp"
+#include "journey_sim/plugin_loader.hpp"
+#include "journey_sim/report.hpp"
 
 #include <algorithm>
 #include <ostream>

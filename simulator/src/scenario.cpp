@@ -1,6 +1,6 @@
-#include "scenario.hpp"
+#include "journey_sim/scenario.hpp"
 
-#include "scenario_reader.hpp"
+#include "journey_sim/scenario_reader.hpp"
 
 #include <webhook_common/iso_time.hpp>
 

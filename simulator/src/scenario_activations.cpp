@@ -1,7 +1,7 @@
 // /authentications and /activations: each activation becomes a plugin
 // configuration ({auth, activation, advanced, delivery}), and its secrets
 // are kept to be masked in reports.
-#include "scenario_reader.hpp"
+#include "journey_sim/scenario_reader.hpp"
 
 #include <boost/json/value.hpp>
 

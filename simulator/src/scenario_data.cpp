@@ -1,7 +1,7 @@
 // /profiles and /events: given inline, read from NDJSON files beside the
 // scenario, or (events) generated from a few numbers and a seed.
-#include "generator.hpp"
-#include "scenario_reader.hpp"
+#include "journey_sim/generator.hpp"
+#include "journey_sim/scenario_reader.hpp"
 
 #include <boost/json/value.hpp>
 

@@ -1,6 +1,6 @@
 // /endpoint (the mock's mappings) and /expect: requests, outcomes, order
 // and validation errors.
-#include "scenario_reader.hpp"
+#include "journey_sim/scenario_reader.hpp"
 
 #include <boost/json/value.hpp>
 

@@ -1,6 +1,6 @@
 // /journey (its stages, steps, entry and exit criteria, frequency cap) and
 // /realtime_attributes.
-#include "scenario_reader.hpp"
+#include "journey_sim/scenario_reader.hpp"
 
 #include <boost/json/value.hpp>
 

@@ -1,9 +1,9 @@
 // run_scenario: one scenario played once, as a ScenarioRun whose members
 // are its phases, in order: the endpoint, the activations, the events on
 // simulated time, what the endpoint received, the expectations.
-#include "activation_checks.hpp"
-#include "journal_checks.hpp"
-#include "runner.hpp"
+#include "journey_sim/activation_checks.hpp"
+#include "journey_sim/journal_checks.hpp"
+#include "journey_sim/runner.hpp"
 #include <webhook_common/http_client.hpp>
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"

@@ -1,6 +1,6 @@
-#include "stream.hpp"
+#include "journey_sim/stream.hpp"
 
-#include "plugin_loader.hpp"
+#include "journey_sim/plugin_loader.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -8,7 +8,7 @@
 // the unit tests cover both.
 #include "fuzz_check.hpp"
 #include "fuzz_scratch.hpp"
-#include "scenario.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <boost/json/parse.hpp>
 

@@ -4,12 +4,12 @@
 // stub always says where, a pattern's verdict agrees with its account of
 // it: matches() exactly when no part fails, one line of explanation per
 // failed part; and every regular expression finishes within its budget
-// (src/regex.hpp), catastrophic ones included (corpus: catastrophic-*).
+// (webhook_mock/regex.hpp), catastrophic ones included (corpus: catastrophic-*).
 //
 // Input: the stub (JSON), then 0-separated: method, target (path?query),
 // header lines ("Name: value"), body.
 #include "fuzz_check.hpp"
-#include "regex.hpp"  // mock_endpoint/src
+#include "webhook_mock/regex.hpp"
 #include "webhook_mock/request_pattern.hpp"
 #include "webhook_mock/stubs.hpp"
 

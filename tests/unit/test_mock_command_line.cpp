@@ -2,7 +2,7 @@
 // options, and every bad argument refused with a message naming it. Before,
 // --journal-limit -1 meant unlimited, a stray argument was ignored and
 // --bind localhost failed at start (exit 1).
-#include "webhook_mock/command_line.hpp"  // mock_endpoint/src: internal
+#include "webhook_mock/command_line.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -4,7 +4,7 @@
 #include "webhook_mock/request_pattern.hpp"
 #include "webhook_mock/stubs.hpp"
 
-#include "regex.hpp"  // mock_endpoint/src: internal
+#include "webhook_mock/regex.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -1,8 +1,8 @@
-#include "generator.hpp"
-#include "journal_checks.hpp"
-#include "journey_engine.hpp"
-#include "report.hpp"
-#include "scenario.hpp"
+#include "journey_sim/generator.hpp"
+#include "journey_sim/journal_checks.hpp"
+#include "journey_sim/journey_engine.hpp"
+#include "journey_sim/report.hpp"
+#include "journey_sim/scenario.hpp"
 #include "support/scratch_dir.hpp"
 #include "webhook_mock/verify.hpp"
 

@@ -3,9 +3,9 @@
 // simulated clock) to the embedded mock endpoint, and check expectations.
 #pragma once
 
-#include "journey_engine.hpp"
+#include "journey_sim/journey_engine.hpp"
 #include "output_step/output_step.h"
-#include "scenario.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <iosfwd>
 #include <string>

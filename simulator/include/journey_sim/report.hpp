@@ -3,7 +3,7 @@
 // signing secrets) never reach a report unless --show-secrets is given.
 #pragma once
 
-#include "runner.hpp"
+#include "journey_sim/runner.hpp"
 
 #include <iosfwd>
 #include <string>

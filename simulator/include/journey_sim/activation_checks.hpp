@@ -3,8 +3,8 @@
 #pragma once
 
 #include "output_step/output_step.h"
-#include "runner.hpp"
-#include "scenario.hpp"
+#include "journey_sim/runner.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <boost/json/value.hpp>
 

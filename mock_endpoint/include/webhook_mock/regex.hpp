@@ -2,9 +2,9 @@
 // A pattern RE2 accepts runs with RE2, in time linear in the input; the rest
 // (lookaround, backreferences, possessive quantifiers, atomic groups) run
 // with Boost.Regex under a budget of steps and of time, so that one
-// pathological pattern cannot hold a server thread. Internal to the mock:
-// public headers only forward-declare Regex, and neither RE2 nor Boost.Regex
-// reaches them.
+// pathological pattern cannot hold a server thread. Neither RE2 nor
+// Boost.Regex reaches this header (or any other public one): both stay in
+// src/regex.cpp, behind Regex::Impl.
 #pragma once
 
 #include <chrono>

@@ -3,7 +3,7 @@
 // and by `journey-sim generate`.
 #pragma once
 
-#include "scenario.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <cstdint>
 #include <string>

@@ -3,7 +3,7 @@
 // all reading through one ScenarioReader. Internal to the simulator.
 #pragma once
 
-#include "scenario.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <webhook_common/json_checker.hpp>
 

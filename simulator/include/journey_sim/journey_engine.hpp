@@ -5,7 +5,7 @@
 // the events as they arrive. Pure logic: no I/O, no plugin.
 #pragma once
 
-#include "scenario.hpp"
+#include "journey_sim/scenario.hpp"
 
 #include <boost/json/object.hpp>
 

@@ -4,8 +4,8 @@
 // never goes back in arrival order.
 #pragma once
 
-#include "runner.hpp"
-#include "scenario.hpp"
+#include "journey_sim/runner.hpp"
+#include "journey_sim/scenario.hpp"
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/request_pattern.hpp"
 
