@@ -296,6 +296,55 @@ BOOST_AUTO_TEST_CASE(a_key_inside_the_redaction_mark_does_not_loop) {
   BOOST_TEST(has_error(errors, "activation.method"), dump(errors));
 }
 
+BOOST_AUTO_TEST_CASE(retry_schedule_max_age_and_statuses) {
+  auto c = base_config();
+  c["delivery"] = {{"retry", {{"schedule", {"5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"}},
+                              {"max_age", "72h"},
+                              {"on_status", {404, 409}}}}};
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
+  BOOST_TEST(parsed->retry_count == 9u);  // the schedule's length
+  BOOST_REQUIRE_EQUAL(parsed->retry_schedule.size(), 9u);
+  BOOST_TEST((parsed->retry_schedule[0] == std::chrono::seconds(5)));
+  BOOST_TEST((parsed->retry_schedule[3] == std::chrono::hours(2)));
+  BOOST_TEST((parsed->retry_max_age == std::chrono::hours(72)));
+  BOOST_TEST((parsed->retry_on_status == std::vector<int>{404, 409}));
+  auto none = parse_config(json::serialize(base_config()), errors);
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->retry_schedule.empty());
+  BOOST_TEST((none->retry_max_age == std::chrono::milliseconds(0)));  // no limit
+}
+
+BOOST_AUTO_TEST_CASE(retry_policy_refusals_name_the_field) {
+  auto c = base_config();
+  c["advanced"] = {{"webhook_retry_count", 5}};
+  c["delivery"] = {{"retry", {{"schedule", {"5s", "5x", "31d", 7}}, {"initial_backoff_ms", 10},
+                              {"max_age", "0s"}, {"on_status", {404, 204, 100, 600, "409"}}}}};
+  auto errors = errors_of(c);
+  BOOST_TEST_MESSAGE(dump(errors));
+  BOOST_TEST(has_error(errors, "delivery.retry.schedule", "cannot be given with advanced.webhook_retry_count"));
+  BOOST_TEST(has_error(errors, "delivery.retry.schedule", "replaces the exponential backoff"));
+  BOOST_TEST(has_error(errors, "delivery.retry.schedule[1]", "is '5x': not a duration (a whole number and a unit"));
+  BOOST_TEST(has_error(errors, "delivery.retry.schedule[2]", "allowed: 0s to 30d"));
+  BOOST_TEST(has_error(errors, "delivery.retry.schedule[3]"));
+  BOOST_TEST(has_error(errors, "delivery.retry.max_age", "allowed: 1s to 30d"));
+  BOOST_TEST(has_error(errors, "delivery.retry.on_status[1]", "a 2xx is a delivery"));
+  BOOST_TEST(has_error(errors, "delivery.retry.on_status[2]", "is 100; allowed: 300 to 599"));
+  BOOST_TEST(has_error(errors, "delivery.retry.on_status[3]", "is 600; allowed: 300 to 599"));
+  BOOST_TEST(has_error(errors, "delivery.retry.on_status[4]"));
+  BOOST_TEST(!has_error(errors, "delivery.retry.on_status[0]"));
+
+  auto empty = base_config();
+  empty["delivery"] = {{"retry", {{"schedule", json::array{}}}}};
+  BOOST_TEST(has_error(errors_of(empty), "delivery.retry.schedule", "has 0 waits; allowed: 1 to 50"));
+  // The count in exportAdvancedJson is refused as well, by its own name.
+  auto exported = base_config();
+  exported["exportAdvancedJson"] = R"({"webhook_retry_count": 2})";
+  exported["delivery"] = {{"retry", {{"schedule", {"1m"}}}}};
+  BOOST_TEST(has_error(errors_of(exported), "delivery.retry.schedule", "exportAdvancedJson.webhook_retry_count"));
+}
+
 BOOST_AUTO_TEST_CASE(delivery_settings) {
   auto c = base_config();
   c["delivery"] = {{"concurrency", 8},

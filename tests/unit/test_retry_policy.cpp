@@ -60,6 +60,62 @@ BOOST_AUTO_TEST_CASE(retry_after_dates_are_read_exactly) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_schedule_s_waits_with_ten_percent_jitter) {
+  RetryPolicy p;
+  p.schedule_ms = {5'000, 300'000, 86'400'000};
+  BOOST_TEST(p.delay_ms(1, 0.5) == 5'000);
+  BOOST_TEST(p.delay_ms(1, 0.0) == 4'500);
+  BOOST_TEST(p.delay_ms(1, 0.999) >= 5'495);
+  BOOST_TEST(p.delay_ms(1, 0.999) < 5'500);
+  BOOST_TEST(p.delay_ms(2, 0.5) == 300'000);
+  BOOST_TEST(p.delay_ms(3, 0.0) == 77'760'000);
+  BOOST_TEST(p.delay_ms(9, 0.5) == 86'400'000);  // past its end: the last wait
+  RetryPolicy backoff;                            // no schedule: the exponential backoff
+  BOOST_TEST(backoff.delay_ms(2, 0.5) == 2'000);
+}
+
+BOOST_AUTO_TEST_CASE(durations_are_said_in_their_largest_whole_unit) {
+  BOOST_TEST(duration_text(72 * 3'600'000LL) == "3d");
+  BOOST_TEST(duration_text(90 * 60'000LL) == "90m");
+  BOOST_TEST(duration_text(7'200'000) == "2h");
+  BOOST_TEST(duration_text(5'000) == "5s");
+  BOOST_TEST(duration_text(1'500) == "1500ms");
+  BOOST_TEST(duration_text(0) == "0ms");
+}
+
+BOOST_AUTO_TEST_CASE(strategy_with_on_status_and_max_age) {
+  RetryPolicy p;
+  p.retry_count = 2;
+  p.schedule_ms = {60'000, 60'000};
+  p.on_status = {404};
+  p.max_age_ms = 3'600'000;
+  const RetryStrategy strategy(p);
+  const std::int64_t now = 1'800'000'000'000;
+  AttemptOutcome not_found{404, false, {}, {}, now};
+  BOOST_TEST((strategy.decide(not_found, 1, true, now, 0.5).kind == Decision::Kind::retry));
+  AttemptOutcome conflict{409, false, {}, {}, now};
+  BOOST_TEST((strategy.decide(conflict, 1, true, now, 0.5).kind == Decision::Kind::fail));
+  const Decision last = strategy.decide(not_found, 3, true, now, 0.5);
+  BOOST_TEST((last.kind == Decision::Kind::fail));
+  BOOST_TEST(last.reason == "HTTP 404 (gave up after 3 attempts)");
+  // 59 minutes after the first attempt, a retry in a minute passes the hour.
+  const Decision late = strategy.decide(not_found, 1, true, now + 59 * 60'000 + 1, 0.5);
+  BOOST_TEST((late.kind == Decision::Kind::fail));
+  BOOST_TEST(late.reason ==
+             "HTTP 404 (gave up after 1 attempt: the next retry, in 1m, would start after delivery.retry.max_age "
+             "(1h since the first attempt))");
+  // A Retry-After longer than the schedule's wait decides, and is named.
+  AttemptOutcome throttled{429, false, {}, "7200", now};
+  const Decision asked = strategy.decide(throttled, 1, true, now, 0.5);
+  BOOST_TEST((asked.kind == Decision::Kind::fail));
+  BOOST_TEST(asked.reason.find("Retry-After 2h would start after delivery.retry.max_age (1h") != std::string::npos,
+             asked.reason);
+  AttemptOutcome short_ask{429, false, {}, "120", now};
+  const Decision waits = strategy.decide(short_ask, 1, true, now, 0.5);
+  BOOST_TEST((waits.kind == Decision::Kind::retry));
+  BOOST_TEST(waits.delay_ms == 120'000);
+}
+
 BOOST_AUTO_TEST_CASE(latency_quantiles_are_close) {
   LatencyHistogram h;
   for (int i = 1; i <= 1000; ++i) h.record(i);

@@ -7,7 +7,9 @@
 #include "attempt_headers.hpp"
 #include "connection_pool.hpp"
 #include "engine_log.hpp"
+#include "engine_settings.hpp"
 #include "io_loop.hpp"
+#include "jitter.hpp"
 #include "job_pool.hpp"
 #include "outcome_files.hpp"
 #include "rate_limit.hpp"
@@ -25,8 +27,7 @@
 
 #include <atomic>
 #include <ctime>
-#include <limits>
-#include <random>
+#include <numeric>
 #include <stdexcept>
 
 namespace webhook {
@@ -43,53 +44,6 @@ std::int64_t coarse_system_s() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME_COARSE, &now);
   return now.tv_sec;
-}
-
-// SplitMix64: the retries' jitter needs no more, and an engine stays small
-// (std::mt19937_64 is 2.5 KiB of state). Each engine starts at its own
-// point, drawn from one process-wide seed: std::random_device once per
-// process, not twice per engine (it was four fifths of the time 10,000
-// activations took to create).
-class Jitter {
- public:
-  using result_type = std::uint64_t;
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
-  result_type operator()() { return mix(state_ += kGamma); }
-
- private:
-  static constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
-  static std::uint64_t mix(std::uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  static std::uint64_t next_seed() {
-    static const std::uint64_t process_seed =
-        (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-    static std::atomic<std::uint64_t> engines{0};
-    return mix(process_seed + engines.fetch_add(1, std::memory_order_relaxed) * kGamma);
-  }
-  std::uint64_t state_ = next_seed();
-};
-
-ConnectionSettings connection_settings(const Config& config) {
-  ConnectionSettings s;
-  s.host = config.endpoint.host;
-  s.port = config.endpoint.port;
-  s.tls = config.endpoint.scheme == "https";
-  s.ca_file = config.tls.ca_file;
-  s.verify = config.tls.verify;
-  s.connect_timeout = config.connect_timeout;
-  s.read_timeout = config.read_timeout;
-  s.write_timeout = config.write_timeout;
-  return s;
-}
-
-// A secret that straddles the excerpt's cut is still seen whole by the
-// redaction, which runs before the excerpt is cut to its size.
-std::size_t excerpt_bytes(const Config& config) {
-  return ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
 }
 
 // Without a shared runtime: one of the engine's own, as before there were
@@ -123,8 +77,7 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   EngineHooks hooks;
   EngineLog log{hooks.log};
   RequestBuilder builder{config};
-  RetryStrategy retry{config.retry_count, BackoffPolicy{static_cast<std::uint32_t>(config.initial_backoff.count()),
-                                                        static_cast<std::uint32_t>(config.max_backoff.count())}};
+  RetryStrategy retry{retry_policy_of(config)};
   AttemptHeaders attempt_headers{config.signing_key};
   Stats stats;
   std::shared_ptr<Runtime> runtime = runtime_for(config, hooks);
@@ -203,6 +156,13 @@ Engine::Impl::Impl(Config c, EngineHooks h)
   if (spool) {
     report_recovery();
     if (config.spool->fsync == FsyncPolicy::batch) runtime->flushers().add(*spool);
+  }
+  const auto schedule_span = std::accumulate(config.retry_schedule.begin(), config.retry_schedule.end(),
+                                             std::chrono::milliseconds(0));
+  if (schedule_span > std::chrono::hours(1) && !spool) {
+    log(LogLevel::warning, "delivery.retry.schedule spans " + duration_text(schedule_span.count()) +
+                               " without delivery.spool: records waiting that long for a retry live only in "
+                               "memory, and are lost if the process ends");
   }
   if (hooks.host_drives_io && config.busy_poll.count() > 0) {
     log(LogLevel::warning, "delivery.busy_poll_us has no effect: the host drives the step's I/O");
@@ -321,6 +281,7 @@ void Engine::Impl::start_attempt(JobPtr job) {
   ++job->attempts;
   const bool first = job->attempt_ns == 0;
   job->attempt_ns = steady_ns();
+  if (first && config.retry_max_age.count() > 0) job->first_attempt_ms = now_ms();
   if (first) stats.latencies().latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
   bump(stats.attempts);
   // The header's seconds: the host's clock when it lends one.
@@ -351,8 +312,9 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
   job->history.push_back({now, result.status, result.error});
   job->last_response = excerpt_of(std::move(result.response_excerpt));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  Decision decision = retry.decide({result.status, result.tls_verification_failed, result.error, result.retry_after},
-                                   job->attempts, !stopping, now, unit(random));
+  Decision decision = retry.decide(
+      {result.status, result.tls_verification_failed, result.error, result.retry_after, job->first_attempt_ms},
+      job->attempts, !stopping, now, unit(random));
   switch (decision.kind) {
     case Decision::Kind::delivered:
       stats.latencies().latency.record((done_ns - job->accepted_ns) / 1000);

@@ -35,6 +35,24 @@ std::int64_t BackoffPolicy::delay_ms(std::uint32_t retry, double unit_random) co
   return static_cast<std::int64_t>(jittered);
 }
 
+std::int64_t RetryPolicy::delay_ms(std::uint32_t retry, double unit_random) const {
+  if (schedule_ms.empty()) return backoff.delay_ms(retry, unit_random);
+  const std::size_t step = std::min<std::size_t>(std::max<std::uint32_t>(retry, 1), schedule_ms.size()) - 1;
+  const double jittered = static_cast<double>(schedule_ms[step]) * (0.9 + 0.2 * std::clamp(unit_random, 0.0, 1.0));
+  return static_cast<std::int64_t>(jittered);
+}
+
+std::string duration_text(std::int64_t ms) {
+  struct Unit {
+    std::int64_t ms;
+    const char* name;
+  };
+  for (const Unit unit : {Unit{86'400'000, "d"}, Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}}) {
+    if (ms != 0 && ms % unit.ms == 0) return std::to_string(ms / unit.ms) + unit.name;
+  }
+  return std::to_string(ms) + "ms";
+}
+
 namespace {
 
 // HTTP-dates are English whatever the process's locale (strptime's %a and
@@ -137,9 +155,36 @@ std::optional<std::int64_t> parse_retry_after(std::string_view value, std::int64
   return std::nullopt;
 }
 
+namespace {
+
+std::string attempts_text(std::uint32_t attempts) {
+  return std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
+}
+
+}  // namespace
+
+Verdict RetryStrategy::classify(int status) const {
+  const Verdict verdict = classify_status(status);
+  if (verdict != Verdict::permanent) return verdict;
+  const auto& extra = policy_.on_status;
+  return std::find(extra.begin(), extra.end(), status) != extra.end() ? Verdict::retry : verdict;
+}
+
+std::optional<std::string> RetryStrategy::past_max_age(const AttemptOutcome& outcome, std::int64_t now_ms,
+                                                       std::int64_t delay_ms, bool retry_after_decided) const {
+  if (policy_.max_age_ms <= 0 || now_ms + delay_ms - outcome.first_attempt_ms <= policy_.max_age_ms) {
+    return std::nullopt;
+  }
+  const std::int64_t seconds = (delay_ms + 999) / 1000 * 1000;  // said in whole seconds
+  std::string why = retry_after_decided ? "Retry-After " + duration_text(seconds)
+                                        : "the next retry, in " + duration_text(seconds) + ",";
+  return why + " would start after delivery.retry.max_age (" + duration_text(policy_.max_age_ms) +
+         " since the first attempt)";
+}
+
 Decision RetryStrategy::decide(const AttemptOutcome& outcome, std::uint32_t attempts, bool may_retry,
                                std::int64_t now_ms, double unit_random) const {
-  const Verdict verdict = outcome.status != 0              ? classify_status(outcome.status)
+  const Verdict verdict = outcome.status != 0              ? classify(outcome.status)
                           : outcome.tls_verification_failed ? Verdict::permanent
                                                             : Verdict::retry;
   Decision decision;
@@ -147,19 +192,27 @@ Decision RetryStrategy::decide(const AttemptOutcome& outcome, std::uint32_t atte
     decision.kind = Decision::Kind::delivered;
     return decision;
   }
-  if (verdict == Verdict::retry && attempts <= retry_count_ && may_retry) {
-    decision.kind = Decision::Kind::retry;
-    decision.delay_ms = backoff_.delay_ms(attempts, unit_random);
+  decision.reason = outcome.status != 0 ? "HTTP " + std::to_string(outcome.status) : std::string(outcome.error);
+  if (verdict == Verdict::retry && attempts <= policy_.retry_count && may_retry) {
+    std::int64_t delay = policy_.delay_ms(attempts, unit_random);
+    bool retry_after_decided = false;
     if (!outcome.retry_after.empty()) {
       if (auto wait = parse_retry_after(outcome.retry_after, now_ms)) {
-        decision.delay_ms = std::max(decision.delay_ms, std::min<std::int64_t>(*wait, 86'400'000));
+        const std::int64_t asked = std::min<std::int64_t>(*wait, 86'400'000);
+        retry_after_decided = asked > delay;
+        delay = std::max(delay, asked);
       }
     }
+    if (auto too_late = past_max_age(outcome, now_ms, delay, retry_after_decided)) {
+      decision.reason += " (gave up after " + attempts_text(attempts) + ": " + *too_late + ")";
+      return decision;
+    }
+    decision.kind = Decision::Kind::retry;
+    decision.delay_ms = delay;
     return decision;
   }
-  decision.reason = outcome.status != 0 ? "HTTP " + std::to_string(outcome.status) : std::string(outcome.error);
   if (verdict == Verdict::retry) {
-    decision.reason += " (gave up after " + std::to_string(attempts) + " attempts)";
+    decision.reason += " (gave up after " + attempts_text(attempts) + ")";
   } else if (outcome.status >= 300 && outcome.status < 400) {
     decision.reason += " (" + describe_redirect(outcome.status) + ")";
   }

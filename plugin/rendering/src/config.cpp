@@ -6,6 +6,7 @@
 #include <webhook_common/utf8.hpp>
 
 #include "config_checker.hpp"
+#include "config_retry.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -353,40 +354,37 @@ const json::object* parse_activation(Checker& check, const json::object& top, Co
 }
 
 // advanced: the original's names; also accepted as exportAdvancedJson.
-void parse_advanced(Checker& check, const json::object& advanced, const std::string& at, Config& config) {
+// `retry_count_at`: where webhook_retry_count was given, if it was
+// (delivery.retry.schedule refuses it).
+void parse_advanced(Checker& check, const json::object& advanced, const std::string& at, Config& config,
+                    std::string& retry_count_at) {
   check.only_keys(advanced, at, {"webhook_retry_count", "webhook_connection_timeout", "webhook_read_timeout",
                                  "webhook_write_timeout"});
   check.integer(advanced, at, "webhook_retry_count", config.retry_count, 0, 20);
+  if (advanced.contains("webhook_retry_count")) retry_count_at = at + ".webhook_retry_count";
   check.duration(advanced, at, "webhook_connection_timeout", config.connect_timeout, 1, 300);
   check.duration(advanced, at, "webhook_read_timeout", config.read_timeout, 1, 300);
   check.duration(advanced, at, "webhook_write_timeout", config.write_timeout, 1, 300);
 }
 
-void parse_advanced_sections(Checker& check, const json::object& top, const json::object* activation,
-                             Config& config) {
-  if (const auto* advanced = check.object(top, "", "advanced")) parse_advanced(check, *advanced, "advanced", config);
+// Returns where webhook_retry_count was given ("" when it was not).
+std::string parse_advanced_sections(Checker& check, const json::object& top, const json::object* activation,
+                                    Config& config) {
+  std::string retry_count_at;
+  if (const auto* advanced = check.object(top, "", "advanced")) {
+    parse_advanced(check, *advanced, "advanced", config, retry_count_at);
+  }
   json::value holder;
   if (const auto* a = export_json(check, top, "", "exportAdvancedJson", holder)) {
-    parse_advanced(check, *a, "exportAdvancedJson", config);
+    parse_advanced(check, *a, "exportAdvancedJson", config, retry_count_at);
   }
   if (activation) {
     json::value inner_holder;
     if (const auto* a = export_json(check, *activation, "activation", "exportAdvancedJson", inner_holder)) {
-      parse_advanced(check, *a, "activation.exportAdvancedJson", config);
+      parse_advanced(check, *a, "activation.exportAdvancedJson", config, retry_count_at);
     }
   }
-}
-
-void parse_retry(Checker& check, const json::object& delivery, Config& config) {
-  const auto* retry = check.object(delivery, "delivery", "retry");
-  if (retry == nullptr) return;
-  check.only_keys(*retry, "delivery.retry", {"initial_backoff_ms", "max_backoff_ms"});
-  check.duration(*retry, "delivery.retry", "initial_backoff_ms", config.initial_backoff, 0, 86'400'000);
-  check.duration(*retry, "delivery.retry", "max_backoff_ms", config.max_backoff, 0, 86'400'000);
-  if (config.max_backoff < config.initial_backoff) {
-    check.error("delivery.retry.max_backoff_ms", "must be at least initial_backoff_ms (" +
-                                                     std::to_string(config.initial_backoff.count()) + ")");
-  }
+  return retry_count_at;
 }
 
 void parse_tls(Checker& check, const json::object& delivery, Config& config) {
@@ -462,7 +460,7 @@ void parse_signing(Checker& check, const json::object& delivery, Config& config)
 }
 
 // delivery: our own settings.
-void parse_delivery(Checker& check, const json::object& top, Config& config) {
+void parse_delivery(Checker& check, const json::object& top, const std::string& retry_count_at, Config& config) {
   const auto* delivery = check.object(top, "", "delivery");
   if (delivery == nullptr) return;
   const std::string d = "delivery";
@@ -476,7 +474,7 @@ void parse_delivery(Checker& check, const json::object& top, Config& config) {
   check.integer(*delivery, d, "max_body_bytes", config.max_body_bytes, 1, kMaxBodyBytes);
   check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);
   check.duration(*delivery, d, "busy_poll_us", config.busy_poll, 0, 10'000);
-  parse_retry(check, *delivery, config);
+  parse_retry(check, *delivery, retry_count_at, config);
   config.dead_letter_file = check.string(*delivery, d, "dead_letter_file").value_or("");
   config.delivery_log_file = check.string(*delivery, d, "delivery_log_file").value_or("");
   config.user_agent = check.string(*delivery, d, "user_agent").value_or(config.user_agent);
@@ -528,8 +526,8 @@ std::optional<Config> parse_config(std::string_view text, std::vector<ConfigErro
   bool prefix_ok = false;
   parse_auth(check, top, config, prefix_ok);
   const json::object* activation = parse_activation(check, top, config, prefix_ok);
-  parse_advanced_sections(check, top, activation, config);
-  parse_delivery(check, top, config);
+  const std::string retry_count_at = parse_advanced_sections(check, top, activation, config);
+  parse_delivery(check, top, retry_count_at, config);
   if (config.api_key.empty()) {
     const bool used = config.url.uses_api_key() || config.body.uses_api_key() ||
                       std::any_of(config.headers.begin(), config.headers.end(),

@@ -29,6 +29,7 @@ struct Job final : RenderedRecord {
   std::int64_t accepted_ns = 0;  // steady clock, for latency
   std::int64_t attempt_ns = 0;   // when the current attempt started; 0 before the first
   std::int64_t due_ms = 0;       // host time a waiting retry is due
+  std::int64_t first_attempt_ms = 0;  // host time the first attempt started (with delivery.retry.max_age)
   std::string last_response;     // first bytes of the last response body
   std::uint64_t spool_seq = 0;   // its entry in the spool; 0 without one
   bool cut_short = false;        // ended by shutdown, not by a verdict
@@ -51,6 +52,7 @@ struct Job final : RenderedRecord {
     accepted_ns = 0;
     attempt_ns = 0;
     due_ms = 0;
+    first_attempt_ms = 0;
     last_response.clear();
     spool_seq = 0;
     cut_short = false;

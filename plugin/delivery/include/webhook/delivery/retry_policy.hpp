@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace webhook {
 
@@ -28,12 +30,31 @@ struct BackoffPolicy {
   std::int64_t delay_ms(std::uint32_t retry, double unit_random) const;
 };
 
+// delivery.retry, decoded: how often, after how long, for how long, and
+// which statuses besides the usual ones.
+struct RetryPolicy {
+  std::uint32_t retry_count = 3;  // with a schedule: its length
+  BackoffPolicy backoff;
+  // The waits before retries 1..n, each jittered by up to +-10 %, instead
+  // of the exponential backoff (delivery.retry.schedule); empty: none.
+  std::vector<std::int64_t> schedule_ms;
+  std::int64_t max_age_ms = 0;  // no attempt starts later than this after the first; 0: no limit
+  std::vector<int> on_status;   // retried besides 408, 429 and 5xx
+
+  // The wait before retry number `retry` (1 for the first).
+  std::int64_t delay_ms(std::uint32_t retry, double unit_random) const;
+};
+
+// "72h", "5m", "1500ms": the largest unit that counts `ms` whole.
+std::string duration_text(std::int64_t ms);
+
 // An attempt's outcome, as the retry strategy sees it.
 struct AttemptOutcome {
   int status = 0;                    // 0 when no response arrived
   bool tls_verification_failed = false;
   std::string_view error;            // when no response arrived
   std::string_view retry_after;      // the Retry-After header, if any
+  std::int64_t first_attempt_ms = 0;  // host time the record's first attempt started (for max_age)
 };
 
 struct Decision {
@@ -46,7 +67,7 @@ struct Decision {
 // knows which answers are retried, how often, and after how long.
 class RetryStrategy {
  public:
-  RetryStrategy(std::uint32_t retry_count, BackoffPolicy backoff) : retry_count_(retry_count), backoff_(backoff) {}
+  explicit RetryStrategy(RetryPolicy policy) : policy_(std::move(policy)) {}
 
   // After attempt number `attempts`; `may_retry` false (shutting down)
   // turns a retry into a failure. `unit_random` in [0, 1) jitters the wait.
@@ -54,8 +75,12 @@ class RetryStrategy {
                   double unit_random) const;
 
  private:
-  std::uint32_t retry_count_;
-  BackoffPolicy backoff_;
+  Verdict classify(int status) const;
+  // A retry after `delay_ms` that would start past max_age: why not.
+  std::optional<std::string> past_max_age(const AttemptOutcome& outcome, std::int64_t now_ms, std::int64_t delay_ms,
+                                          bool retry_after_decided) const;
+
+  RetryPolicy policy_;
 };
 
 // Parses a Retry-After value: delta-seconds, or an HTTP-date (IMF-fixdate,

@@ -43,6 +43,8 @@ inline constexpr std::uint32_t kMaxConcurrency = 16'384;  // delivery.concurrenc
 inline constexpr std::size_t kMaxTemplateBytes = 250'000;
 inline constexpr std::size_t kDefaultMaxRecordBytes = 1 << 20;
 inline constexpr std::size_t kMaxRecordBytes = 16 << 20;
+inline constexpr std::size_t kMaxRetrySchedule = 50;                     // delivery.retry.schedule's waits
+inline constexpr std::chrono::milliseconds kMaxRetryWait{30LL * 86'400'000};  // one wait, and max_age: 30 days
 
 struct Config {
   // auth
@@ -76,6 +78,11 @@ struct Config {
   std::uint32_t max_in_flight = 10'000;
   std::chrono::milliseconds initial_backoff{1'000};
   std::chrono::milliseconds max_backoff{60'000};
+  // delivery.retry.schedule: the waits before retries 1..n instead of the
+  // backoff (retry_count is then n); empty: none.
+  std::vector<std::chrono::milliseconds> retry_schedule;
+  std::chrono::milliseconds retry_max_age{0};  // no attempt starts later after the first; 0: no limit
+  std::vector<int> retry_on_status;            // retried besides 408, 429 and 5xx
   std::chrono::microseconds busy_poll{0};  // the I/O thread polls this long before it sleeps
   std::size_t max_body_bytes = kMaxBodyBytes;
   std::size_t max_record_bytes = kDefaultMaxRecordBytes;  // a larger record is refused at submit

@@ -1,0 +1,37 @@
+#include "engine_settings.hpp"
+
+#include <webhook/transport/http_response.hpp>
+
+namespace webhook {
+
+RetryPolicy retry_policy_of(const Config& config) {
+  RetryPolicy policy;
+  policy.retry_count = config.retry_count;
+  policy.backoff = {static_cast<std::uint32_t>(config.initial_backoff.count()),
+                    static_cast<std::uint32_t>(config.max_backoff.count())};
+  for (const auto wait : config.retry_schedule) policy.schedule_ms.push_back(wait.count());
+  policy.max_age_ms = config.retry_max_age.count();
+  policy.on_status = config.retry_on_status;
+  return policy;
+}
+
+ConnectionSettings connection_settings(const Config& config) {
+  ConnectionSettings s;
+  s.host = config.endpoint.host;
+  s.port = config.endpoint.port;
+  s.tls = config.endpoint.scheme == "https";
+  s.ca_file = config.tls.ca_file;
+  s.verify = config.tls.verify;
+  s.connect_timeout = config.connect_timeout;
+  s.read_timeout = config.read_timeout;
+  s.write_timeout = config.write_timeout;
+  return s;
+}
+
+// A secret that straddles the excerpt's cut is still seen whole by the
+// redaction, which runs before the excerpt is cut to its size.
+std::size_t excerpt_bytes(const Config& config) {
+  return ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
+}
+
+}  // namespace webhook

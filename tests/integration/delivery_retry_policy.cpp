@@ -1,0 +1,200 @@
+// delivery.retry's policy on a host clock (hours in milliseconds): an
+// explicit schedule with its jitter, max_age with and without a long
+// Retry-After, extra statuses to retry.
+#include "integration/delivery_support.hpp"
+
+using namespace delivery_test;
+
+BOOST_AUTO_TEST_SUITE(retry_policy)
+
+namespace {
+
+class HostTime final : public HostClock {
+ public:
+  std::int64_t now_ms() override { return now.load(); }
+  void request_wakeup(std::int64_t) override {}
+  std::atomic<std::int64_t> now{1'800'000'000'000};
+};
+
+// The default test configuration with `retry` as its delivery.retry and no
+// advanced.webhook_retry_count (a schedule refuses it).
+Config with_retry(const mock::Server& server, json::object retry, json::object delivery = {}) {
+  json::object c = config_for(server, std::move(delivery));
+  c["advanced"].as_object().erase("webhook_retry_count");
+  c["delivery"].as_object()["retry"] = std::move(retry);
+  return parse(c);
+}
+
+// Waits until the engine asks to be woken later than the clock's now (a
+// retry waiting), and returns that host time; -1 when it did not within a
+// few seconds.
+std::int64_t next_wakeup(Fixture& f, const HostTime& clock) {
+  for (int i = 0; i < 500; ++i) {
+    const std::int64_t wake = f.engine->next_wakeup_ms();
+    if (wake > clock.now.load()) return wake;
+    std::this_thread::sleep_for(10ms);
+  }
+  return -1;
+}
+
+// A responder: these statuses in turn, then 200; `headers` with each.
+mock::Responder statuses(std::vector<int> script, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  auto calls = std::make_shared<std::atomic<std::size_t>>(0);
+  return [=](const mock::RecordedRequest&) {
+    mock::Response r;
+    const std::size_t n = (*calls)++;
+    if (n < script.size()) {
+      r.status = script[n];
+      r.headers = headers;
+    }
+    return r;
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(each_wait_of_the_schedule_within_its_jitter) {
+  mock::Server server;
+  server.set_responder(statuses({503, 503, 503}));
+  HostTime clock;
+  Fixture f;
+  f.start(with_retry(server, {{"schedule", json::array{"5s", "1h", "10h"}}}), &clock);
+  f.submit(record(1), 1);
+  for (const std::int64_t wait : {5'000LL, 3'600'000LL, 36'000'000LL}) {
+    const std::int64_t wake = next_wakeup(f, clock);
+    BOOST_REQUIRE_MESSAGE(wake > 0, "no retry waiting for the " << wait << " ms step");
+    const std::int64_t waited = wake - clock.now.load();
+    BOOST_TEST(waited >= wait * 9 / 10, wait << " ms step: " << waited);
+    BOOST_TEST(waited <= wait * 11 / 10, wait << " ms step: " << waited);
+    BOOST_TEST(f.completions.size() == 0u);
+    clock.now = wake;
+    f.engine->on_time();
+  }
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
+  BOOST_TEST(f.completions.all().front().attempts == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(the_schedule_s_length_is_the_retry_count) {
+  mock::Server server;
+  server.set_responder(statuses({503, 503, 503, 503}));
+  HostTime clock;
+  Fixture f;
+  f.start(with_retry(server, {{"schedule", json::array{"1s", "1s"}}}), &clock);
+  f.submit(record(1), 1);
+  for (int retry = 0; retry < 2; ++retry) {
+    const std::int64_t wake = next_wakeup(f, clock);
+    BOOST_REQUIRE(wake > 0);
+    clock.now = wake;
+    f.engine->on_time();
+  }
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  const auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::failed));
+  BOOST_TEST(c.attempts == 3u);
+  BOOST_TEST(c.error.find("gave up after 3 attempts") != std::string::npos, c.error);
+  BOOST_TEST(server.requests().size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(no_attempt_starts_after_max_age) {
+  mock::Server server;
+  server.set_responder(statuses({503, 503, 503, 503}));
+  HostTime clock;
+  Fixture f;
+  f.start(with_retry(server, {{"schedule", json::array{"1h", "1h", "1h"}}, {"max_age", "90m"}}), &clock);
+  f.submit(record(1), 1);
+  const std::int64_t wake = next_wakeup(f, clock);  // the first retry, about an hour in: within 90m
+  BOOST_REQUIRE(wake > 0);
+  clock.now = wake;
+  f.engine->on_time();
+  // The second retry would start about two hours after the first attempt.
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  const auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::failed));
+  BOOST_TEST(c.attempts == 2u);
+  BOOST_TEST(c.error.find("delivery.retry.max_age (90m since the first attempt)") != std::string::npos, c.error);
+  BOOST_TEST(server.requests().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_after_past_max_age_dead_letters_at_once) {
+  mock::Server server;
+  server.set_responder(statuses({429}, {{"Retry-After", "10800"}}));  // three hours
+  const std::string dead = temp_path("max-age-dead.ndjson");
+  HostTime clock;
+  Fixture f;
+  f.start(with_retry(server, {{"max_age", "2h"}}, {{"dead_letter_file", dead}}), &clock);
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  const auto c = f.completions.all().front();
+  BOOST_TEST((c.outcome == Outcome::dead_lettered));
+  BOOST_TEST(c.attempts == 1u);
+  BOOST_TEST(c.error.find("Retry-After 3h would start after delivery.retry.max_age (2h") != std::string::npos,
+             c.error);
+  const auto lines = lines_of(dead);
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(json::serialize(lines[0]).find("max_age") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_after_within_max_age_is_waited_for) {
+  mock::Server server;
+  server.set_responder(statuses({429}, {{"Retry-After", "3600"}}));
+  HostTime clock;
+  Fixture f;
+  f.start(with_retry(server, {{"max_age", "2h"}}), &clock);
+  f.submit(record(1), 1);
+  const std::int64_t wake = next_wakeup(f, clock);
+  BOOST_REQUIRE(wake > 0);
+  BOOST_TEST(wake - clock.now.load() >= 3'600'000);
+  clock.now = wake;
+  f.engine->on_time();
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
+  BOOST_TEST(f.completions.all().front().attempts == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(on_status_retries_what_is_otherwise_permanent) {
+  mock::Server server;
+  server.set_responder(statuses({404, 409}));
+  HostTime clock;
+  Fixture f;
+  f.start(with_retry(server, {{"schedule", json::array{"10s", "10s"}}, {"on_status", json::array{404, 409}}}), &clock);
+  f.submit(record(1), 1);
+  for (int retry = 0; retry < 2; ++retry) {
+    const std::int64_t wake = next_wakeup(f, clock);
+    BOOST_REQUIRE(wake > 0);
+    clock.now = wake;
+    f.engine->on_time();
+  }
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
+  BOOST_TEST(f.completions.all().front().attempts == 3u);
+
+  // Without on_status, a 404 ends the record at once.
+  mock::Server plain;
+  plain.set_responder(statuses({404}));
+  Fixture g;
+  g.start(with_retry(plain, {{"schedule", json::array{"10s"}}}), &clock);
+  g.submit(record(2), 2);
+  BOOST_REQUIRE(g.completions.wait_for(1));
+  BOOST_TEST((g.completions.all().front().outcome == Outcome::failed));
+  BOOST_TEST(g.completions.all().front().attempts == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_schedule_of_hours_without_a_spool_is_warned_about) {
+  mock::Server server;
+  Warnings warnings;
+  Fixture f;
+  f.start(with_retry(server, {{"schedule", json::array{"30m", "31m"}}}), nullptr, warnings.hook());
+  const auto all = warnings.get();
+  const bool warned = std::any_of(all.begin(), all.end(), [](const std::string& w) {
+    return w.find("delivery.retry.schedule spans 61m without delivery.spool") != std::string::npos;
+  });
+  BOOST_TEST(warned);
+
+  Warnings none;
+  Fixture g;
+  g.start(with_retry(server, {{"schedule", json::array{"30m", "30m"}}}), nullptr, none.hook());
+  BOOST_TEST(none.get().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
