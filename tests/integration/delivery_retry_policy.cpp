@@ -197,4 +197,63 @@ BOOST_AUTO_TEST_CASE(a_schedule_of_hours_without_a_spool_is_warned_about) {
   BOOST_TEST(none.get().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_410_disables_the_activation_with_disable_on_410) {
+  mock::Server server;
+  std::atomic<int> requests{0};
+  server.set_responder([&](const mock::RecordedRequest& request) {
+    ++requests;
+    mock::Response r;
+    r.status = request.path == "/v1/users/u2" ? 503 : 410;
+    return r;
+  });
+  const std::string dead = temp_path("gone-dead.ndjson");
+  HostTime clock;
+  LogLines logs;
+  Fixture f;
+  f.start(with_retry(server, {{"schedule", json::array{"1h"}}},
+                     {{"disable_on_410", true}, {"dead_letter_file", dead}}),
+          &clock, logs.hook());
+  f.submit(record(2), 2);  // 503: waits an hour for its retry
+  BOOST_REQUIRE(next_wakeup(f, clock) > 0);
+  f.submit(record(1), 1);  // 410: the activation is disabled, the waiting record dead-lettered at once
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  f.submit(record(3), 3);  // later: dead-lettered without a request
+  BOOST_REQUIRE(f.completions.wait_for(3));
+  for (const auto& c : f.completions.all()) {
+    BOOST_TEST((c.outcome == Outcome::dead_lettered), c.token);
+    BOOST_TEST(c.error == "endpoint answered 410 Gone: activation disabled", c.token);
+  }
+  BOOST_TEST(requests.load() == 2);
+  BOOST_TEST(logs.count(LogLevel::error, "410 Gone: activation disabled") == 1u);
+  const auto stats = json::parse(f.engine->stats_json()).as_object();
+  BOOST_TEST(stats.at("disabled").as_bool());
+  BOOST_TEST(stats.at("waiting_retry").to_number<int>() == 0);
+  const auto lines = lines_of(dead);
+  BOOST_REQUIRE_EQUAL(lines.size(), 3u);
+  for (const auto& line : lines) {
+    BOOST_TEST(line.at("error").as_string() == "endpoint answered 410 Gone: activation disabled");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(without_disable_on_410_a_410_fails_only_its_record) {
+  mock::Server server;
+  server.set_responder([&](const mock::RecordedRequest& request) {
+    mock::Response r;
+    if (request.path == "/v1/users/u1") r.status = 410;
+    return r;
+  });
+  Fixture f;
+  f.start(parse(config_for(server)));
+  f.submit(record(1), 1);
+  BOOST_REQUIRE(f.completions.wait_for(1));
+  f.submit(record(2), 2);
+  BOOST_REQUIRE(f.completions.wait_for(2));
+  const auto all = f.completions.all();
+  BOOST_TEST((all[0].outcome == Outcome::failed));
+  BOOST_TEST(all[0].error == "HTTP 410");
+  BOOST_TEST(all[0].attempts == 1u);
+  BOOST_TEST((all[1].outcome == Outcome::delivered));
+  BOOST_TEST(!json::parse(f.engine->stats_json()).as_object().at("disabled").as_bool());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

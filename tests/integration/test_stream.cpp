@@ -243,6 +243,42 @@ BOOST_AUTO_TEST_CASE(replay_dead_letters_under_their_first_webhook_id) {
   BOOST_TEST(none.status == 2);
 }
 
+// An activation disabled by a 410 Gone (delivery.disable_on_410) leaves
+// every record in the dead letters; once the endpoint is back, they replay.
+BOOST_AUTO_TEST_CASE(replay_of_410_dead_letters) {
+  mock::Server server;
+  std::atomic<bool> gone{true};
+  server.set_responder([&](const mock::RecordedRequest&) {
+    mock::Response response;
+    if (gone) response.status = 410;
+    return response;
+  });
+  fs::path dir = work_dir();
+  std::string letters = (dir / "gone.ndjson").string();
+  fs::remove(letters);
+  std::string config = config_for(server);
+  config.replace(config.rfind("}}"), 2, R"(, "disable_on_410": true, "dead_letter_file": ")" + letters + "\"}}");
+  write(dir / "gone-config.json", config);
+  write(dir / "in.ndjson", records(5));
+  Run first = run(std::string("stream --plugin ") + WEBHOOK_OUTPUT_MODULE + " --config " +
+                  (dir / "gone-config.json").string() + " --input " + (dir / "in.ndjson").string());
+  BOOST_TEST(first.last_line() == R"({"submitted":5,"delivered":0,"failed":0,"dead_lettered":5})", first.out << first.err);
+  std::ifstream in(letters);
+  int gone_letters = 0;
+  for (std::string line; std::getline(in, line);) {
+    gone_letters += line.find(R"("error":"endpoint answered 410 Gone: activation disabled")") != std::string::npos;
+  }
+  BOOST_TEST(gone_letters == 5);
+
+  gone = false;
+  server.clear_journal();
+  Run replay = run("replay " + letters + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --config " +
+                   (dir / "gone-config.json").string());
+  BOOST_TEST(replay.status == 0, replay.out << replay.err);
+  BOOST_TEST(replay.last_line() == R"({"submitted":5,"delivered":5,"failed":0,"dead_lettered":0})");
+  BOOST_TEST(server.requests().size() == 5u);
+}
+
 // Records a damaged spool hid were told only as a warning, and the restart
 // exited 0: the summary line counts them ("unreadable") and the exit is 1.
 BOOST_AUTO_TEST_CASE(records_a_damaged_spool_hid_make_the_restart_exit_1) {

@@ -33,6 +33,11 @@
 namespace webhook {
 namespace {
 
+constexpr std::string_view kGone = "endpoint answered 410 Gone: activation disabled";
+
+}  // namespace
+namespace {
+
 std::int64_t system_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -44,26 +49,6 @@ std::int64_t coarse_system_s() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME_COARSE, &now);
   return now.tv_sec;
-}
-
-// Without a shared runtime: one of the engine's own, as before there were
-// shared ones (its pool holds delivery.concurrency connections).
-std::shared_ptr<Runtime> runtime_for(const Config& config, const EngineHooks& hooks) {
-  if (hooks.runtime) {
-    if (hooks.runtime->host_drives() != hooks.host_drives_io) {
-      throw std::invalid_argument("a shared runtime's I/O is driven by its host, or not, for every step on it");
-    }
-    return hooks.runtime;
-  }
-  return std::make_shared<Runtime>(RuntimeOptions{1, hooks.host_drives_io, config.busy_poll});
-}
-
-std::unique_ptr<Spool> open_spool(const Config& config, WriteFunction write, RecoveryReport& recovery) {
-  if (!config.spool) return nullptr;
-  SpoolOptions options;
-  static_cast<SpoolSettings&>(options) = *config.spool;
-  options.write = write;
-  return std::make_unique<Spool>(options, recovery);
 }
 
 }  // namespace
@@ -114,6 +99,7 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   bool pump_posted = false;
   bool waiting_turn = false;  // in the pool's queue of engines waiting for room
   bool stopping = false;
+  bool disabled = false;  // a 410 Gone with delivery.disable_on_410: every record is dead-lettered
   Jitter random;
 
   std::int64_t now_ms() const { return hooks.clock ? hooks.clock->now_ms() : system_ms(); }
@@ -143,6 +129,7 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   bool write_outcome(const Job& job, Outcome& outcome, std::string& error, int status);
   void acknowledge_settled();
   void complete(JobPtr job, Outcome outcome, int status, std::string error);
+  void disable();
   void cut_short(JobPtr job);
   std::uint64_t cut_everything_short();
   void last_step(std::uint64_t& cut);
@@ -222,8 +209,9 @@ void Engine::Impl::drain() {
 }
 
 void Engine::Impl::admit(JobPtr job) {
-  if (stopping || !job->render_error.empty()) job->has_ordering_key = false;  // it never held its key
+  if (stopping || disabled || !job->render_error.empty()) job->has_ordering_key = false;  // it never held its key
   if (stopping) return cut_short(std::move(job));
+  if (disabled) return finish(std::move(job), Outcome::failed, std::string(kGone));
   if (!job->render_error.empty()) {
     std::string error = job->render_error;
     return finish(std::move(job), Outcome::failed, std::move(error));
@@ -311,6 +299,11 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
   config.redactor.apply(result.error);
   job->history.push_back({now, result.status, result.error});
   job->last_response = excerpt_of(std::move(result.response_excerpt));
+  if (result.status == 410 && config.disable_on_410) disable();
+  if (disabled && (result.status < 200 || result.status >= 300)) {
+    finish(std::move(job), Outcome::failed, std::string(kGone));
+    return pump();
+  }
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   Decision decision = retry.decide(
       {result.status, result.tls_verification_failed, result.error, result.retry_after, job->first_attempt_ms},
@@ -433,6 +426,22 @@ void Engine::Impl::complete(JobPtr job, Outcome outcome, int status, std::string
   if (job->has_ordering_key) scheduler.release_key(job->ordering_key);
   jobs.recycle(std::move(job));
   admission.release(1);
+}
+
+// A 410 Gone with delivery.disable_on_410: the endpoint says it is gone for
+// good. Every record held, and every later one, is dead-lettered (for
+// journey-sim replay) until the host creates the step again.
+void Engine::Impl::disable() {
+  if (disabled) return;
+  disabled = true;
+  stats.disabled.store(true, std::memory_order_relaxed);
+  log(LogLevel::error, std::string(kGone) + " (delivery.disable_on_410): its records are dead-lettered until the "
+                                            "step is created again");
+  for (JobPtr& job : scheduler.take_all()) {
+    job->has_ordering_key = false;
+    finish(std::move(job), Outcome::failed, std::string(kGone));
+  }
+  stats.waiting_retry.store(0, std::memory_order_relaxed);
 }
 
 void Engine::Impl::cut_short(JobPtr job) {

@@ -1,6 +1,10 @@
 #include "engine_settings.hpp"
 
+#include "runtime.hpp"
+
 #include <webhook/transport/http_response.hpp>
+
+#include <stdexcept>
 
 namespace webhook {
 
@@ -32,6 +36,26 @@ ConnectionSettings connection_settings(const Config& config) {
 // redaction, which runs before the excerpt is cut to its size.
 std::size_t excerpt_bytes(const Config& config) {
   return ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
+}
+
+// Without a shared runtime: one of the engine's own, as before there were
+// shared ones (its pool holds delivery.concurrency connections).
+std::shared_ptr<Runtime> runtime_for(const Config& config, const EngineHooks& hooks) {
+  if (hooks.runtime) {
+    if (hooks.runtime->host_drives() != hooks.host_drives_io) {
+      throw std::invalid_argument("a shared runtime's I/O is driven by its host, or not, for every step on it");
+    }
+    return hooks.runtime;
+  }
+  return std::make_shared<Runtime>(RuntimeOptions{1, hooks.host_drives_io, config.busy_poll});
+}
+
+std::unique_ptr<Spool> open_spool(const Config& config, WriteFunction write, RecoveryReport& recovery) {
+  if (!config.spool) return nullptr;
+  SpoolOptions options;
+  static_cast<SpoolSettings&>(options) = *config.spool;
+  options.write = write;
+  return std::make_unique<Spool>(options, recovery);
 }
 
 }  // namespace webhook

@@ -1,13 +1,16 @@
-// The settings of the engine's parts, decoded from its configuration once
-// at create: the retry strategy's policy, the pool's connection key, the
-// response excerpt's size.
+// What the engine's parts are made from, decoded from its configuration
+// once at create: the retry strategy's policy, the pool's connection key,
+// the response excerpt's size, its runtime and its spool.
 #pragma once
 
+#include <webhook/delivery/delivery_engine.hpp>
 #include <webhook/delivery/retry_policy.hpp>
+#include <webhook/delivery/spool.hpp>
 #include <webhook/rendering/config.hpp>
 #include <webhook/transport/http_connection.hpp>
 
 #include <cstddef>
+#include <memory>
 
 namespace webhook {
 
@@ -15,5 +18,9 @@ RetryPolicy retry_policy_of(const Config& config);
 ConnectionSettings connection_settings(const Config& config);
 // How many bytes of a response body the reader keeps.
 std::size_t excerpt_bytes(const Config& config);
+// The hooks' shared runtime, or (without one) a runtime of the engine's own.
+std::shared_ptr<Runtime> runtime_for(const Config& config, const EngineHooks& hooks);
+// The spool of delivery.spool (null without one), what it recovered in `recovery`.
+std::unique_ptr<Spool> open_spool(const Config& config, WriteFunction write, RecoveryReport& recovery);
 
 }  // namespace webhook

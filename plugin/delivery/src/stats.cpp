@@ -33,6 +33,7 @@ std::string Stats::to_json(std::uint64_t in_flight, std::optional<SpoolFigures> 
   o["rejected_invalid"] = rejected_invalid.load();
   o["attempts"] = attempts.load();
   o["connections_opened"] = connections_opened.load();
+  o["disabled"] = disabled.load();
   if (spool) {
     o["spool_bytes"] = spool->bytes;
     o["spool_unreadable_records"] = spool->unreadable_records;

@@ -20,6 +20,7 @@ struct Stats {
   // Written by the I/O thread.
   alignas(64) std::atomic<std::uint64_t> delivered{0}, retried{0}, failed{0}, dead_lettered{0}, attempts{0},
       connections_opened{0}, waiting_retry{0};
+  std::atomic<bool> disabled{false};  // a 410 Gone disabled the activation (delivery.disable_on_410)
   // Submit -> delivered; submit -> the first attempt starts (the wait for a
   // connection and the I/O thread); an attempt's start -> its response (the
   // endpoint, the network and the I/O thread).

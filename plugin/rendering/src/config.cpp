@@ -467,7 +467,7 @@ void parse_delivery(Checker& check, const json::object& top, const std::string& 
   check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
                                  "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
                                  "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
-                                 "spool", "busy_poll_us", "max_record_bytes", "origin_concurrency"});
+                                 "spool", "busy_poll_us", "max_record_bytes", "origin_concurrency", "disable_on_410"});
   check.integer(*delivery, d, "concurrency", config.concurrency, 1, kMaxConcurrency);
   check.integer(*delivery, d, "origin_concurrency", config.origin_concurrency, 1, kMaxConcurrency);
   check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
@@ -475,6 +475,7 @@ void parse_delivery(Checker& check, const json::object& top, const std::string& 
   check.integer(*delivery, d, "max_record_bytes", config.max_record_bytes, 1024, kMaxRecordBytes);
   check.duration(*delivery, d, "busy_poll_us", config.busy_poll, 0, 10'000);
   parse_retry(check, *delivery, retry_count_at, config);
+  check.boolean(*delivery, d, "disable_on_410", config.disable_on_410);
   config.dead_letter_file = check.string(*delivery, d, "dead_letter_file").value_or("");
   config.delivery_log_file = check.string(*delivery, d, "delivery_log_file").value_or("");
   config.user_agent = check.string(*delivery, d, "user_agent").value_or(config.user_agent);

@@ -83,6 +83,7 @@ struct Config {
   std::vector<std::chrono::milliseconds> retry_schedule;
   std::chrono::milliseconds retry_max_age{0};  // no attempt starts later after the first; 0: no limit
   std::vector<int> retry_on_status;            // retried besides 408, 429 and 5xx
+  bool disable_on_410 = false;  // a 410 Gone disables the activation (its records dead-lettered)
   std::chrono::microseconds busy_poll{0};  // the I/O thread polls this long before it sleeps
   std::size_t max_body_bytes = kMaxBodyBytes;
   std::size_t max_record_bytes = kDefaultMaxRecordBytes;  // a larger record is refused at submit
