@@ -101,8 +101,27 @@ void ConnectionPool::serve() {
   serving_ = false;
 }
 
+CircuitBreaker& ConnectionPool::breaker(const CircuitBreakerSettings& settings) {
+  if (!breaker_) breaker_ = std::make_unique<CircuitBreaker>(settings);
+  return *breaker_;
+}
+
+void ConnectionPool::wait_for_circuit(AttemptHandler& handler) {
+  if (std::find(circuit_waiting_.begin(), circuit_waiting_.end(), &handler) == circuit_waiting_.end()) {
+    circuit_waiting_.push_back(&handler);
+  }
+}
+
+void ConnectionPool::circuit_changed() {
+  std::vector<AttemptHandler*> told;
+  told.swap(circuit_waiting_);
+  for (AttemptHandler* handler : told) handler->on_circuit_change();
+}
+
 std::vector<JobPtr> ConnectionPool::abandon(AttemptHandler& handler) {
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), &handler), waiting_.end());
+  circuit_waiting_.erase(std::remove(circuit_waiting_.begin(), circuit_waiting_.end(), &handler),
+                         circuit_waiting_.end());
   std::vector<JobPtr> jobs;
   for (std::size_t slot = 0; slot < busy_.size(); ++slot) {
     Busy& busy = busy_[slot];

@@ -7,6 +7,7 @@
 // from an injected factory. [the loop's thread]
 #pragma once
 
+#include "circuit_breaker.hpp"
 #include "io_loop.hpp"
 #include "job_pool.hpp"
 
@@ -26,6 +27,9 @@ class AttemptHandler {
   // The pool has room and it is this handler's turn (it asked with
   // wait()): it may send one record now, and wait() again for the next.
   virtual void on_turn() = 0;
+  // The circuit of the pool's connection key changed (it asked with
+  // wait_for_circuit()): closed, or open again for a longer cool-down.
+  virtual void on_circuit_change() = 0;
 
  protected:
   ~AttemptHandler() = default;
@@ -49,6 +53,15 @@ class ConnectionPool final : private ConnectionOwner {
   void wait(AttemptHandler& handler);
 
   std::uint64_t connections_opened() const { return opened_; }
+
+  // The circuit breaker of connection failures to this key, shared by the
+  // engines that ask for one (made with the first one's settings).
+  CircuitBreaker& breaker(const CircuitBreakerSettings& settings);
+  const CircuitBreaker* breaker_if_any() const { return breaker_.get(); }
+  // `handler`'s on_circuit_change() is called at the circuit's next change.
+  void wait_for_circuit(AttemptHandler& handler);
+  // The circuit changed: every handler waiting for it hears.
+  void circuit_changed();
 
   // `handler` is going: it has no turn any more, its connections are
   // closed and its jobs that were being sent come back (their requests in
@@ -77,6 +90,8 @@ class ConnectionPool final : private ConnectionOwner {
   std::vector<Busy> busy_;  // a request's tag is its slot here
   std::vector<std::size_t> free_slots_;
   std::deque<AttemptHandler*> waiting_;
+  std::unique_ptr<CircuitBreaker> breaker_;
+  std::vector<AttemptHandler*> circuit_waiting_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for serve_soon's handler
   std::size_t open_ = 0;
   std::uint64_t opened_ = 0;

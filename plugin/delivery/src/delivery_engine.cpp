@@ -5,6 +5,7 @@
 
 #include "admission.hpp"
 #include "attempt_headers.hpp"
+#include "circuits.hpp"
 #include "connection_pool.hpp"
 #include "engine_log.hpp"
 #include "engine_settings.hpp"
@@ -23,7 +24,6 @@
 #include <webhook/delivery/spool.hpp>
 #include <webhook/rendering/request_builder.hpp>
 #include <webhook/transport/http_response.hpp>
-#include <webhook_common/utf8.hpp>
 
 #include <atomic>
 #include <ctime>
@@ -87,6 +87,7 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   std::atomic<std::int64_t> next_wakeup{-1};
 
   // I/O thread only (the pool above too).
+  Circuits circuits{config.circuit_breaker, connections, origin_of(config), log};
   Scheduler scheduler;
   RateLimit rate;
   Settlement settlement;
@@ -96,6 +97,8 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   std::uint64_t cut_count = 0;
   std::size_t sending = 0;  // attempts in progress (in the pool): at most delivery.concurrency
   std::int64_t requested_wakeup = -1;
+  std::int64_t circuit_wait = -1;  // a circuit's cool-down ends then: look again
+  bool circuit_blocked = false;    // a circuit holds the ready records back
   bool pump_posted = false;
   bool waiting_turn = false;  // in the pool's queue of engines waiting for room
   bool stopping = false;
@@ -111,7 +114,6 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
     });
   }
   void report_recovery();
-  std::string excerpt_of(std::string body) const;
 
   void drain();
   void on_ring() override { drain(); }
@@ -123,6 +125,8 @@ struct Engine::Impl final : AttemptHandler, IoLoop::Ringer {
   void start_attempt(JobPtr job);
   void on_attempt_done(JobPtr job, AttemptResult result) override;
   void on_turn() override;
+  void on_circuit_change() override { pump(); }
+  bool circuits_allow();
   void run_due();
   void schedule_wakeup(bool rate_limited);
   void finish(JobPtr job, Outcome outcome, std::string error);
@@ -189,16 +193,6 @@ void Engine::Impl::report_recovery() {
   }
 }
 
-// The first 1 KiB of a response body as it may be written: secrets out
-// (the reader kept enough bytes past the cut for one that straddles it),
-// valid UTF-8, then cut on a character boundary.
-std::string Engine::Impl::excerpt_of(std::string body) const {
-  config.redactor.apply(body);
-  if (!webhook_common::is_utf8(body)) body = webhook_common::utf8_repaired(body);
-  webhook_common::cut_utf8(body, ResponseReader::kExcerptLimit);
-  return body;
-}
-
 // ---- I/O thread ----------------------------------------------------------
 
 void Engine::Impl::drain() {
@@ -239,6 +233,7 @@ void Engine::Impl::pump_now() {
       wait_for_turn();
       break;
     }
+    if (!circuits_allow()) break;
     if (!rate.take(now_ms())) {
       rate_limited = true;
       break;
@@ -260,9 +255,24 @@ void Engine::Impl::wait_for_turn() {
 void Engine::Impl::on_turn() {
   waiting_turn = false;
   if (!settlement.empty() || !may_send()) return;  // pumped again when that changes
+  if (!circuits_allow()) return schedule_wakeup(false);
   if (!rate.take(now_ms())) return schedule_wakeup(true);
   start_attempt(scheduler.next());
   if (may_send()) wait_for_turn();
+}
+
+// With delivery.circuit_breaker: whether the circuits let an attempt start;
+// while they do not, the ready records count as waiting for a retry.
+bool Engine::Impl::circuits_allow() {
+  if (!circuits.enabled()) return true;
+  std::int64_t until = -1;
+  const bool allowed = circuits.may_start(now_ms(), *this, until);
+  circuit_wait = allowed ? -1 : until;
+  if (!allowed || circuit_blocked) {
+    stats.waiting_retry.store(scheduler.waiting() + (allowed ? 0 : scheduler.ready_count()), std::memory_order_relaxed);
+  }
+  circuit_blocked = !allowed;
+  return allowed;
 }
 
 void Engine::Impl::start_attempt(JobPtr job) {
@@ -270,6 +280,7 @@ void Engine::Impl::start_attempt(JobPtr job) {
   const bool first = job->attempt_ns == 0;
   job->attempt_ns = steady_ns();
   if (first && config.retry_max_age.count() > 0) job->first_attempt_ms = now_ms();
+  if (circuits.enabled()) circuits.started(now_ms());
   if (first) stats.latencies().latency_to_send.record((job->attempt_ns - job->accepted_ns) / 1000);
   bump(stats.attempts);
   // The header's seconds: the host's clock when it lends one.
@@ -297,8 +308,9 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
   }
   const std::int64_t now = now_ms();
   config.redactor.apply(result.error);
+  circuits.on_result(result.status, result.status == 0 && !result.tls_verification_failed, now, result.error);
   job->history.push_back({now, result.status, result.error});
-  job->last_response = excerpt_of(std::move(result.response_excerpt));
+  job->last_response = excerpt_of(config, std::move(result.response_excerpt));
   if (result.status == 410 && config.disable_on_410) disable();
   if (disabled && (result.status < 200 || result.status >= 300)) {
     finish(std::move(job), Outcome::failed, std::string(kGone));
@@ -335,6 +347,7 @@ void Engine::Impl::run_due() {
 
 void Engine::Impl::schedule_wakeup(bool rate_limited) {
   std::int64_t at = scheduler.next_due_ms();
+  if (circuit_blocked && circuit_wait >= 0) at = at < 0 ? circuit_wait : std::min(at, circuit_wait);
   if (rate_limited) {
     const std::int64_t token_at = rate.next_token_ms();
     at = at < 0 ? token_at : std::min(at, token_at);
@@ -477,6 +490,7 @@ std::uint64_t Engine::Impl::cut_everything_short() {
 // its place in the pool given up; nothing of it runs on the loop after.
 void Engine::Impl::last_step(std::uint64_t& cut) {
   cut = cut_everything_short();
+  circuits.leave();
   runtime->leave(seat);
   *alive = false;
 }
@@ -559,7 +573,7 @@ std::string Engine::stats_json() const {
   const Impl& i = *impl_;
   std::optional<Stats::SpoolFigures> spool;
   if (i.spool) spool = Stats::SpoolFigures{i.spool->bytes(), i.recovery.unreadable_records};
-  return i.stats.to_json(i.admission.in_flight(), spool);
+  return i.stats.to_json(i.admission.in_flight(), i.circuits.open_count(), spool);
 }
 
 std::uint64_t Engine::shutdown(std::chrono::milliseconds timeout) {

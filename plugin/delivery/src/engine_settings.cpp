@@ -3,6 +3,7 @@
 #include "runtime.hpp"
 
 #include <webhook/transport/http_response.hpp>
+#include <webhook_common/utf8.hpp>
 
 #include <stdexcept>
 
@@ -36,6 +37,20 @@ ConnectionSettings connection_settings(const Config& config) {
 // redaction, which runs before the excerpt is cut to its size.
 std::size_t excerpt_bytes(const Config& config) {
   return ResponseReader::kExcerptLimit + (config.redactor.empty() ? 0 : config.redactor.longest() - 1);
+}
+
+// The first 1 KiB of a response body as it may be written: secrets out
+// (the reader kept enough bytes past the cut for one that straddles it),
+// valid UTF-8, then cut on a character boundary.
+std::string excerpt_of(const Config& config, std::string body) {
+  config.redactor.apply(body);
+  if (!webhook_common::is_utf8(body)) body = webhook_common::utf8_repaired(body);
+  webhook_common::cut_utf8(body, ResponseReader::kExcerptLimit);
+  return body;
+}
+
+std::string origin_of(const Config& config) {
+  return config.endpoint.scheme + "://" + config.endpoint.host + ":" + std::to_string(config.endpoint.port);
 }
 
 // Without a shared runtime: one of the engine's own, as before there were

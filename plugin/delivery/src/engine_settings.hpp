@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace webhook {
 
@@ -18,6 +19,11 @@ RetryPolicy retry_policy_of(const Config& config);
 ConnectionSettings connection_settings(const Config& config);
 // How many bytes of a response body the reader keeps.
 std::size_t excerpt_bytes(const Config& config);
+// The first 1 KiB of a response body as it may be written: secrets out,
+// valid UTF-8, cut on a character boundary.
+std::string excerpt_of(const Config& config, std::string body);
+// "https://host:port": the endpoint's connection key, as logs say it.
+std::string origin_of(const Config& config);
 // The hooks' shared runtime, or (without one) a runtime of the engine's own.
 std::shared_ptr<Runtime> runtime_for(const Config& config, const EngineHooks& hooks);
 // The spool of delivery.spool (null without one), what it recovered in `recovery`.

@@ -31,6 +31,7 @@ class Scheduler {
     return job;
   }
   std::size_t waiting() const { return waiting_.size(); }
+  std::size_t ready_count() const { return ready_.size(); }
   // The earliest retry's time, -1 with none.
   std::int64_t next_due_ms() const { return waiting_.empty() ? -1 : waiting_.front()->due_ms; }
 

@@ -20,7 +20,7 @@ json::object percentiles(const LatencyHistogram& h) {
 
 }  // namespace
 
-std::string Stats::to_json(std::uint64_t in_flight, std::optional<SpoolFigures> spool) const {
+std::string Stats::to_json(std::uint64_t in_flight, std::uint32_t circuits_open, std::optional<SpoolFigures> spool) const {
   json::object o;
   o["submitted"] = submitted.load();
   o["delivered"] = delivered.load();
@@ -34,6 +34,7 @@ std::string Stats::to_json(std::uint64_t in_flight, std::optional<SpoolFigures> 
   o["attempts"] = attempts.load();
   o["connections_opened"] = connections_opened.load();
   o["disabled"] = disabled.load();
+  o["circuits_open"] = circuits_open;
   if (spool) {
     o["spool_bytes"] = spool->bytes;
     o["spool_unreadable_records"] = spool->unreadable_records;

@@ -41,9 +41,9 @@ struct Stats {
     std::uint64_t bytes = 0;
     std::uint64_t unreadable_records = 0;
   };
-  // The JSON object of output_step stats, with `in_flight` and, with a
-  // spool, its figures.
-  std::string to_json(std::uint64_t in_flight, std::optional<SpoolFigures> spool) const;
+  // The JSON object of output_step stats, with `in_flight`, the circuits
+  // open and, with a spool, its figures.
+  std::string to_json(std::uint64_t in_flight, std::uint32_t circuits_open, std::optional<SpoolFigures> spool) const;
 
  private:
   std::unique_ptr<Latencies> latencies_;            // I/O thread

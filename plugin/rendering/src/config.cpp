@@ -387,6 +387,21 @@ std::string parse_advanced_sections(Checker& check, const json::object& top, con
   return retry_count_at;
 }
 
+void parse_circuit_breaker(Checker& check, const json::object& delivery, Config& config) {
+  const std::string at = "delivery.circuit_breaker";
+  const auto* breaker = check.object(delivery, "delivery", "circuit_breaker");
+  if (breaker == nullptr) return;
+  check.only_keys(*breaker, at, {"consecutive_failures", "cooldown_ms", "max_cooldown_ms"});
+  CircuitBreakerSettings settings;
+  check.integer(*breaker, at, "consecutive_failures", settings.consecutive_failures, 1, 1000);
+  check.duration(*breaker, at, "cooldown_ms", settings.cooldown, 1, 86'400'000);
+  check.duration(*breaker, at, "max_cooldown_ms", settings.max_cooldown, 1, 86'400'000);
+  if (settings.max_cooldown < settings.cooldown) {
+    check.error(at + ".max_cooldown_ms", "must be at least cooldown_ms (" + std::to_string(settings.cooldown.count()) + ")");
+  }
+  config.circuit_breaker = settings;
+}
+
 void parse_tls(Checker& check, const json::object& delivery, Config& config) {
   const auto* tls = check.object(delivery, "delivery", "tls");
   if (tls == nullptr) return;
@@ -467,7 +482,8 @@ void parse_delivery(Checker& check, const json::object& top, const std::string& 
   check.only_keys(*delivery, d, {"concurrency", "max_in_flight", "retry", "dead_letter_file", "delivery_log_file",
                                  "tls", "ordering_key", "rate_limit_per_second", "max_body_bytes",
                                  "signing_secret", "signing_secret_env", "signing_secret_file", "user_agent",
-                                 "spool", "busy_poll_us", "max_record_bytes", "origin_concurrency", "disable_on_410"});
+                                 "spool", "busy_poll_us", "max_record_bytes", "origin_concurrency", "disable_on_410",
+                                 "circuit_breaker"});
   check.integer(*delivery, d, "concurrency", config.concurrency, 1, kMaxConcurrency);
   check.integer(*delivery, d, "origin_concurrency", config.origin_concurrency, 1, kMaxConcurrency);
   check.integer(*delivery, d, "max_in_flight", config.max_in_flight, 1, 10'000'000);
@@ -476,6 +492,7 @@ void parse_delivery(Checker& check, const json::object& top, const std::string& 
   check.duration(*delivery, d, "busy_poll_us", config.busy_poll, 0, 10'000);
   parse_retry(check, *delivery, retry_count_at, config);
   check.boolean(*delivery, d, "disable_on_410", config.disable_on_410);
+  parse_circuit_breaker(check, *delivery, config);
   config.dead_letter_file = check.string(*delivery, d, "dead_letter_file").value_or("");
   config.delivery_log_file = check.string(*delivery, d, "delivery_log_file").value_or("");
   config.user_agent = check.string(*delivery, d, "user_agent").value_or(config.user_agent);

@@ -46,6 +46,13 @@ inline constexpr std::size_t kMaxRecordBytes = 16 << 20;
 inline constexpr std::size_t kMaxRetrySchedule = 50;                     // delivery.retry.schedule's waits
 inline constexpr std::chrono::milliseconds kMaxRetryWait{30LL * 86'400'000};  // one wait, and max_age: 30 days
 
+// delivery.circuit_breaker.
+struct CircuitBreakerSettings {
+  std::uint32_t consecutive_failures = 5;  // in a row: the circuit opens
+  std::chrono::milliseconds cooldown{30'000};       // then no attempt for this long; then one probe
+  std::chrono::milliseconds max_cooldown{600'000};  // a failed probe doubles the cool-down, up to this
+};
+
 struct Config {
   // auth
   std::string auth_name;
@@ -83,6 +90,7 @@ struct Config {
   std::vector<std::chrono::milliseconds> retry_schedule;
   std::chrono::milliseconds retry_max_age{0};  // no attempt starts later after the first; 0: no limit
   std::vector<int> retry_on_status;            // retried besides 408, 429 and 5xx
+  std::optional<CircuitBreakerSettings> circuit_breaker;  // none: no circuit breaking
   bool disable_on_410 = false;  // a 410 Gone disables the activation (its records dead-lettered)
   std::chrono::microseconds busy_poll{0};  // the I/O thread polls this long before it sleeps
   std::size_t max_body_bytes = kMaxBodyBytes;
