@@ -69,6 +69,12 @@ std::uint32_t Circuits::open_count() const {
   return (own_->is_open() ? 1u : 0u) + (shared_->is_open() ? 1u : 0u);
 }
 
+void Circuits::on_void() {
+  if (!own_) return;
+  if (own_->state() == CircuitBreaker::State::half_open) own_->probe_abandoned();
+  leave();
+}
+
 void Circuits::leave() {
   if (!holds_shared_probe_) return;
   holds_shared_probe_ = false;

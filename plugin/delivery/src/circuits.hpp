@@ -32,6 +32,10 @@ class Circuits {
   // An attempt ended: its status (0: no answer) and whether the connection
   // failed or timed out.
   void on_result(int status, bool connection_failed, std::int64_t now_ms, const std::string& error);
+  // An attempt ended telling nothing of the endpoint (a keep-alive
+  // connection the server had closed: sent again at once): if it was a
+  // probe, the next attempt is.
+  void on_void();
   // The circuits open now, of the two (stats: circuits_open).
   std::uint32_t open_count() const;
   // The engine goes: a probe it has out will not report.

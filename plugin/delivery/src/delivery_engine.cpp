@@ -303,6 +303,7 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
     // the endpoint's fault, so try once more on a fresh one, uncounted.
     job->fresh_connection_retry_used = true;
     --job->attempts;
+    circuits.on_void();
     scheduler.retry_now(std::move(job));
     return pump();
   }
