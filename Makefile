@@ -67,6 +67,7 @@ bench:
 	@bash bench/simulator.sh build/release
 	@bash bench/plugin.sh build/release
 	@bash bench/runtime.sh build/release
+	@bash bench/outage.sh build/release
 	@if [ -n "$(BENCH_BASE)" ]; then bash scripts/build-base.sh $(BENCH_BASE) && bash bench/compare.sh build/release build/release-base; fi
 
 # Only the many-activations benchmark (bench/runtime.sh): make bench-runtime.
