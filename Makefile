@@ -8,8 +8,10 @@
 
 PRESET ?= $(if $(CI),ci,dev)
 BUILD  := build/$(PRESET)
-CCACHE := $(shell command -v ccache 2>/dev/null)
-LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+# ccache when it is there once the set-up has run (looked up in the recipe, not
+# when make reads this file: the set-up installs it, and the first configure
+# must see it as every later one does, or a later build recompiles everything).
+LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
