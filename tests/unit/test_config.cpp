@@ -319,7 +319,7 @@ BOOST_AUTO_TEST_CASE(retry_schedule_max_age_and_statuses) {
 BOOST_AUTO_TEST_CASE(retry_policy_refusals_name_the_field) {
   auto c = base_config();
   c["advanced"] = {{"webhook_retry_count", 5}};
-  c["delivery"] = {{"retry", {{"schedule", {"5s", "5x", "31d", 7}}, {"initial_backoff_ms", 10},
+  c["delivery"] = {{"retry", {{"schedule", {"5s", "5x", "31d", 7, "99999999999999999999h"}}, {"initial_backoff_ms", 10},
                               {"max_age", "0s"}, {"on_status", {404, 204, 100, 600, "409"}}}}};
   auto errors = errors_of(c);
   BOOST_TEST_MESSAGE(dump(errors));
@@ -328,6 +328,7 @@ BOOST_AUTO_TEST_CASE(retry_policy_refusals_name_the_field) {
   BOOST_TEST(has_error(errors, "delivery.retry.schedule[1]", "is '5x': not a duration (a whole number and a unit"));
   BOOST_TEST(has_error(errors, "delivery.retry.schedule[2]", "allowed: 0s to 30d"));
   BOOST_TEST(has_error(errors, "delivery.retry.schedule[3]"));
+  BOOST_TEST(has_error(errors, "delivery.retry.schedule[4]", "allowed: 0s to 30d"));
   BOOST_TEST(has_error(errors, "delivery.retry.max_age", "allowed: 1s to 30d"));
   BOOST_TEST(has_error(errors, "delivery.retry.on_status[1]", "a 2xx is a delivery"));
   BOOST_TEST(has_error(errors, "delivery.retry.on_status[2]", "is 100; allowed: 300 to 599"));
@@ -343,6 +344,34 @@ BOOST_AUTO_TEST_CASE(retry_policy_refusals_name_the_field) {
   exported["exportAdvancedJson"] = R"({"webhook_retry_count": 2})";
   exported["delivery"] = {{"retry", {{"schedule", {"1m"}}}}};
   BOOST_TEST(has_error(errors_of(exported), "delivery.retry.schedule", "exportAdvancedJson.webhook_retry_count"));
+}
+
+BOOST_AUTO_TEST_CASE(circuit_breaker_and_disable_on_410) {
+  auto c = base_config();
+  c["delivery"] = {{"circuit_breaker", json::object{}}, {"disable_on_410", true}};
+  std::vector<ConfigError> errors;
+  auto parsed = parse_config(json::serialize(c), errors);
+  BOOST_REQUIRE_MESSAGE(parsed, dump(errors));
+  BOOST_REQUIRE(parsed->circuit_breaker.has_value());
+  BOOST_TEST(parsed->circuit_breaker->consecutive_failures == 5u);
+  BOOST_TEST((parsed->circuit_breaker->cooldown == std::chrono::seconds(30)));
+  BOOST_TEST((parsed->circuit_breaker->max_cooldown == std::chrono::minutes(10)));
+  BOOST_TEST(parsed->disable_on_410);
+  auto plain = parse_config(json::serialize(base_config()), errors);
+  BOOST_REQUIRE(plain);
+  BOOST_TEST(!plain->circuit_breaker.has_value());  // off unless asked for
+  BOOST_TEST(!plain->disable_on_410);
+
+  auto bad = base_config();
+  bad["delivery"] = {{"circuit_breaker", {{"consecutive_failures", 0}, {"cooldown_ms", 60000}, {"max_cooldown_ms", 1000},
+                                          {"half_open", 1}}},
+                     {"disable_on_410", "yes"}};
+  auto refused = errors_of(bad);
+  BOOST_TEST_MESSAGE(dump(refused));
+  BOOST_TEST(has_error(refused, "delivery.circuit_breaker.consecutive_failures", "1 to 1000"));
+  BOOST_TEST(has_error(refused, "delivery.circuit_breaker.max_cooldown_ms", "at least cooldown_ms (60000)"));
+  BOOST_TEST(has_error(refused, "delivery.circuit_breaker.half_open"));
+  BOOST_TEST(has_error(refused, "delivery.disable_on_410", "true or false"));
 }
 
 BOOST_AUTO_TEST_CASE(delivery_settings) {

@@ -11,7 +11,7 @@ Circuits::Circuits(const std::optional<CircuitBreakerSettings>& settings, Connec
     : pool_(pool), origin_(std::move(origin)), log_(log) {
   if (!settings) return;
   own_.emplace(*settings);
-  shared_ = &pool.breaker(*settings);
+  shared_ = pool.breaker(*settings);
 }
 
 bool Circuits::may_start(std::int64_t now_ms, AttemptHandler& handler, std::int64_t& until_ms) {

@@ -12,6 +12,7 @@
 #include "engine_log.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -45,7 +46,7 @@ class Circuits {
   void tell(const char* what, const CircuitBreaker& breaker, const std::string& why);
 
   std::optional<CircuitBreaker> own_;  // this activation's 5xx
-  CircuitBreaker* shared_ = nullptr;   // the connection key's failures
+  std::shared_ptr<CircuitBreaker> shared_;  // the connection key's failures
   ConnectionPool& pool_;
   std::string origin_;
   EngineLog& log_;

@@ -101,9 +101,10 @@ void ConnectionPool::serve() {
   serving_ = false;
 }
 
-CircuitBreaker& ConnectionPool::breaker(const CircuitBreakerSettings& settings) {
-  if (!breaker_) breaker_ = std::make_unique<CircuitBreaker>(settings);
-  return *breaker_;
+std::shared_ptr<CircuitBreaker> ConnectionPool::breaker(const CircuitBreakerSettings& settings) {
+  std::lock_guard lock(breaker_mutex_);
+  if (!breaker_) breaker_ = std::make_shared<CircuitBreaker>(settings);
+  return breaker_;
 }
 
 void ConnectionPool::wait_for_circuit(AttemptHandler& handler) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace webhook {
@@ -55,9 +56,10 @@ class ConnectionPool final : private ConnectionOwner {
   std::uint64_t connections_opened() const { return opened_; }
 
   // The circuit breaker of connection failures to this key, shared by the
-  // engines that ask for one (made with the first one's settings).
-  CircuitBreaker& breaker(const CircuitBreakerSettings& settings);
-  const CircuitBreaker* breaker_if_any() const { return breaker_.get(); }
+  // engines that ask for one (made with the first one's settings). [any
+  // thread: engines are created on their hosts' threads] Its engines keep
+  // it, so that their stats may read its state after the pool is gone.
+  std::shared_ptr<CircuitBreaker> breaker(const CircuitBreakerSettings& settings);
   // `handler`'s on_circuit_change() is called at the circuit's next change.
   void wait_for_circuit(AttemptHandler& handler);
   // The circuit changed: every handler waiting for it hears.
@@ -90,7 +92,8 @@ class ConnectionPool final : private ConnectionOwner {
   std::vector<Busy> busy_;  // a request's tag is its slot here
   std::vector<std::size_t> free_slots_;
   std::deque<AttemptHandler*> waiting_;
-  std::unique_ptr<CircuitBreaker> breaker_;
+  std::mutex breaker_mutex_;
+  std::shared_ptr<CircuitBreaker> breaker_;
   std::vector<AttemptHandler*> circuit_waiting_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for serve_soon's handler
   std::size_t open_ = 0;

@@ -35,9 +35,6 @@ namespace {
 
 constexpr std::string_view kGone = "endpoint answered 410 Gone: activation disabled";
 
-}  // namespace
-namespace {
-
 std::int64_t system_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();

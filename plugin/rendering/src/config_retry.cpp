@@ -14,8 +14,13 @@ constexpr std::string_view kDurationForm = "a whole number and a unit: ms, s, m,
 // "5s", "30m", "2h", "1d", "1500ms": milliseconds, or nullopt.
 std::optional<std::int64_t> parse_duration_text(std::string_view text) {
   std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end == text.data() || n < 0) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  const bool too_many_digits = ec == std::errc::result_out_of_range;
+  if (too_many_digits) {
+    while (end != text.data() + text.size() && *end >= '0' && *end <= '9') ++end;
+  } else if (ec != std::errc{} || end == text.data() || n < 0) {
+    return std::nullopt;
+  }
   const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
   std::int64_t scale = 0;
   if (unit == "ms") scale = 1;
@@ -24,7 +29,7 @@ std::optional<std::int64_t> parse_duration_text(std::string_view text) {
   else if (unit == "h") scale = 3'600'000;
   else if (unit == "d") scale = 86'400'000;
   else return std::nullopt;
-  if (n > kMaxRetryWait.count() / scale) return kMaxRetryWait.count() + 1;  // over any bound: said as such
+  if (too_many_digits || n > kMaxRetryWait.count() / scale) return kMaxRetryWait.count() + 1;  // over any bound
   return n * scale;
 }
 
