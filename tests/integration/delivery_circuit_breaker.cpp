@@ -138,6 +138,34 @@ BOOST_AUTO_TEST_CASE(a_429_never_opens_a_circuit) {
   BOOST_TEST(logs.count(LogLevel::warning, "circuit open") == 0u);
 }
 
+// A certificate the activation does not trust fails every activation of the
+// key alike: it counts as a connection failure (a probe that met it once
+// held the circuit half-open for good).
+BOOST_AUTO_TEST_CASE(tls_verification_failures_open_the_connection_circuit) {
+  TrustedHttpsServer https("ca-circuit.pem");  // its CA not given to the activation: untrusted
+  const std::string base = "https://127.0.0.1:" + std::to_string(https.server.port());
+  HostTime clock;
+  Fixture f;
+  f.start(parse(breaking_config(base)), &clock);
+  for (int i = 1; i <= 3; ++i) f.submit(record(i), static_cast<std::uint64_t>(i));
+  BOOST_REQUIRE(f.completions.wait_for(3));
+  for (const auto& c : f.completions.all()) {
+    BOOST_TEST(c.error.find("certificate verification failed") != std::string::npos, c.error);
+    BOOST_TEST(c.attempts == 1u);  // permanent: no retry
+  }
+  BOOST_REQUIRE(eventually([&] { return stats_of(*f.engine).at("circuits_open").to_number<int>() == 1; }));
+  f.submit(record(4), 4);
+  BOOST_REQUIRE(eventually([&] { return stats_of(*f.engine).at("waiting_retry").to_number<int>() == 1; }));
+  BOOST_TEST(stats_of(*f.engine).at("attempts").to_number<int>() == 3);
+  // After the cool-down the probe fails the same way: the circuit opens
+  // again rather than waiting for a probe that never reports.
+  clock.now = clock.now.load() + 60'000;
+  f.engine->on_time();
+  BOOST_REQUIRE(f.completions.wait_for(4));
+  BOOST_REQUIRE(eventually([&] { return stats_of(*f.engine).at("circuits_open").to_number<int>() == 1; }));
+  BOOST_TEST(stats_of(*f.engine).at("attempts").to_number<int>() == 4);
+}
+
 // Two activations of one endpoint on one runtime (one pool, one key).
 struct Pair {
   explicit Pair(const std::string& base_url, const std::string& key)

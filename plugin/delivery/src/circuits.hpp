@@ -31,7 +31,8 @@ class Circuits {
   // An attempt starts (may_start was true): a probe, after a cool-down.
   void started(std::int64_t now_ms);
   // An attempt ended: its status (0: no answer) and whether the connection
-  // failed or timed out.
+  // failed, timed out or was not trusted (every activation of the key has
+  // the same TLS settings).
   void on_result(int status, bool connection_failed, std::int64_t now_ms, const std::string& error);
   // An attempt ended telling nothing of the endpoint (a keep-alive
   // connection the server had closed: sent again at once): if it was a

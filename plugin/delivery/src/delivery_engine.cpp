@@ -306,7 +306,7 @@ void Engine::Impl::on_attempt_done(JobPtr job, AttemptResult result) {
   }
   const std::int64_t now = now_ms();
   config.redactor.apply(result.error);
-  circuits.on_result(result.status, result.status == 0 && !result.tls_verification_failed, now, result.error);
+  circuits.on_result(result.status, result.status == 0, now, result.error);  // a TLS verification failure too
   job->history.push_back({now, result.status, result.error});
   job->last_response = excerpt_of(config, std::move(result.response_excerpt));
   if (result.status == 410 && config.disable_on_410) disable();
