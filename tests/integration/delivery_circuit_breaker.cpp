@@ -13,13 +13,6 @@ BOOST_AUTO_TEST_SUITE(circuit_breaker)
 
 namespace {
 
-class HostTime final : public HostClock {
- public:
-  std::int64_t now_ms() override { return now.load(); }
-  void request_wakeup(std::int64_t) override {}
-  std::atomic<std::int64_t> now{1'800'000'000'000};
-};
-
 // The test configuration with a retry schedule of ten seconds and a circuit
 // breaker opening after three failures, for a minute at first.
 json::object breaking_config(const std::string& base_url, const std::string& activation = "welcome") {
@@ -34,25 +27,6 @@ json::object breaking_config(const std::string& base_url, const std::string& act
 }
 
 json::object stats_of(const Engine& engine) { return json::parse(engine.stats_json()).as_object(); }
-
-template <class Predicate>
-bool eventually(Predicate done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
-
-// Moves the host clock to the engine's next wake-up and tells it; false when
-// it asks for none later than now.
-bool advance(Engine& engine, HostTime& clock) {
-  std::int64_t wake = -1;
-  if (!eventually([&] { return (wake = engine.next_wakeup_ms()) > clock.now.load(); })) return false;
-  clock.now = wake;
-  engine.on_time();
-  return true;
-}
 
 }  // namespace
 

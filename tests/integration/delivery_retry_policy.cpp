@@ -9,13 +9,6 @@ BOOST_AUTO_TEST_SUITE(retry_policy)
 
 namespace {
 
-class HostTime final : public HostClock {
- public:
-  std::int64_t now_ms() override { return now.load(); }
-  void request_wakeup(std::int64_t) override {}
-  std::atomic<std::int64_t> now{1'800'000'000'000};
-};
-
 // The default test configuration with `retry` as its delivery.retry and no
 // advanced.webhook_retry_count (a schedule refuses it).
 Config with_retry(const mock::Server& server, json::object retry, json::object delivery = {}) {
@@ -23,18 +16,6 @@ Config with_retry(const mock::Server& server, json::object retry, json::object d
   c["advanced"].as_object().erase("webhook_retry_count");
   c["delivery"].as_object()["retry"] = std::move(retry);
   return parse(c);
-}
-
-// Waits until the engine asks to be woken later than the clock's now (a
-// retry waiting), and returns that host time; -1 when it did not within a
-// few seconds.
-std::int64_t next_wakeup(Fixture& f, const HostTime& clock) {
-  for (int i = 0; i < 500; ++i) {
-    const std::int64_t wake = f.engine->next_wakeup_ms();
-    if (wake > clock.now.load()) return wake;
-    std::this_thread::sleep_for(10ms);
-  }
-  return -1;
 }
 
 // A responder: these statuses in turn, then 200; `headers` with each.
@@ -61,7 +42,7 @@ BOOST_AUTO_TEST_CASE(each_wait_of_the_schedule_within_its_jitter) {
   f.start(with_retry(server, {{"schedule", json::array{"5s", "1h", "10h"}}}), &clock);
   f.submit(record(1), 1);
   for (const std::int64_t wait : {5'000LL, 3'600'000LL, 36'000'000LL}) {
-    const std::int64_t wake = next_wakeup(f, clock);
+    const std::int64_t wake = next_wakeup(*f.engine, clock);
     BOOST_REQUIRE_MESSAGE(wake > 0, "no retry waiting for the " << wait << " ms step");
     const std::int64_t waited = wake - clock.now.load();
     BOOST_TEST(waited >= wait * 9 / 10, wait << " ms step: " << waited);
@@ -83,10 +64,7 @@ BOOST_AUTO_TEST_CASE(the_schedule_s_length_is_the_retry_count) {
   f.start(with_retry(server, {{"schedule", json::array{"1s", "1s"}}}), &clock);
   f.submit(record(1), 1);
   for (int retry = 0; retry < 2; ++retry) {
-    const std::int64_t wake = next_wakeup(f, clock);
-    BOOST_REQUIRE(wake > 0);
-    clock.now = wake;
-    f.engine->on_time();
+    BOOST_REQUIRE(advance(*f.engine, clock));
   }
   BOOST_REQUIRE(f.completions.wait_for(1));
   const auto c = f.completions.all().front();
@@ -103,10 +81,7 @@ BOOST_AUTO_TEST_CASE(no_attempt_starts_after_max_age) {
   Fixture f;
   f.start(with_retry(server, {{"schedule", json::array{"1h", "1h", "1h"}}, {"max_age", "90m"}}), &clock);
   f.submit(record(1), 1);
-  const std::int64_t wake = next_wakeup(f, clock);  // the first retry, about an hour in: within 90m
-  BOOST_REQUIRE(wake > 0);
-  clock.now = wake;
-  f.engine->on_time();
+  BOOST_REQUIRE(advance(*f.engine, clock));  // the first retry, about an hour in: within 90m
   // The second retry would start about two hours after the first attempt.
   BOOST_REQUIRE(f.completions.wait_for(1));
   const auto c = f.completions.all().front();
@@ -142,7 +117,7 @@ BOOST_AUTO_TEST_CASE(a_retry_after_within_max_age_is_waited_for) {
   Fixture f;
   f.start(with_retry(server, {{"max_age", "2h"}}), &clock);
   f.submit(record(1), 1);
-  const std::int64_t wake = next_wakeup(f, clock);
+  const std::int64_t wake = next_wakeup(*f.engine, clock);
   BOOST_REQUIRE(wake > 0);
   BOOST_TEST(wake - clock.now.load() >= 3'600'000);
   clock.now = wake;
@@ -160,10 +135,7 @@ BOOST_AUTO_TEST_CASE(on_status_retries_what_is_otherwise_permanent) {
   f.start(with_retry(server, {{"schedule", json::array{"10s", "10s"}}, {"on_status", json::array{404, 409}}}), &clock);
   f.submit(record(1), 1);
   for (int retry = 0; retry < 2; ++retry) {
-    const std::int64_t wake = next_wakeup(f, clock);
-    BOOST_REQUIRE(wake > 0);
-    clock.now = wake;
-    f.engine->on_time();
+    BOOST_REQUIRE(advance(*f.engine, clock));
   }
   BOOST_REQUIRE(f.completions.wait_for(1));
   BOOST_TEST((f.completions.all().front().outcome == Outcome::delivered));
@@ -214,7 +186,7 @@ BOOST_AUTO_TEST_CASE(a_410_disables_the_activation_with_disable_on_410) {
                      {{"disable_on_410", true}, {"dead_letter_file", dead}}),
           &clock, logs.hook());
   f.submit(record(2), 2);  // 503: waits an hour for its retry
-  BOOST_REQUIRE(next_wakeup(f, clock) > 0);
+  BOOST_REQUIRE(next_wakeup(*f.engine, clock) > 0);
   f.submit(record(1), 1);  // 410: the activation is disabled, the waiting record dead-lettered at once
   BOOST_REQUIRE(f.completions.wait_for(2));
   f.submit(record(3), 3);  // later: dead-lettered without a request

@@ -275,6 +275,43 @@ inline Config neighbour_of(const Config& config) {
   return std::move(*parsed);
 }
 
+// A host clock the test moves by hand (output-step.host-clock/1): hours of
+// retries in milliseconds.
+class HostTime final : public HostClock {
+ public:
+  std::int64_t now_ms() override { return now.load(); }
+  void request_wakeup(std::int64_t) override {}
+  std::atomic<std::int64_t> now{1'800'000'000'000};
+};
+
+// Polls `done` for about five seconds.
+template <class Predicate>
+bool eventually(Predicate done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+// The host time the engine next asks to be woken, once it is later than the
+// clock's now (the engine has taken in what happened); -1 when it asks for
+// none within a few seconds.
+inline std::int64_t next_wakeup(const Engine& engine, const HostTime& clock) {
+  std::int64_t wake = -1;
+  return eventually([&] { return (wake = engine.next_wakeup_ms()) > clock.now.load(); }) ? wake : -1;
+}
+
+// Moves the clock to the engine's next wake-up and tells it; false when it
+// asks for none.
+inline bool advance(Engine& engine, HostTime& clock) {
+  const std::int64_t wake = next_wakeup(engine, clock);
+  if (wake < 0) return false;
+  clock.now = wake;
+  engine.on_time();
+  return true;
+}
+
 struct Fixture {
   test_support::Completions completions;
   std::function<void(const Completion&)> on_completion;  // also called, when set, before `completions` hears
