@@ -36,7 +36,6 @@ class CircuitBreaker {
   // When the cool-down ends (open), -1 otherwise.
   std::int64_t open_until_ms() const { return state() == State::open ? open_until_ms_ : -1; }
   std::int64_t cooldown_ms() const { return cooldown_ms_; }
-  std::uint32_t failures() const { return failures_; }
 
  private:
   void open(std::int64_t now_ms, std::int64_t cooldown_ms);

@@ -34,14 +34,15 @@ void Circuits::started(std::int64_t now_ms) {
 
 void Circuits::on_result(int status, bool connection_failed, std::int64_t now_ms, const std::string& error) {
   if (!own_) return;
-  const std::string last = status > 0 ? "HTTP " + std::to_string(status) : error;
+  // What the last attempt met, said only when a circuit changes.
+  const auto last = [&] { return status > 0 ? "HTTP " + std::to_string(status) : error; };
   if (connection_failed || status > 0) {
     const bool was_open = shared_->is_open();
     const bool changed = connection_failed ? shared_->on_failure(now_ms) : shared_->on_success();
     holds_shared_probe_ = false;
     if (changed) {
       tell(was_open && shared_->is_open() ? "open again" : shared_->is_open() ? "open" : "closed", *shared_,
-           connection_failed ? "connection failures (last: " + last + ")" : "an answer came");
+           connection_failed ? "connection failures (last: " + last() + ")" : "an answer came");
       pool_.circuit_changed();
     }
   }
@@ -50,7 +51,7 @@ void Circuits::on_result(int status, bool connection_failed, std::int64_t now_ms
   const bool failed = status >= 500 && status < 600;
   if (failed ? own_->on_failure(now_ms) : own_->on_success()) {
     tell(was_open && own_->is_open() ? "open again" : own_->is_open() ? "open" : "closed", *own_,
-         failed ? "5xx answers to this activation (last: " + last + ")" : "an answer other than 5xx came");
+         failed ? "5xx answers to this activation (last: " + last() + ")" : "an answer other than 5xx came");
   }
 }
 
