@@ -1,6 +1,7 @@
 #include "journey_sim/replay.hpp"
 
-#include "journey_sim/plugin_loader.hpp"
+#include "output_runner/plugin_loader.hpp"
+#include "output_runner/step_host.hpp"
 #include "journey_sim/scenario.hpp"
 
 #include <boost/json/parse.hpp>
@@ -23,31 +24,18 @@ namespace {
 
 namespace json = boost::json;
 
+// Each selected letter's outcome, from the module's completions.
 struct Host {
-  output_step_host_t abi{};
-  std::ostream* err = nullptr;
   std::mutex mutex;
   std::condition_variable completed;
   std::vector<int> outcome;  // per selected letter: -1 pending, else output_step_outcome_t
   std::uint64_t done = 0;
 
-  Host() {
-    abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
-    abi.host_data = this;
-    abi.name = "journey-sim replay";
-    abi.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
-      if (level < OUTPUT_STEP_LOG_WARNING) return;
-      auto* self = static_cast<Host*>(h->host_data);
-      std::lock_guard lock(self->mutex);
-      *self->err << "[plugin] " << message << "\n";
-    };
-    abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
-      auto* self = static_cast<Host*>(h->host_data);
-      std::lock_guard lock(self->mutex);
-      if (c->token < self->outcome.size()) self->outcome[c->token] = c->outcome;
-      ++self->done;
-      self->completed.notify_all();
-    };
+  void complete(const output_step_completion_t& c) {
+    std::lock_guard lock(mutex);
+    if (c.token < outcome.size()) outcome[c.token] = c.outcome;
+    ++done;
+    completed.notify_all();
   }
 };
 
@@ -130,12 +118,9 @@ void select_letters(const ReplayOptions& options, std::istream& file, std::ostre
 bool deliver(const ReplayOptions& options, const output_step_entry_t& plugin, const std::string& config,
              const std::vector<Selected>& selected, Host& host, std::ostream& err) {
   host.outcome.assign(selected.size(), -1);
-  const output_step_t* step = plugin.create(&host.abi, config.data(), config.size(),
-                                            [](void* context, const char* field, const char* message) {
-                                              *static_cast<std::ostream*>(context) << "config: " << field << ": "
-                                                                                   << message << "\n";
-                                            },
-                                            &err);
+  output_runner::StepHost step_host("journey-sim replay", err, {OUTPUT_STEP_LOG_WARNING, false},
+                                    [&host](const output_step_completion_t& c) { host.complete(c); });
+  const output_step_t* step = step_host.create(plugin, config);
   if (step == nullptr) return false;
   for (std::size_t i = 0; i < selected.size(); ++i) {
     output_step_record_t r{selected[i].record.data(), selected[i].record.size(), i};
@@ -188,7 +173,7 @@ bool rewrite_without(const std::string& path, const std::vector<std::string>& li
 }  // namespace
 
 int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& err) {
-  LoadedPlugin plugin;
+  output_runner::LoadedPlugin plugin;
   std::string error;
   if (!plugin.load(options.plugin, error)) {
     err << "journey-sim replay: " << error << "\n";
@@ -207,7 +192,6 @@ int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& er
   std::vector<Selected> selected;
   select_letters(options, letters_file, err, lines, selected);
   Host host;
-  host.err = &err;
   if (!deliver(options, plugin.entry(), *config, selected, host, err)) return 2;
 
   std::vector<bool> drop(lines.size(), false);

@@ -1,7 +1,7 @@
 #include "journey_sim/runner.hpp"
 
 #include "journey_sim/activation_checks.hpp"
-#include "journey_sim/plugin_loader.hpp"
+#include "output_runner/plugin_loader.hpp"
 #include "journey_sim/report.hpp"
 
 #include <algorithm>
@@ -15,7 +15,7 @@ bool ScenarioResult::passed() const {
 }
 
 int run_command(const RunOptions& options, std::ostream& out, std::ostream& err) {
-  LoadedPlugin plugin;
+  output_runner::LoadedPlugin plugin;
   std::string error;
   if (!plugin.load(options.plugin, error)) {
     err << "journey-sim run: " << error << "\n";
@@ -56,7 +56,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& err)
 
 int validate_command(const std::vector<std::string>& files, const std::string& plugin_path, std::ostream& out,
                      std::ostream& err) {
-  LoadedPlugin plugin;
+  output_runner::LoadedPlugin plugin;
   std::string error;
   if (!plugin_path.empty() && !plugin.load(plugin_path, error)) {
     err << "journey-sim validate: " << error << "\n";

@@ -1,6 +1,7 @@
 #include "journey_sim/stream.hpp"
 
-#include "journey_sim/plugin_loader.hpp"
+#include "output_runner/plugin_loader.hpp"
+#include "output_runner/step_host.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -37,50 +38,19 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-// Accepted records a damaged spool hid from this start (the plugin's stats
-// "spool_unreadable_records"; 0 for a plugin without one).
-std::uint64_t spool_unreadable_records(const output_step_t* step) {
-  std::string text(step->stats(step, nullptr, 0) + 1, '\0');
-  text.resize(step->stats(step, text.data(), text.size()));
-  boost::system::error_code ec;
-  const json::value stats = json::parse(text, ec);
-  const json::value* n = ec || !stats.is_object() ? nullptr : stats.get_object().if_contains("spool_unreadable_records");
-  return n != nullptr && n->is_uint64() ? n->get_uint64() : n != nullptr && n->is_int64() ? static_cast<std::uint64_t>(n->get_int64()) : 0;
-}
-
 struct RecordInfo {
   std::uint64_t line = 0;
   std::string event_id;
 };
 
+// What the run knows of each record, updated from the module's completions.
 struct Host {
-  output_step_host_t abi{};
-  std::ostream* err = nullptr;
   std::ofstream* outcomes = nullptr;
 
   std::mutex mutex;
   std::condition_variable completed;
   std::unordered_map<std::uint64_t, RecordInfo> pending;
   std::uint64_t delivered = 0, failed = 0, dead_lettered = 0, done = 0, recovered = 0;
-
-  Host() {
-    abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
-    abi.host_data = this;
-    abi.name = "journey-sim stream";
-    abi.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
-      static constexpr const char* names[] = {"debug", "info", "warning", "error"};
-      auto* self = static_cast<Host*>(h->host_data);
-      if (level < OUTPUT_STEP_LOG_INFO) return;
-      // Each line written whole, with one call: lines of two threads never mix.
-      const std::string line = std::string("[") + names[level >= 0 && level <= 3 ? level : 3] + "] " + message + "\n";
-      std::lock_guard lock(self->mutex);
-      self->err->write(line.data(), static_cast<std::streamsize>(line.size()));
-      self->err->flush();
-    };
-    abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
-      static_cast<Host*>(h->host_data)->complete(*c);
-    };
-  }
 
   void complete(const output_step_completion_t& c) {
     std::lock_guard lock(mutex);
@@ -114,23 +84,15 @@ struct Host {
   }
 };
 
-bool read_file(const std::string& path, std::string& content) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  content = s.str();
-  return true;
-}
-
 // One `journey-sim stream`: the files opened, the step created, each input
 // line submitted, every completion awaited, the summary printed.
 class StreamRun {
  public:
   StreamRun(const StreamOptions& options, std::ostream& out, std::ostream& err)
-      : options_(options), out_(out), err_(err) {
-    host_.err = &err;
-  }
+      : options_(options),
+        out_(out),
+        err_(err),
+        step_host_("journey-sim stream", err, {}, [this](const output_step_completion_t& c) { host_.complete(c); }) {}
   StreamRun(const StreamRun&) = delete;
   StreamRun& operator=(const StreamRun&) = delete;
   ~StreamRun() {
@@ -152,13 +114,14 @@ class StreamRun {
   const StreamOptions& options_;
   std::ostream& out_;
   std::ostream& err_;
-  LoadedPlugin plugin_;
+  output_runner::LoadedPlugin plugin_;
   std::string config_;
   std::ifstream input_file_;
   std::istream* input_ = &std::cin;
   std::ofstream outcomes_file_;
   std::FILE* accepted_file_ = nullptr;
   Host host_;
+  output_runner::StepHost step_host_;
   const output_step_t* step_ = nullptr;
   std::uint64_t submitted_ = 0, line_number_ = 0, invalid_lines_ = 0, not_accepted_ = 0, unreadable_ = 0;
 };
@@ -181,7 +144,7 @@ int StreamRun::run() {
 }
 
 bool StreamRun::open_files() {
-  if (!read_file(options_.config, config_)) {
+  if (!output_runner::read_text_file(options_.config, config_)) {
     err_ << "journey-sim stream: cannot read --config '" << options_.config << "': " << std::strerror(errno) << "\n";
     return false;
   }
@@ -206,10 +169,7 @@ bool StreamRun::open_files() {
 }
 
 bool StreamRun::create_step() {
-  auto on_error = [](void* context, const char* field, const char* message) {
-    *static_cast<std::ostream*>(context) << "config: " << (*field ? field : "(top level)") << ": " << message << "\n";
-  };
-  step_ = plugin_.entry().create(&host_.abi, config_.data(), config_.size(), on_error, &err_);
+  step_ = step_host_.create(plugin_.entry(), config_);
   if (step_ == nullptr) {
     err_ << "journey-sim stream: the configuration in '" << options_.config << "' is invalid (errors above)\n";
     return false;
@@ -307,7 +267,7 @@ void StreamRun::finish() {
   }
   if (accepted_file_ != nullptr) std::fclose(accepted_file_);
   accepted_file_ = nullptr;
-  unreadable_ = spool_unreadable_records(step_);
+  unreadable_ = output_runner::stats_count(output_runner::step_stats(step_), "spool_unreadable_records");
   uint64_t unfinished = 0;
   step_->destroy(step_, g_stop.load() ? 5000 : 0, &unfinished);
   step_ = nullptr;

@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace journey_sim {
+namespace output_runner {
 
 class LoadedPlugin {
  public:
@@ -25,4 +25,4 @@ class LoadedPlugin {
   const output_step_entry_t* entry_ = nullptr;
 };
 
-}  // namespace journey_sim
+}  // namespace output_runner

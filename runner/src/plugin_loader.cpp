@@ -1,8 +1,8 @@
-#include "journey_sim/plugin_loader.hpp"
+#include "output_runner/plugin_loader.hpp"
 
 #include <dlfcn.h>
 
-namespace journey_sim {
+namespace output_runner {
 
 LoadedPlugin::~LoadedPlugin() {
   if (handle_ != nullptr) dlclose(handle_);
@@ -33,4 +33,4 @@ bool LoadedPlugin::load(const std::string& path, std::string& error) {
   return true;
 }
 
-}  // namespace journey_sim
+}  // namespace output_runner

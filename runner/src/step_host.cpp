@@ -1,0 +1,72 @@
+#include "output_runner/step_host.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+namespace output_runner {
+
+namespace json = boost::json;
+
+StepHost::StepHost(const char* name, std::ostream& err, LogStyle style, CompletionHandler on_completion)
+    : err_(err), style_(style), on_completion_(std::move(on_completion)) {
+  abi_.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
+  abi_.host_data = this;
+  abi_.name = name;
+  abi_.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
+    static constexpr const char* names[] = {"debug", "info", "warning", "error"};
+    auto* self = static_cast<StepHost*>(h->host_data);
+    if (level < self->style_.min_level) return;
+    const std::string prefix =
+        self->style_.level_tags ? std::string("[") + names[level >= 0 && level <= 3 ? level : 3] + "] " : "[plugin] ";
+    self->write_line(prefix + message);
+  };
+  abi_.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
+    static_cast<StepHost*>(h->host_data)->on_completion_(*c);
+  };
+}
+
+const output_step_t* StepHost::create(const output_step_entry_t& entry, std::string_view config) {
+  auto on_error = [](void* context, const char* field, const char* message) {
+    static_cast<StepHost*>(context)->write_line(std::string("config: ") + (*field ? field : "(top level)") + ": " +
+                                                message);
+  };
+  return entry.create(&abi_, config.data(), config.size(), on_error, this);
+}
+
+void StepHost::write_line(std::string_view line) {
+  std::string text(line);
+  text += '\n';
+  std::lock_guard lock(log_mutex_);
+  err_.write(text.data(), static_cast<std::streamsize>(text.size()));
+  err_.flush();
+}
+
+bool read_text_file(const std::string& path, std::string& content) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  content = s.str();
+  return true;
+}
+
+json::value step_stats(const output_step_t* step) {
+  std::string text(step->stats(step, nullptr, 0) + 1, '\0');
+  text.resize(step->stats(step, text.data(), text.size()));
+  boost::system::error_code ec;
+  json::value stats = json::parse(text, ec);
+  return ec || !stats.is_object() ? json::value() : stats;
+}
+
+std::uint64_t stats_count(const json::value& stats, std::string_view key) {
+  const json::value* n = stats.is_object() ? stats.get_object().if_contains(key) : nullptr;
+  if (n == nullptr) return 0;
+  if (n->is_uint64()) return n->get_uint64();
+  if (n->is_int64() && n->get_int64() > 0) return static_cast<std::uint64_t>(n->get_int64());
+  return 0;
+}
+
+}  // namespace output_runner
