@@ -11,6 +11,8 @@ packages=(
   libre2-dev
   # the tests that drive webhook-mock with real clients (ctest -L external)
   apache2-utils curl
+  # output-runner's tests: a real Redis, Prometheus's own text parser
+  redis-server python3-prometheus-client
   "$@"
 )
 

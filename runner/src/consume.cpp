@@ -98,6 +98,7 @@ class Consumer {
   void settle(milliseconds wait);
   void settle_one(const Completion& c);
   bool flush_redis();
+  bool flush_redis(std::string& error);
   void refresh_held();
   void claim_idle();
   void shutdown();
@@ -116,7 +117,7 @@ class Consumer {
 
   std::unordered_map<std::uint64_t, Held> in_flight_;  // by token
   std::deque<Held> backlog_;                           // read, not yet accepted (busy)
-  std::unordered_set<std::string> held_ids_;           // in flight or in the backlog
+  std::unordered_set<std::string> held_ids_;           // in the backlog, in flight, or to acknowledge
   std::vector<std::string> to_ack_;
   std::vector<std::pair<StreamEntry, std::string>> to_dead_;
   std::uint64_t next_token_ = 1;
@@ -176,7 +177,9 @@ bool Consumer::connect() {
   milliseconds backoff(100);
   while (!g_stop.load()) {
     std::string error;
-    if (redis_.connect(error) && group_.create(error) && recover_own(error)) {
+    // The acknowledgements the outage held back go before this consumer's
+    // history is read again: an entry completed meanwhile is not taken on twice.
+    if (redis_.connect(error) && group_.create(error) && flush_redis(error) && recover_own(error)) {
       if (outage_) log("output-runner: reconnected to " + options_.redis.url.text());
       outage_ = false;
       refresh_held();
@@ -340,7 +343,6 @@ void Consumer::settle_one(const Completion& c) {
   if (it == in_flight_.end()) return;  // a record recovered from a step's own spool: not an entry of this run
   Held held = std::move(it->second);
   in_flight_.erase(it);
-  held_ids_.erase(held.entry.id);
   auto& m = metrics_.activations[held.activation];
   m.latency.observe(std::chrono::duration<double>(Clock::now() - held.read_at).count());
   const char* outcome = "failed";
@@ -352,6 +354,7 @@ void Consumer::settle_one(const Completion& c) {
     to_ack_.push_back(held.entry.id);
   } else {
     ++failed_, ++m.failed;  // not acknowledged: it comes back once idle for --claim-idle-ms
+    held_ids_.erase(held.entry.id);
   }
   if (!outcomes_.is_open()) return;
   json::object row;
@@ -368,21 +371,30 @@ void Consumer::settle_one(const Completion& c) {
 }
 
 bool Consumer::flush_redis() {
-  std::string error;
   if (!redis_.connected()) return false;
+  std::string error;
+  if (flush_redis(error)) return true;
+  lost(error);
+  return false;
+}
+
+// The acknowledgements and dead entries waiting, sent; on a failure what
+// was not sent stays queued.
+bool Consumer::flush_redis(std::string& error) {
   for (std::size_t i = 0; i < to_ack_.size(); i += 1000) {
     std::vector<std::string> part(to_ack_.begin() + static_cast<std::ptrdiff_t>(i),
                                   to_ack_.begin() + static_cast<std::ptrdiff_t>(std::min(to_ack_.size(), i + 1000)));
     if (!group_.ack(part, error)) {
       to_ack_.erase(to_ack_.begin(), to_ack_.begin() + static_cast<std::ptrdiff_t>(i));
-      return lost(error), false;
+      return false;
     }
+    for (const auto& id : part) held_ids_.erase(id);  // held until acknowledged: never taken on twice
   }
   acked_since_trim_ = acked_since_trim_ || !to_ack_.empty();
   to_ack_.clear();
   while (!to_dead_.empty()) {
     auto& [entry, reason] = to_dead_.back();
-    if (!group_.dead_letter(entry, reason, error)) return lost(error), false;
+    if (!group_.dead_letter(entry, reason, error)) return false;
     log("output-runner: entry " + entry.id + " moved to " + group_.dead_stream() + ": " + reason);
     ++dead_lettered_, ++metrics_.poison;
     to_dead_.pop_back();
