@@ -3,6 +3,7 @@
 #   make test   set up, build, run the whole test suite (ctest)
 #   make bench  Release build and the benchmarks (figures in the README); BENCH_BASE=COMMIT compares with COMMIT
 #   make fuzz   libFuzzer (clang) on the parsers, FUZZ_SECONDS (60) each
+#   make bench-runner  only output-runner through Redis against journey-sim stream
 #   make lint   clang-tidy on the product code (functions <= 80 lines, bugprone, performance)
 # PRESET picks the CMake preset (dev by default; ci when CI is set).
 
@@ -15,7 +16,7 @@ LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAU
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: bench-compare bench-runtime lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
+.PHONY: bench-compare bench-runtime bench-runner lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
 
 all: build
 
@@ -70,6 +71,7 @@ bench:
 	@bash bench/plugin.sh build/release
 	@bash bench/runtime.sh build/release
 	@bash bench/outage.sh build/release
+	@bash bench/runner.sh build/release
 	@if [ -n "$(BENCH_BASE)" ]; then bash scripts/build-base.sh $(BENCH_BASE) && bash bench/compare.sh build/release build/release-base; fi
 
 # Only the many-activations benchmark (bench/runtime.sh): make bench-runtime.
@@ -77,6 +79,12 @@ bench-runtime:
 	@bash scripts/setup.sh nginx-light
 	@$(MAKE) --no-print-directory PRESET=release build
 	@bash bench/runtime.sh build/release
+
+# Only output-runner through Redis against journey-sim stream (bench/runner.sh).
+bench-runner:
+	@bash scripts/setup.sh nginx-light
+	@$(MAKE) --no-print-directory PRESET=release build
+	@bash bench/runner.sh build/release
 
 # Only the comparison with another commit: make bench-compare BENCH_BASE=COMMIT.
 bench-compare:

@@ -69,6 +69,7 @@ bool Activations::start(const std::string& plugin, const std::vector<std::string
                                                              c.error ? c.error : "",
                                                              c.delivery_id ? c.delivery_id : ""});
                                         });
+    a.host->offer_runtime(&runtime_);
     a.step = a.host->create(plugin_.entry(), text);
     if (a.step == nullptr) {
       err_ << "output-runner: the configuration in '" << path << "' is invalid (errors above)\n";

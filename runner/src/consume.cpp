@@ -78,7 +78,7 @@ class Consumer {
       : options_(options),
         out_(out),
         err_(err),
-        activations_("output-runner", err),
+        activations_("output-runner", err, options.io_threads),
         redis_(options.redis),
         group_(redis_, options.stream, options.group, options.consumer) {}
 

@@ -76,7 +76,7 @@ bool in_range(const char* flag, std::int64_t value, std::int64_t min, std::int64
 int consume_command(int argc, char** argv) {
   output_runner::ConsumeOptions o;
   std::string url, ca;
-  std::int64_t batch = 64, max_deliveries = 5, metrics_port = -1;
+  std::int64_t batch = 64, max_deliveries = 5, metrics_port = -1, io_threads = 1;
   po::options_description d(
       "usage: output-runner consume --redis URL --stream NAME --group NAME --consumer NAME --plugin PATH\n"
       "                             --config FILE [--config FILE ...] [--batch N] [--claim-idle-ms MS]\n"
@@ -101,6 +101,8 @@ int consume_command(int argc, char** argv) {
       ("plugin", po::value(&o.plugin)->required(), "the output-step module (.so)")
       ("config", po::value(&o.configs)->required()->composing(), "an activation's JSON configuration (repeatable)")
       ("batch", po::value(&batch)->default_value(64), "entries per XREADGROUP (1 to 10000)")
+      ("io-threads", po::value(&io_threads)->default_value(1),
+       "I/O threads of the runtime every activation shares (1 to 64)")
       ("claim-idle-ms", po::value(&o.claim_idle_ms)->default_value(30000),
        "take over entries idle this long in another consumer (100 to 86400000)")
       ("max-deliveries", po::value(&max_deliveries)->default_value(5),
@@ -112,7 +114,7 @@ int consume_command(int argc, char** argv) {
        "after a signal, wait this long for what is in flight (0 to 3600000)");
   po::variables_map vm;
   if (auto stop = parse_command_line(argc, argv, "consume", d, vm)) return *stop;
-  if (!in_range("batch", batch, 1, 10000) || !in_range("claim-idle-ms", o.claim_idle_ms, 100, 86400000) ||
+  if (!in_range("batch", batch, 1, 10000) || !in_range("io-threads", io_threads, 1, 64) || !in_range("claim-idle-ms", o.claim_idle_ms, 100, 86400000) ||
       !in_range("max-deliveries", max_deliveries, 1, 1000000) ||
       (vm.count("metrics-port") && !in_range("metrics-port", metrics_port, 0, 65535)) ||
       !in_range("shutdown-timeout-ms", o.shutdown_timeout_ms, 0, 3600000)) {
@@ -126,6 +128,7 @@ int consume_command(int argc, char** argv) {
   }
   if (!redis_options("consume", url, ca, o.redis)) return 2;
   o.batch = static_cast<std::size_t>(batch);
+  o.io_threads = static_cast<std::uint32_t>(io_threads);
   o.max_deliveries = static_cast<std::uint64_t>(max_deliveries);
   o.metrics_port = static_cast<int>(metrics_port);
   return output_runner::run_consume(o, std::cout, std::cerr);

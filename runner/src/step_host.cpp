@@ -26,6 +26,10 @@ StepHost::StepHost(const char* name, std::ostream& err, LogStyle style, Completi
   abi_.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
     static_cast<StepHost*>(h->host_data)->on_completion_(*c);
   };
+  abi_.get_extension = [](const output_step_host_t* h, const char* id) -> const void* {
+    const auto* self = static_cast<const StepHost*>(h->host_data);
+    return self->runtime_ != nullptr && std::string_view(id) == OUTPUT_STEP_EXT_RUNTIME ? self->runtime_ : nullptr;
+  };
 }
 
 const output_step_t* StepHost::create(const output_step_entry_t& entry, std::string_view config) {

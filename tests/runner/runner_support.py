@@ -165,9 +165,9 @@ def records(count, prefix="e"):
                    for i in range(1, count + 1))
 
 
-def publish(redis, stream, text, env=None):
+def publish(redis, stream, text, env=None, extra=()):
     result = subprocess.run([RUNNER, "publish", "--redis", redis.url, "--stream", stream] +
-                            (["--redis-ca", redis.tls[2]] if redis.tls else []),
+                            (["--redis-ca", redis.tls[2]] if redis.tls else []) + list(extra),
                             input=text, capture_output=True, text=True, env=env, timeout=120)
     return result
 

@@ -49,7 +49,9 @@ class Activations {
     const output_step_t* step = nullptr;
   };
 
-  Activations(const char* host_name, std::ostream& err) : host_name_(host_name), err_(err) {}
+  // All steps share one runtime (output-step.runtime/1) of `io_threads`.
+  Activations(const char* host_name, std::ostream& err, std::uint32_t io_threads = 1)
+      : host_name_(host_name), err_(err), runtime_{static_cast<std::uint32_t>(sizeof(output_step_runtime_t)), io_threads, host_name} {}
   ~Activations();  // destroys every step still alive, at once
   Activations(const Activations&) = delete;
   Activations& operator=(const Activations&) = delete;
@@ -75,6 +77,7 @@ class Activations {
  private:
   const char* host_name_;
   std::ostream& err_;
+  output_step_runtime_t runtime_;
   LoadedPlugin plugin_;
   std::deque<Activation> activations_;  // stable addresses: the hosts' handlers point into it
   CompletionQueue completions_;

@@ -19,6 +19,7 @@ struct ConsumeOptions {
   std::string plugin;
   std::vector<std::string> configs;
   std::size_t batch = 64;
+  std::uint32_t io_threads = 1;  // of the runtime every activation shares
   std::int64_t claim_idle_ms = 30000;
   std::uint64_t max_deliveries = 5;
   int metrics_port = -1;  // -1: no metrics server

@@ -33,6 +33,10 @@ class StepHost {
 
   const output_step_host_t* abi() const { return &abi_; }
 
+  // Offers output-step.runtime/1: steps of hosts offering the same runtime
+  // share its I/O threads and connection pools. `runtime` outlives the steps.
+  void offer_runtime(const output_step_runtime_t* runtime) { runtime_ = runtime; }
+
   // A step of `entry` made from `config`; each configuration error printed
   // as "config: FIELD: MESSAGE". Null when the module refused it.
   const output_step_t* create(const output_step_entry_t& entry, std::string_view config);
@@ -45,6 +49,7 @@ class StepHost {
   std::ostream& err_;
   LogStyle style_;
   CompletionHandler on_completion_;
+  const output_step_runtime_t* runtime_ = nullptr;
   std::mutex log_mutex_;
 };
 
