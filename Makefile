@@ -3,7 +3,6 @@
 #   make test   set up, build, run the whole test suite (ctest)
 #   make bench  Release build and the benchmarks (figures in the README); BENCH_BASE=COMMIT compares with COMMIT
 #   make fuzz   libFuzzer (clang) on the parsers, FUZZ_SECONDS (60) each
-#   make bench-runner  only output-runner through Redis against journey-sim stream
 #   make lint   clang-tidy on the product code (functions <= 80 lines, bugprone, performance)
 # PRESET picks the CMake preset (dev by default; ci when CI is set).
 
@@ -16,7 +15,7 @@ LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAU
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: bench-compare bench-runtime bench-runner lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
+.PHONY: bench-compare bench-runtime bench-runner demo-runner lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
 
 all: build
 
@@ -34,6 +33,10 @@ build: configure
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
+
+# The scale-out demo: two output-runners sharing a Redis stream (docs/scale-out.md).
+demo-runner: build
+	@bash scripts/demo-runner.sh $(BUILD)
 
 # The streaming demo: webhook-mock as a process, records through `journey-sim stream`.
 demo-stream: build
