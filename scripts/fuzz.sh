@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(response_reader record_reader template spool_recovery config scenario stub_matching admin_api)
+[[ ${#targets[@]} -eq 0 ]] && targets=(response_reader record_reader template spool_recovery config scenario stub_matching admin_api resp_reply)
 seconds=${FUZZ_SECONDS:-60}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
