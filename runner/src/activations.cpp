@@ -89,7 +89,11 @@ std::size_t Activations::find(const std::string& name) const {
 
 std::string Activations::names() const {
   std::string out;
-  for (const auto& a : activations_) out += (out.empty() ? "" : ", ") + a.name;
+  std::size_t listed = 0;
+  for (const auto& a : activations_) {
+    if (listed++ == 10) return out + ", and " + std::to_string(activations_.size() - 10) + " more";
+    out += (out.empty() ? "" : ", ") + a.name;
+  }
   return out;
 }
 

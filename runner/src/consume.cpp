@@ -5,6 +5,8 @@
 #include "output_runner/metrics.hpp"
 #include "output_runner/metrics_server.hpp"
 
+#include <webhook_common/log_text.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -166,8 +168,11 @@ bool Consumer::start() {
   return true;
 }
 
+// One line, control characters escaped: an entry's own text (an activation
+// name) cannot forge log lines.
 void Consumer::log(const std::string& line) {
-  activations_.size() > 0 ? activations_[0].host->write_line(line) : void(err_ << line << std::endl);
+  const std::string text = webhook_common::printable(line);
+  activations_.size() > 0 ? activations_[0].host->write_line(text) : void(err_ << text << std::endl);
 }
 
 // Connects, makes sure the group exists and takes back this consumer's own

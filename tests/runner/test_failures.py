@@ -66,8 +66,9 @@ def poison_entries_end_in_the_dead_stream(check, scratch, redis):
     redis.cli("XADD", "bad", "*", "other", "field")
     redis.cli("XADD", "bad", "*", "record", '{"event_id": "x-1"}', "activation", "nope")
     redis.cli("XADD", "bad", "*", "record", '{"event_id": "always-500"}')
+    redis.cli("XADD", "bad", "*", "record", '{"event_id": "x-2"}', "activation", "evil\n[error] forged line")
     runner = consume(scratch, redis, "bad", "strict", [cfg], "--claim-idle-ms", "500", "--max-deliveries", "1")
-    wait_for(lambda: redis.cli("XLEN", "bad:dead") == "5", 30, "five entries in bad:dead")
+    wait_for(lambda: redis.cli("XLEN", "bad:dead") == "6", 30, "six entries in bad:dead")
     status = stop(runner)
     s = summary(scratch, runner)
     dead = redis.cli("XRANGE", "bad:dead", "-", "+")
@@ -76,7 +77,10 @@ def poison_entries_end_in_the_dead_stream(check, scratch, redis):
                    "delivered 2 times, more than --max-deliveries 1"]:
         check.that(reason in dead, f"bad:dead says: {reason}")
     check.that(redis.cli("XPENDING", "bad", "g").splitlines()[0] == "0", "the dead entries are acknowledged")
-    check.that(s["dead_lettered"] == 5, f"the summary counts them dead-lettered ({s})")
+    check.that(s["dead_lettered"] == 6, f"the summary counts them dead-lettered ({s})")
+    log = scratch.text("strict.err")
+    check.that("\n[error] forged" not in log and "evil\\n[error] forged" in log,
+               "an entry's activation name cannot forge a log line (escaped)")
     check.that(status == 1, f"exit 1: one record failed before it went to bad:dead ({status})")
     mock.admin("DELETE", "/__admin/mappings")
 
