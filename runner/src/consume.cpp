@@ -7,6 +7,7 @@
 
 #include <webhook_common/log_text.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -54,8 +55,10 @@ struct Held {
 
 // The record to submit for an entry, or the reason it cannot be one.
 bool prepare_record(const std::string& stream, Held& held, std::string& reason) {
+  unsigned char buffer[4096];
+  json::monotonic_resource memory(buffer, sizeof buffer);  // no malloc for a small record
   boost::system::error_code ec;
-  json::value record = json::parse(held.entry.record, ec);
+  json::value record = json::parse(held.entry.record, ec, &memory);
   if (ec) return reason = "field 'record' is not valid JSON: " + ec.message(), false;
   if (!record.is_object()) return reason = "field 'record' is not a JSON object", false;
   auto& object = record.get_object();
@@ -94,9 +97,13 @@ class Consumer {
   void loop();
   void tick();
   void read_batch();
-  void admit(StreamEntry entry);
+  // `known`: the ids this runner holds, for entries that may be among them
+  // (its own history, claims); a new entry (">") is never.
+  void admit(StreamEntry entry, const std::unordered_set<std::string>* known = nullptr);
+  std::vector<std::string> held_ids() const;
   void poison(StreamEntry entry, std::string reason);
   void submit_backlog();
+  void refuse_front(output_step_status_t status);
   void settle(milliseconds wait);
   void settle_one(const Completion& c);
   bool flush_redis();
@@ -119,7 +126,6 @@ class Consumer {
 
   std::unordered_map<std::uint64_t, Held> in_flight_;  // by token
   std::deque<Held> backlog_;                           // read, not yet accepted (busy)
-  std::unordered_set<std::string> held_ids_;           // in the backlog, in flight, or to acknowledge
   std::vector<std::string> to_ack_;
   std::vector<std::pair<StreamEntry, std::string>> to_dead_;
   std::uint64_t next_token_ = 1;
@@ -208,20 +214,33 @@ void Consumer::lost(const std::string& error) {
 }
 
 bool Consumer::recover_own(std::string& error) {
+  const std::vector<std::string> ids = held_ids();
+  const std::unordered_set<std::string> held(ids.begin(), ids.end());
   std::string cursor = "0";
   for (;;) {
     std::vector<StreamEntry> entries;
     if (!group_.read_own(cursor, options_.batch, entries, error)) return false;
     if (entries.empty()) return true;
-    for (auto& e : entries) admit(std::move(e));
+    for (auto& e : entries) admit(std::move(e), &held);
   }
+}
+
+// Every entry this runner holds: read and not yet accepted, in flight, or
+// completed and waiting for its acknowledgement (never taken on twice).
+std::vector<std::string> Consumer::held_ids() const {
+  std::vector<std::string> ids(to_ack_);
+  for (const auto& h : backlog_) ids.push_back(h.entry.id);
+  for (const auto& [token, h] : in_flight_) ids.push_back(h.entry.id);
+  return ids;
 }
 
 void Consumer::loop() {
   while (!g_stop.load()) {
     if (!redis_.connected() && !connect()) return;
     settle(milliseconds(0));
-    if (!flush_redis()) continue;
+    // Acknowledgements ride with the next read; alone only when there are
+    // many, or dead entries, or no read comes next.
+    if ((!to_dead_.empty() || to_ack_.size() > 1000 || !backlog_.empty()) && !flush_redis()) continue;
     tick();
     if (!redis_.connected()) continue;
     submit_backlog();
@@ -255,13 +274,18 @@ void Consumer::tick() {
 void Consumer::read_batch() {
   std::vector<StreamEntry> entries;
   std::string error;
-  if (!group_.read_new(options_.batch, in_flight_.empty() ? 500 : 50, entries, error)) return lost(error);
+  std::vector<std::string> acks = std::exchange(to_ack_, {});
+  if (!group_.read_new(options_.batch, in_flight_.empty() ? 500 : 50, acks, entries, error)) {
+    to_ack_.insert(to_ack_.end(), acks.begin(), acks.end());  // sent again: an XACK twice is harmless
+    return lost(error);
+  }
+  acked_since_trim_ = acked_since_trim_ || !acks.empty();
   for (auto& e : entries) admit(std::move(e));
 }
 
 void Consumer::refresh_held() {
   last_refresh_ = Clock::now();
-  std::vector<std::string> ids(held_ids_.begin(), held_ids_.end());
+  const std::vector<std::string> ids = held_ids();
   for (std::size_t i = 0; i < ids.size(); i += 1000) {
     std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(i),
                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + 1000)));
@@ -273,21 +297,23 @@ void Consumer::refresh_held() {
 // Entries another consumer (or this one, for a failed record) left idle.
 void Consumer::claim_idle() {
   last_claim_ = Clock::now();
+  const std::vector<std::string> ids = held_ids();
+  const std::unordered_set<std::string> held(ids.begin(), ids.end());
   for (int round = 0; round < 8 && backlog_.size() < 4 * options_.batch; ++round) {
     std::vector<StreamEntry> entries;
     std::string error;
     if (!group_.claim_idle(options_.claim_idle_ms, options_.batch, entries, error)) return lost(error);
     for (auto& e : entries) {
-      if (held_ids_.contains(e.id)) continue;
+      if (held.contains(e.id)) continue;
       ++claimed_, ++metrics_.claimed;
-      admit(std::move(e));
+      admit(std::move(e), &held);
     }
     if (entries.empty()) return;
   }
 }
 
-void Consumer::admit(StreamEntry entry) {
-  if (held_ids_.contains(entry.id)) return;
+void Consumer::admit(StreamEntry entry, const std::unordered_set<std::string>* known) {
+  if (known != nullptr && known->contains(entry.id)) return;
   ++consumed_, ++metrics_.consumed;
   if (entry.deliveries > options_.max_deliveries) {
     const std::string reason = "delivered " + std::to_string(entry.deliveries) + " times, more than --max-deliveries " +
@@ -305,7 +331,6 @@ void Consumer::admit(StreamEntry entry) {
   std::string reason;
   if (!prepare_record(options_.stream, held, reason)) return poison(std::move(held.entry), reason);
   held.read_at = Clock::now();
-  held_ids_.insert(held.entry.id);
   backlog_.push_back(std::move(held));
 }
 
@@ -313,30 +338,42 @@ void Consumer::poison(StreamEntry entry, std::string reason) {
   to_dead_.emplace_back(std::move(entry), std::move(reason));
 }
 
+// The backlog to the steps, each run of entries for one activation in one
+// submit call (one wake-up of the step's thread, not one per record).
 void Consumer::submit_backlog() {
+  std::vector<output_step_record_t> records;
   while (!backlog_.empty()) {
-    Held& held = backlog_.front();
-    const auto& step = activations_[held.activation].step;
-    const std::uint64_t token = next_token_++;
-    output_step_record_t record{held.record.data(), held.record.size(), token};
-    std::size_t accepted = 0;
-    const output_step_status_t status = step->submit(step, &record, 1, &accepted);
-    if (status == OUTPUT_STEP_BUSY) return;
-    if (status == OUTPUT_STEP_OK) {
-      ++metrics_.activations[held.activation].submitted;
-      in_flight_.emplace(token, std::move(held));
-    } else if (status == OUTPUT_STEP_INVALID) {
-      held_ids_.erase(held.entry.id);
-      held.entry.has_record = true, held.entry.record = std::move(held.record);
-      poison(std::move(held.entry), "refused by the activation's step (its log says why)");
-    } else {
-      // Not the entry's fault (a spool that cannot write): it stays pending and comes back.
-      held_ids_.erase(held.entry.id);
-      ++failed_, ++metrics_.activations[held.activation].failed;
-      log("output-runner: entry " + held.entry.id + " not accepted by its step (its log says why); left pending");
+    const std::size_t activation = backlog_.front().activation;
+    records.clear();
+    for (std::size_t i = 0; i < backlog_.size() && records.size() < 256 && backlog_[i].activation == activation; ++i) {
+      records.push_back({backlog_[i].record.data(), backlog_[i].record.size(), next_token_ + i});
     }
-    backlog_.pop_front();
+    const output_step_t* step = activations_[activation].step;
+    std::size_t accepted = 0;
+    const output_step_status_t status = step->submit(step, records.data(), records.size(), &accepted);
+    for (std::size_t i = 0; i < accepted; ++i) {
+      ++metrics_.activations[activation].submitted;
+      in_flight_.emplace(next_token_++, std::move(backlog_.front()));
+      backlog_.pop_front();
+    }
+    if (status == OUTPUT_STEP_OK) continue;
+    if (status == OUTPUT_STEP_BUSY) return;
+    next_token_ += 1;  // the refused record's token stays unused
+    refuse_front(status);
   }
+}
+
+// The backlog's first entry, which its step did not accept.
+void Consumer::refuse_front(output_step_status_t status) {
+  Held held = std::move(backlog_.front());
+  backlog_.pop_front();
+  if (status == OUTPUT_STEP_INVALID) {
+    held.entry.has_record = true, held.entry.record = std::move(held.record);
+    return poison(std::move(held.entry), "refused by the activation's step (its log says why)");
+  }
+  // Not the entry's fault (a spool that cannot write): it stays pending and comes back.
+  ++failed_, ++metrics_.activations[held.activation].failed;
+  log("output-runner: entry " + held.entry.id + " not accepted by its step (its log says why); left pending");
 }
 
 void Consumer::settle(milliseconds wait) {
@@ -359,7 +396,6 @@ void Consumer::settle_one(const Completion& c) {
     to_ack_.push_back(held.entry.id);
   } else {
     ++failed_, ++m.failed;  // not acknowledged: it comes back once idle for --claim-idle-ms
-    held_ids_.erase(held.entry.id);
   }
   if (!outcomes_.is_open()) return;
   json::object row;
@@ -393,7 +429,6 @@ bool Consumer::flush_redis(std::string& error) {
       to_ack_.erase(to_ack_.begin(), to_ack_.begin() + static_cast<std::ptrdiff_t>(i));
       return false;
     }
-    for (const auto& id : part) held_ids_.erase(id);  // held until acknowledged: never taken on twice
   }
   acked_since_trim_ = acked_since_trim_ || !to_ack_.empty();
   to_ack_.clear();

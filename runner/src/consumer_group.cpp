@@ -9,17 +9,19 @@ using resp::Reply;
 
 namespace {
 
-// [id, [field, value, ...]] (value nil when the entry was deleted).
-bool to_entry(const Reply& item, StreamEntry& entry, bool& deleted) {
+// [id, [field, value, ...]] (value nil when the entry was deleted); the
+// reply's strings moved, not copied.
+bool to_entry(Reply& item, StreamEntry& entry, bool& deleted) {
   if (!item.is_array() || item.elements.size() != 2) return false;
+  auto& elements = item.elements;
   entry = StreamEntry{};
-  entry.id = item.elements[0].str();
-  deleted = item.elements[1].is_nil();
+  entry.id = std::move(elements[0].text);
+  deleted = elements[1].is_nil();
   if (deleted) return !entry.id.empty();
-  const auto& fields = item.elements[1].elements;
+  auto& fields = elements[1].elements;
   for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-    if (fields[i].str() == "record") entry.has_record = true, entry.record = fields[i + 1].str();
-    else if (fields[i].str() == "activation") entry.activation = fields[i + 1].str();
+    if (fields[i].str() == "record") entry.has_record = true, entry.record = std::move(fields[i + 1].text);
+    else if (fields[i].str() == "activation") entry.activation = std::move(fields[i + 1].text);
   }
   return !entry.id.empty();
 }
@@ -82,7 +84,7 @@ bool ConsumerGroup::read_own(std::string& cursor, std::size_t count, std::vector
   }
   std::vector<std::string> gone;
   if (reply.is_array() && !reply.elements.empty() && reply.elements[0].elements.size() == 2) {
-    for (const auto& item : reply.elements[0].elements[1].elements) {
+    for (auto& item : reply.elements[0].elements[1].elements) {
       StreamEntry entry;
       bool deleted = false;
       if (!to_entry(item, entry, deleted)) continue;
@@ -95,15 +97,23 @@ bool ConsumerGroup::read_own(std::string& cursor, std::size_t count, std::vector
   return delivery_counts(out, error);
 }
 
-bool ConsumerGroup::read_new(std::size_t count, int block_ms, std::vector<StreamEntry>& out, std::string& error) {
-  Reply reply;
-  if (!call({"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(count), "BLOCK",
-             std::to_string(block_ms), "STREAMS", stream_, ">"},
-            reply, error, block_ms)) {
-    return false;
+bool ConsumerGroup::read_new(std::size_t count, int block_ms, const std::vector<std::string>& ack_first,
+                             std::vector<StreamEntry>& out, std::string& error) {
+  std::vector<resp::Command> commands;
+  if (!ack_first.empty()) {
+    commands.push_back({"XACK", stream_, group_});
+    commands.back().insert(commands.back().end(), ack_first.begin(), ack_first.end());
   }
+  commands.push_back({"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(count), "BLOCK",
+                      std::to_string(block_ms), "STREAMS", stream_, ">"});
+  std::vector<Reply> replies;
+  if (!redis_.exchange(commands, replies, error, std::chrono::milliseconds(block_ms))) return false;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].is_error()) return error = commands[i][0] + " " + commands[i][1] + ": " + replies[i].text, false;
+  }
+  Reply& reply = replies.back();
   if (!reply.is_array() || reply.elements.empty() || reply.elements[0].elements.size() != 2) return true;  // nil: none
-  for (const auto& item : reply.elements[0].elements[1].elements) {
+  for (auto& item : reply.elements[0].elements[1].elements) {
     StreamEntry entry;
     bool deleted = false;
     if (to_entry(item, entry, deleted) && !deleted) out.push_back(std::move(entry));
@@ -122,7 +132,7 @@ bool ConsumerGroup::claim_idle(std::int64_t min_idle_ms, std::size_t count, std:
   if (!reply.is_array() || reply.elements.size() < 2) return error = "XAUTOCLAIM: an unexpected reply", false;
   claim_cursor_ = reply.elements[0].str().empty() ? "0-0" : std::string(reply.elements[0].str());
   std::size_t first = out.size();
-  for (const auto& item : reply.elements[1].elements) {
+  for (auto& item : reply.elements[1].elements) {
     StreamEntry entry;
     bool deleted = false;
     if (to_entry(item, entry, deleted) && !deleted) out.push_back(std::move(entry));

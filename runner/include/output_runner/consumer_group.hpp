@@ -42,8 +42,10 @@ class ConsumerGroup {
   // `cursor` moves past what was read. Entries deleted meanwhile are
   // acknowledged and left out.
   bool read_own(std::string& cursor, std::size_t count, std::vector<StreamEntry>& out, std::string& error);
-  // New entries, waiting up to `block_ms` for the first.
-  bool read_new(std::size_t count, int block_ms, std::vector<StreamEntry>& out, std::string& error);
+  // New entries, waiting up to `block_ms` for the first; `ack_first`
+  // acknowledged in the same round trip, before the read.
+  bool read_new(std::size_t count, int block_ms, const std::vector<std::string>& ack_first,
+                std::vector<StreamEntry>& out, std::string& error);
   // Entries idle in any consumer's pending list for `min_idle_ms`, made
   // this consumer's, with their delivery counts.
   bool claim_idle(std::int64_t min_idle_ms, std::size_t count, std::vector<StreamEntry>& out, std::string& error);
