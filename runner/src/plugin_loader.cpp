@@ -12,7 +12,11 @@ bool LoadedPlugin::load(const std::string& path, std::string& error) {
   // A bare name would be searched on the library path; a runner loads the
   // file it was given.
   std::string file = path.find('/') == std::string::npos ? "./" + path : path;
-  handle_ = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: the module stays mapped after dlclose. A module may keep
+  // process-wide state on purpose (the webhook step's runtime registry is
+  // never destroyed, as engines may outlive static destruction); unmapping it
+  // would strand that memory (LeakSanitizer reported it) and any late call.
+  handle_ = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle_ == nullptr) {
     const char* reason = dlerror();
     error = "cannot load plugin '" + path + "': " + (reason ? reason : "unknown error");

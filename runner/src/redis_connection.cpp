@@ -70,7 +70,11 @@ bool RedisConnection::Impl::open(std::string& error) {
     if (ec) return error = "--redis-ca '" + options.ca_file + "': " + ec.message(), false;
     tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls_context);
     tls->set_verify_callback(asio::ssl::host_name_verification(url.host));
-    if (!SSL_set_tlsext_host_name(tls->native_handle(), url.host.c_str())) {
+    // SNI for a host name (RFC 6066 allows no IP address there).
+    error_code not_an_address;
+    asio::ip::make_address(url.host, not_an_address);
+    if (not_an_address && SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                   const_cast<char*>(url.host.c_str())) != 1) {
       return error = "tls: cannot set the server name", false;
     }
   } else {

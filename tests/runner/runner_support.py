@@ -62,6 +62,9 @@ class Scratch:
             if p.poll() is None:
                 p.kill()
             p.wait()
+            if p.returncode < 0 and p.returncode != -signal.SIGKILL:  # died of a signal we did not send
+                print(f"{p.name} died of signal {-p.returncode}; its stderr ends:\n" +
+                      self.text(p.name + ".err")[-3000:], flush=True)
         self._dir.cleanup()
 
     def __enter__(self):
