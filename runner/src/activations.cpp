@@ -18,10 +18,11 @@ void CompletionQueue::push(Completion completion) {
   ready_.notify_one();
 }
 
-std::vector<Completion> CompletionQueue::take(std::chrono::milliseconds wait) {
+void CompletionQueue::take(std::chrono::milliseconds wait, std::vector<Completion>& out) {
+  out.clear();
   std::unique_lock lock(mutex_);
   if (queued_.empty() && wait.count() > 0) ready_.wait_for(lock, wait, [&] { return !queued_.empty(); });
-  return std::exchange(queued_, {});
+  queued_.swap(out);
 }
 
 Activations::~Activations() { destroy_all(0); }
@@ -41,7 +42,7 @@ std::string activation_name(const std::string& config) {
 
 }  // namespace
 
-bool Activations::start(const std::string& plugin, const std::vector<std::string>& configs) {
+bool Activations::start(const std::string& plugin, const std::vector<std::string>& configs, bool delivery_ids) {
   std::string error;
   if (!plugin_.load(plugin, error)) {
     err_ << "output-runner: " << error << "\n";
@@ -64,10 +65,10 @@ bool Activations::start(const std::string& plugin, const std::vector<std::string
       return false;
     }
     a.host = std::make_unique<StepHost>(host_name_, err_, StepHost::LogStyle{},
-                                        [this, index](const output_step_completion_t& c) {
+                                        [this, index, delivery_ids](const output_step_completion_t& c) {
                                           completions_.push({index, c.token, c.outcome, c.http_status, c.attempts,
                                                              c.error ? c.error : "",
-                                                             c.delivery_id ? c.delivery_id : ""});
+                                                             delivery_ids && c.delivery_id ? c.delivery_id : ""});
                                         });
     a.host->offer_runtime(&runtime_);
     a.step = a.host->create(plugin_.entry(), text);

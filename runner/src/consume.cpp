@@ -128,6 +128,10 @@ class Consumer {
   std::deque<Held> backlog_;                           // read, not yet accepted (busy)
   std::vector<std::string> to_ack_;
   std::vector<std::pair<StreamEntry, std::string>> to_dead_;
+  // Reused from batch to batch (no allocation per batch once grown).
+  std::vector<Completion> completed_;
+  std::vector<output_step_record_t> submitting_;
+  std::vector<StreamEntry> read_;
   std::uint64_t next_token_ = 1;
   std::uint64_t consumed_ = 0, delivered_ = 0, failed_ = 0, dead_lettered_ = 0, claimed_ = 0;
   bool outage_ = false;
@@ -148,7 +152,7 @@ int Consumer::run() {
 }
 
 bool Consumer::start() {
-  if (!activations_.start(options_.plugin, options_.configs)) return false;
+  if (!activations_.start(options_.plugin, options_.configs, !options_.outcomes.empty())) return false;
   metrics_.stream = options_.stream, metrics_.group = options_.group, metrics_.consumer = options_.consumer;
   for (std::size_t i = 0; i < activations_.size(); ++i) {
     auto& m = metrics_.activations.emplace_back();
@@ -272,7 +276,8 @@ void Consumer::tick() {
 }
 
 void Consumer::read_batch() {
-  std::vector<StreamEntry> entries;
+  std::vector<StreamEntry>& entries = read_;
+  entries.clear();
   std::string error;
   std::vector<std::string> acks = std::exchange(to_ack_, {});
   if (!group_.read_new(options_.batch, in_flight_.empty() ? 500 : 50, acks, entries, error)) {
@@ -341,7 +346,7 @@ void Consumer::poison(StreamEntry entry, std::string reason) {
 // The backlog to the steps, each run of entries for one activation in one
 // submit call (one wake-up of the step's thread, not one per record).
 void Consumer::submit_backlog() {
-  std::vector<output_step_record_t> records;
+  std::vector<output_step_record_t>& records = submitting_;
   while (!backlog_.empty()) {
     const std::size_t activation = backlog_.front().activation;
     records.clear();
@@ -377,7 +382,8 @@ void Consumer::refuse_front(output_step_status_t status) {
 }
 
 void Consumer::settle(milliseconds wait) {
-  for (const auto& c : activations_.completions().take(wait)) settle_one(c);
+  activations_.completions().take(wait, completed_);
+  for (const auto& c : completed_) settle_one(c);
 }
 
 void Consumer::settle_one(const Completion& c) {

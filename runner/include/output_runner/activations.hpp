@@ -32,8 +32,10 @@ struct Completion {
 class CompletionQueue {
  public:
   void push(Completion completion);
-  // Everything queued, waiting up to `wait` for the first; empty after the wait.
-  std::vector<Completion> take(std::chrono::milliseconds wait);
+  // Everything queued into `out` (cleared first), waiting up to `wait` for
+  // the first; empty after the wait. The two vectors trade places, so that
+  // neither is allocated again once grown.
+  void take(std::chrono::milliseconds wait, std::vector<Completion>& out);
 
  private:
   std::mutex mutex_;
@@ -59,7 +61,9 @@ class Activations {
   // Loads the module and creates one step per configuration file; false
   // (each reason on the error stream) when any of them fails, or two share
   // a name.
-  bool start(const std::string& plugin, const std::vector<std::string>& configs);
+  // `delivery_ids`: whether completions keep the id each record was
+  // delivered under (an outcome file wants it; a copy per record otherwise).
+  bool start(const std::string& plugin, const std::vector<std::string>& configs, bool delivery_ids = true);
 
   std::size_t size() const { return activations_.size(); }
   Activation& operator[](std::size_t i) { return activations_[i]; }
