@@ -48,7 +48,9 @@ void LatencyHistogram::render(const std::string& name, const std::string& labels
   for (std::size_t i = 0; i < counts_.size(); ++i) {
     cumulative += counts_[i].load(std::memory_order_relaxed);
     const std::string le = i < kBounds.size() ? number(kBounds[i]) : "+Inf";
-    sample(out, name + "_bucket", labels + ",le=\"" + le + "\"", static_cast<double>(cumulative));
+    std::string bucket_labels = labels;
+    bucket_labels.append(",le=\"").append(le).append("\"");
+    sample(out, name + "_bucket", bucket_labels, static_cast<double>(cumulative));
   }
   sample(out, name + "_sum", labels, static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6);
   sample(out, name + "_count", labels, static_cast<double>(cumulative));

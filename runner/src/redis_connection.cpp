@@ -140,7 +140,7 @@ bool RedisConnection::Impl::read_reply(resp::Parser& parser, resp::Reply& reply,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return error = "no reply from Redis within " + std::to_string(timeout.count()) + " ms", false;
     const std::size_t before = in.size();
-    in.resize(before + std::max<std::size_t>(64 * 1024, wanted > before ? wanted - before : 0));
+    in.resize(before + std::max<std::size_t>(std::size_t{64} * 1024, wanted > before ? wanted - before : 0));
     std::size_t got = 0;
     const error_code ec = run(left, [&](auto handler) {
       auto done = [handler, &got](error_code e, std::size_t n) { got = n, handler(e); };

@@ -48,7 +48,7 @@ Result Parser::parse_at(std::string_view data, std::size_t& pos, Reply& reply, s
   std::string_view line;
   if (!take_line(data, pos, line)) {
     // A line longer than any bulk header or status Redis sends is not one.
-    if (data.size() - pos > 64 * 1024) return error = "a reply line without its end", Result::invalid;
+    if (data.size() - pos > std::size_t{64} * 1024) return error = "a reply line without its end", Result::invalid;
     return Result::incomplete;
   }
   std::int64_t n = 0;
