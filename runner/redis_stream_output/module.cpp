@@ -81,25 +81,34 @@ Step::~Step() {
 output_step_status_t Step::submit(const output_step_record_t* records, size_t count, size_t* accepted) {
   if (accepted != nullptr) *accepted = 0;
   if (records == nullptr && count > 0) return OUTPUT_STEP_INVALID;
-  std::unique_lock lock(mutex_);
-  if (closing_) return OUTPUT_STEP_CLOSED;
-  for (size_t i = 0; i < count; ++i) {
-    if (unfinished_ >= settings_.max_in_flight) return OUTPUT_STEP_BUSY;
-    boost::system::error_code ec;
-    const auto value = boost::json::parse(std::string_view(records[i].data, records[i].size), ec);
-    if (records[i].data == nullptr || ec || !value.is_object()) {
-      lock.unlock();
-      log(OUTPUT_STEP_LOG_WARNING, "record refused: " + std::string(ec ? "not valid JSON: " + ec.message()
-                                                                       : "a record must be a JSON object"));
-      return OUTPUT_STEP_INVALID;
+  output_step_status_t status = OUTPUT_STEP_OK;
+  std::string refused;
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return OUTPUT_STEP_CLOSED;
+    for (size_t i = 0; i < count; ++i) {
+      if (unfinished_ >= settings_.max_in_flight) {
+        status = OUTPUT_STEP_BUSY;
+        break;
+      }
+      boost::system::error_code ec;
+      const auto value = records[i].data == nullptr
+                             ? boost::json::value()
+                             : boost::json::parse(std::string_view(records[i].data, records[i].size), ec);
+      if (ec || !value.is_object()) {
+        refused = ec ? "not valid JSON: " + ec.message() : "a record must be a JSON object";
+        status = OUTPUT_STEP_INVALID;
+        break;
+      }
+      queue_.push_back({std::string(records[i].data, records[i].size), records[i].token});
+      ++unfinished_, ++submitted_, ++queued;
     }
-    queue_.push_back({std::string(records[i].data, records[i].size), records[i].token});
-    ++unfinished_, ++submitted_;
-    if (accepted != nullptr) ++*accepted;
   }
-  lock.unlock();
-  work_ready_.notify_one();
-  return OUTPUT_STEP_OK;
+  if (accepted != nullptr) *accepted = queued;
+  if (queued > 0) work_ready_.notify_one();  // the accepted prefix goes out whatever came after it
+  if (!refused.empty()) log(OUTPUT_STEP_LOG_WARNING, "record refused: " + refused);
+  return status;
 }
 
 output_step_status_t Step::flush(std::int64_t timeout_ms) {

@@ -162,3 +162,20 @@ BOOST_AUTO_TEST_CASE(every_accepted_record_completes_once_delivered_and_stats_ar
   for (const auto& [token, outcome] : host.outcomes) BOOST_TEST(outcome == OUTPUT_STEP_DELIVERED, "token " << token);
   BOOST_TEST(host.without_delivery_id == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(an_accepted_prefix_is_delivered_though_the_rest_of_its_batch_is_refused) {
+  Host host;
+  Errors errors;
+  const output_step_t* step = create(host, errors, file(env("OUTPUT_STEP_CONFIG")));
+  BOOST_REQUIRE(step != nullptr);
+  const std::string good = "{\"event_id\":\"prefix-1\"}", bad = "[not a record";
+  const output_step_record_t batch[] = {{good.data(), good.size(), 1}, {bad.data(), bad.size(), 2}};
+  size_t accepted = 0;
+  BOOST_TEST(step->submit(step, batch, 2, &accepted) == OUTPUT_STEP_INVALID);
+  BOOST_TEST(accepted == 1u);
+  BOOST_TEST(step->flush(step, 10000) == OUTPUT_STEP_OK);  // nothing else submitted: no later wake-up
+  step->destroy(step, 1000, nullptr);
+  std::lock_guard lock(host.mutex);
+  BOOST_TEST(host.completions.size() == 1u);
+  BOOST_TEST(host.outcomes[1] == OUTPUT_STEP_DELIVERED);
+}
