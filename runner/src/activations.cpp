@@ -66,9 +66,7 @@ bool Activations::start(const std::string& plugin, const std::vector<std::string
     }
     a.host = std::make_unique<StepHost>(host_name_, err_, StepHost::LogStyle{},
                                         [this, index, delivery_ids](const output_step_completion_t& c) {
-                                          completions_.push({index, c.token, c.outcome, c.http_status, c.attempts,
-                                                             c.error ? c.error : "",
-                                                             delivery_ids && c.delivery_id ? c.delivery_id : ""});
+                                          completions_.push(Completion::of(index, c, delivery_ids));
                                         });
     a.host->offer_runtime(&runtime_);
     a.step = a.host->create(plugin_.entry(), text);

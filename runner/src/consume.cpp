@@ -16,7 +16,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <ostream>
 #include <thread>
 #include <unordered_map>
@@ -122,7 +121,7 @@ class Consumer {
   ConsumerGroup group_;
   RunnerMetrics metrics_;
   MetricsServer metrics_server_;
-  std::ofstream outcomes_;
+  OutcomeFile outcomes_;
 
   std::unordered_map<std::uint64_t, Held> in_flight_;  // by token
   std::deque<Held> backlog_;                           // read, not yet accepted (busy)
@@ -160,8 +159,7 @@ bool Consumer::start() {
     m.step = activations_[i].step;
   }
   if (!options_.outcomes.empty()) {
-    outcomes_.open(options_.outcomes, std::ios::app);
-    if (!outcomes_) {
+    if (!outcomes_.open(options_.outcomes, /*append=*/true)) {
       err_ << "output-runner: cannot write --outcomes '" << options_.outcomes << "': " << std::strerror(errno) << "\n";
       return false;
     }
@@ -393,12 +391,11 @@ void Consumer::settle_one(const Completion& c) {
   in_flight_.erase(it);
   auto& m = metrics_.activations[held.activation];
   m.latency.observe(std::chrono::duration<double>(Clock::now() - held.read_at).count());
-  const char* outcome = "failed";
   if (c.outcome == OUTPUT_STEP_DELIVERED) {
-    ++delivered_, ++m.delivered, outcome = "delivered";
+    ++delivered_, ++m.delivered;
     to_ack_.push_back(held.entry.id);
   } else if (c.outcome == OUTPUT_STEP_DEAD_LETTERED) {
-    ++dead_lettered_, ++m.dead_lettered, outcome = "dead_lettered";
+    ++dead_lettered_, ++m.dead_lettered;
     to_ack_.push_back(held.entry.id);
   } else {
     ++failed_, ++m.failed;  // not acknowledged: it comes back once idle for --claim-idle-ms
@@ -408,13 +405,8 @@ void Consumer::settle_one(const Completion& c) {
   row["entry_id"] = held.entry.id;
   row["activation"] = activations_[held.activation].name;
   row["event_id"] = held.event_id;
-  row["outcome"] = outcome;
-  row["http_status"] = c.http_status;
-  row["attempts"] = c.attempts;
-  if (!c.error.empty()) row["error"] = c.error;
-  if (!c.delivery_id.empty()) row["delivery_id"] = c.delivery_id;
-  outcomes_ << json::serialize(row) << '\n';
-  outcomes_.flush();
+  append_outcome_fields(row, c);
+  outcomes_.write(row);
 }
 
 bool Consumer::flush_redis() {

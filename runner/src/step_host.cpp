@@ -18,7 +18,7 @@ StepHost::StepHost(const char* name, std::ostream& err, LogStyle style, Completi
   abi_.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
     static constexpr const char* names[] = {"debug", "info", "warning", "error"};
     auto* self = static_cast<StepHost*>(h->host_data);
-    if (level < self->style_.min_level) return;
+    if (self->style_.silent || level < self->style_.min_level) return;
     const std::string prefix =
         self->style_.level_tags ? std::string("[") + names[level >= 0 && level <= 3 ? level : 3] + "] " : "[plugin] ";
     self->write_line(prefix + message);
@@ -28,12 +28,21 @@ StepHost::StepHost(const char* name, std::ostream& err, LogStyle style, Completi
   };
   abi_.get_extension = [](const output_step_host_t* h, const char* id) -> const void* {
     const auto* self = static_cast<const StepHost*>(h->host_data);
-    return self->runtime_ != nullptr && std::string_view(id) == OUTPUT_STEP_EXT_RUNTIME ? self->runtime_ : nullptr;
+    if (self->runtime_ != nullptr && std::string_view(id) == OUTPUT_STEP_EXT_RUNTIME) return self->runtime_;
+    if (self->now_ms_ != nullptr && std::string_view(id) == OUTPUT_STEP_EXT_HOST_CLOCK) return &self->clock_;
+    return nullptr;
   };
+}
+
+void StepHost::offer_clock(const std::atomic<std::int64_t>* now_ms) {
+  now_ms_ = now_ms;
+  clock_.now_ms = [](const output_step_host_t* h) { return static_cast<const StepHost*>(h->host_data)->now_ms_->load(); };
+  clock_.request_wakeup = [](const output_step_host_t*, std::int64_t) {};
 }
 
 const output_step_t* StepHost::create(const output_step_entry_t& entry, std::string_view config) {
   auto on_error = [](void* context, const char* field, const char* message) {
+    if (static_cast<StepHost*>(context)->style_.silent) return;
     static_cast<StepHost*>(context)->write_line(std::string("config: ") + (*field ? field : "(top level)") + ": " +
                                                 message);
   };

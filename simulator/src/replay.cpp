@@ -1,5 +1,6 @@
 #include "journey_sim/replay.hpp"
 
+#include "output_runner/outcomes.hpp"
 #include "output_runner/plugin_loader.hpp"
 #include "output_runner/step_host.hpp"
 #include "journey_sim/scenario.hpp"
@@ -9,7 +10,6 @@
 
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,16 +26,16 @@ namespace json = boost::json;
 
 // Each selected letter's outcome, from the module's completions.
 struct Host {
+  output_runner::OutcomeTally tally;
   std::mutex mutex;
-  std::condition_variable completed;
   std::vector<int> outcome;  // per selected letter: -1 pending, else output_step_outcome_t
-  std::uint64_t done = 0;
 
   void complete(const output_step_completion_t& c) {
-    std::lock_guard lock(mutex);
-    if (c.token < outcome.size()) outcome[c.token] = c.outcome;
-    ++done;
-    completed.notify_all();
+    {
+      std::lock_guard lock(mutex);
+      if (c.token < outcome.size()) outcome[c.token] = c.outcome;
+    }
+    tally.add(c.outcome);
   }
 };
 
@@ -123,20 +123,11 @@ bool deliver(const ReplayOptions& options, const output_step_entry_t& plugin, co
   const output_step_t* step = step_host.create(plugin, config);
   if (step == nullptr) return false;
   for (std::size_t i = 0; i < selected.size(); ++i) {
-    output_step_record_t r{selected[i].record.data(), selected[i].record.size(), i};
-    for (;;) {
-      size_t accepted = 0;
-      const output_step_status_t status = step->submit(step, &r, 1, &accepted);
-      if (status == OUTPUT_STEP_OK) break;
-      if (status != OUTPUT_STEP_BUSY) {
-        err << options.dead_letters << ":" << selected[i].line + 1 << ": not accepted by the plugin; kept\n";
-        std::lock_guard lock(host.mutex);
-        host.outcome[i] = OUTPUT_STEP_FAILED;
-        ++host.done;
-        break;
-      }
-      std::unique_lock lock(host.mutex);
-      host.completed.wait_for(lock, std::chrono::milliseconds(20));
+    const output_step_record_t r{selected[i].record.data(), selected[i].record.size(), i};
+    if (output_runner::submit_waiting(step, r, host.tally, std::chrono::milliseconds(20)) != OUTPUT_STEP_OK) {
+      err << options.dead_letters << ":" << selected[i].line + 1 << ": not accepted by the plugin; kept\n";
+      std::lock_guard lock(host.mutex);
+      host.outcome[i] = OUTPUT_STEP_FAILED;
     }
   }
   while (step->flush(step, 1000) != OUTPUT_STEP_OK) {

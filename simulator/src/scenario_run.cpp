@@ -4,6 +4,8 @@
 #include "journey_sim/activation_checks.hpp"
 #include "journey_sim/journal_checks.hpp"
 #include "journey_sim/runner.hpp"
+#include "output_runner/outcomes.hpp"
+#include "output_runner/step_host.hpp"
 #include <webhook_common/http_client.hpp>
 #include "webhook_mock/journal.hpp"
 #include "webhook_mock/journal_json.hpp"
@@ -19,11 +21,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <ostream>
 #include <thread>
 #include <tuple>
@@ -36,48 +36,6 @@ namespace mock = webhook_mock;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-
-// The runner's side of the ABI: one host for every activation's step, on
-// the scenario's simulated clock.
-struct SimHost {
-  output_step_host_t abi{};
-  output_step_host_clock_t clock{};
-  std::atomic<std::int64_t> now{0};
-  std::mutex mutex;
-  std::condition_variable completed;
-  std::uint64_t done = 0, delivered = 0, dead_lettered = 0, failed = 0;
-  std::vector<std::string> log_lines;
-
-  SimHost() {
-    abi.abi_version = OUTPUT_STEP_ABI_VERSION_INIT;
-    abi.host_data = this;
-    abi.name = "journey-sim";
-    abi.log = [](const output_step_host_t* h, output_step_log_level_t level, const char* message) {
-      if (level < OUTPUT_STEP_LOG_WARNING) return;
-      auto* self = static_cast<SimHost*>(h->host_data);
-      std::lock_guard lock(self->mutex);
-      if (self->log_lines.size() < 1000) self->log_lines.emplace_back(message);
-    };
-    abi.on_completion = [](const output_step_host_t* h, const output_step_completion_t* c) {
-      auto* self = static_cast<SimHost*>(h->host_data);
-      {
-        std::lock_guard lock(self->mutex);
-        ++self->done;
-        if (c->outcome == OUTPUT_STEP_DELIVERED) ++self->delivered;
-        else if (c->outcome == OUTPUT_STEP_DEAD_LETTERED) ++self->dead_lettered;
-        else ++self->failed;
-      }
-      self->completed.notify_all();
-    };
-    abi.get_extension = [](const output_step_host_t* h, const char* id) -> const void* {
-      if (std::string_view(id) == OUTPUT_STEP_EXT_HOST_CLOCK) return &static_cast<SimHost*>(h->host_data)->clock;
-      return nullptr;
-    };
-    clock.now_ms = [](const output_step_host_t* h) { return static_cast<SimHost*>(h->host_data)->now.load(); };
-    // The run loop asks each step for its next wake-up; nothing to record here.
-    clock.request_wakeup = [](const output_step_host_t*, std::int64_t) {};
-  }
-};
 
 struct RunningStep {
   std::string name;
@@ -132,7 +90,12 @@ mock::CountRule count_rule(RequestExpectation::Rule rule) {
 class ScenarioRun {
  public:
   ScenarioRun(const Scenario& s, const output_step_entry_t& plugin, const RunOptions& options, std::ostream& progress)
-      : s_(s), plugin_(plugin), options_(options), progress_(progress) {
+      : s_(s),
+        plugin_(plugin),
+        options_(options),
+        progress_(progress),
+        host_("journey-sim", progress, {.silent = true}, [this](const output_step_completion_t& c) { tally_.add(c.outcome); }) {
+    host_.offer_clock(&now_);
     result_.file = s.file;
     result_.name = s.name;
     result_.purpose = s.purpose;
@@ -178,7 +141,11 @@ class ScenarioRun {
   std::unique_ptr<mock::Journal> fetched_;                     // an external endpoint's journal
   std::optional<Workdir> workdir_;
 
-  SimHost host_;
+  // One host for every activation's step, on the scenario's simulated
+  // clock. The steps' log is not shown: the report says what happened.
+  std::atomic<std::int64_t> now_{0};
+  output_runner::OutcomeTally tally_;
+  output_runner::StepHost host_;
   std::map<std::string, RunningStep> steps_;  // by activation; those that passed validation
   std::optional<JourneyEngine> engine_;  // once the steps run
   std::uint64_t submitted_ = 0;
@@ -195,7 +162,7 @@ ScenarioResult ScenarioRun::run() {
   const auto seen = validate_activations(s_, plugin_, endpoint_);
   check_validation(s_, seen, result_);
   workdir_.emplace();
-  host_.now = s_.start_ms;
+  now_ = s_.start_ms;
   create_steps(seen);
   engine_.emplace(s_);
   play();
@@ -203,7 +170,7 @@ ScenarioResult ScenarioRun::run() {
   result_.journey = engine_->stats();
   result_.submitted = submitted_;
   count_outcomes();
-  result_.simulated_ms = host_.now.load() - s_.start_ms;
+  result_.simulated_ms = now_.load() - s_.start_ms;
   const mock::Journal& journal = received();
   result_.requests_received = journal.total();
   check_requests(journal);
@@ -276,7 +243,7 @@ void ScenarioRun::create_steps(const std::vector<ValidationSeen>& seen) {
     const std::string text = json::serialize(config);
     RunningStep step;
     step.name = a.name;
-    step.step = plugin_.create(&host_.abi, text.data(), text.size(), nullptr, nullptr);
+    step.step = host_.create(plugin_, text);
     if (step.step == nullptr) {
       result_.errors.push_back(s_.file + ": /activations/" + a.name + ": the plugin refused to create it");
       continue;
@@ -303,7 +270,7 @@ void ScenarioRun::play() {
       continue;
     }
     advance_to(t);
-    const std::int64_t now = host_.now.load();
+    const std::int64_t now = now_.load();
     if (plugins.next_ms <= now) wake_plugins();
     engine_->run_due(now, emit);
     while (next_event < s_.events.size() && s_.events[next_event].at_ms <= now) {
@@ -320,23 +287,20 @@ void ScenarioRun::submit(const Trigger& t) {
     ++skipped_;  // an activation that failed validation
     return;
   }
-  const output_step_t* step = it->second.step;
-  output_step_record_t record{t.record.data(), t.record.size(), submitted_};
-  for (;;) {
-    size_t accepted = 0;
-    const output_step_status_t status = step->submit(step, &record, 1, &accepted);
-    if (status == OUTPUT_STEP_OK) break;
-    if (status != OUTPUT_STEP_BUSY) {
-      ++skipped_;
-      return;
-    }
-    // Back-pressure: let deliveries finish, or time pass for those waiting on it.
+  const output_step_record_t record{t.record.data(), t.record.size(), submitted_};
+  // Back-pressure: let deliveries finish, or time pass for those waiting on it.
+  const auto let_time_pass = [this] {
     const PluginState plugins = plugin_state();
     if (plugins.unfinished > 0 && plugins.unfinished == plugins.waiting && plugins.next_ms != kNever) {
       advance_to(plugins.next_ms);
       wake_plugins();
     }
-    wait_a_little();
+    return true;
+  };
+  if (output_runner::submit_waiting(it->second.step, record, tally_, std::chrono::milliseconds(2), let_time_pass) !=
+      OUTPUT_STEP_OK) {
+    ++skipped_;
+    return;
   }
   ++submitted_;
 }
@@ -357,13 +321,13 @@ PluginState ScenarioRun::plugin_state() const {
 
 // Simulated time jumps to `t`; with --speed N, after N-times-faster real time.
 void ScenarioRun::advance_to(std::int64_t t) {
-  const std::int64_t now = host_.now.load();
+  const std::int64_t now = now_.load();
   if (t <= now) return;
   if (options_.speed > 0) {
     auto real = std::chrono::duration<double, std::milli>(static_cast<double>(t - now) / options_.speed);
     std::this_thread::sleep_for(std::min<std::chrono::duration<double, std::milli>>(real, std::chrono::hours(1)));
   }
-  host_.now = t;
+  now_ = t;
 }
 
 void ScenarioRun::wake_plugins() {
@@ -372,11 +336,7 @@ void ScenarioRun::wake_plugins() {
   }
 }
 
-void ScenarioRun::wait_a_little() {
-  std::unique_lock lock(host_.mutex);
-  const std::uint64_t seen_done = host_.done;
-  host_.completed.wait_for(lock, std::chrono::milliseconds(2), [&] { return host_.done != seen_done; });
-}
+void ScenarioRun::wait_a_little() { tally_.wait_past(tally_.counts().done, std::chrono::milliseconds(2)); }
 
 // A progress line, at most four times a second.
 void ScenarioRun::show_progress(std::size_t events_played) {
@@ -384,11 +344,7 @@ void ScenarioRun::show_progress(std::size_t events_played) {
   last_progress_ = Clock::now();
   const double elapsed = std::chrono::duration<double>(last_progress_ - started_).count();
   const double rate = static_cast<double>(events_played) / std::max(elapsed, 1e-6);
-  std::uint64_t done = 0;
-  {
-    std::lock_guard lock(host_.mutex);
-    done = host_.done;
-  }
+  const std::uint64_t done = tally_.counts().done;
   const double eta = rate > 0 ? static_cast<double>(s_.events.size() - events_played) / rate : 0;
   progress_ << "\r  " << s_.name << ": " << events_played << "/" << s_.events.size() << " events ("
             << static_cast<std::uint64_t>(rate) << "/s), " << done << " deliveries ("
@@ -402,10 +358,10 @@ void ScenarioRun::destroy_steps() {
 }
 
 void ScenarioRun::count_outcomes() {
-  std::lock_guard lock(host_.mutex);
-  result_.delivered = host_.delivered;
-  result_.dead_lettered = host_.dead_lettered;
-  result_.failed = host_.failed;
+  const auto counts = tally_.counts();
+  result_.delivered = counts.delivered;
+  result_.dead_lettered = counts.dead_lettered;
+  result_.failed = counts.failed;
 }
 
 // What the endpoint received: the embedded journal, or the external one's.

@@ -1,5 +1,6 @@
 #include "journey_sim/stream.hpp"
 
+#include "output_runner/outcomes.hpp"
 #include "output_runner/plugin_loader.hpp"
 #include "output_runner/step_host.hpp"
 
@@ -9,7 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -45,42 +45,31 @@ struct RecordInfo {
 
 // What the run knows of each record, updated from the module's completions.
 struct Host {
-  std::ofstream* outcomes = nullptr;
-
-  std::mutex mutex;
-  std::condition_variable completed;
+  output_runner::OutcomeFile outcomes;
+  output_runner::OutcomeTally tally;
+  std::mutex mutex;  // guards `pending` and `recovered`
   std::unordered_map<std::uint64_t, RecordInfo> pending;
-  std::uint64_t delivered = 0, failed = 0, dead_lettered = 0, done = 0, recovered = 0;
+  std::uint64_t recovered = 0;
 
   void complete(const output_step_completion_t& c) {
-    std::lock_guard lock(mutex);
     RecordInfo info;
-    if (c.token == ~std::uint64_t{0}) ++recovered;  // accepted by an earlier run, from the spool
-    if (auto it = pending.find(c.token); it != pending.end()) {
-      info = std::move(it->second);
-      pending.erase(it);
+    {
+      std::lock_guard lock(mutex);
+      if (c.token == OUTPUT_STEP_TOKEN_RECOVERED) ++recovered;  // accepted by an earlier run, from the spool
+      if (auto it = pending.find(c.token); it != pending.end()) {
+        info = std::move(it->second);
+        pending.erase(it);
+      }
     }
-    const char* outcome = "failed";
-    switch (c.outcome) {
-      case OUTPUT_STEP_DELIVERED: ++delivered, outcome = "delivered"; break;
-      case OUTPUT_STEP_DEAD_LETTERED: ++dead_lettered, outcome = "dead_lettered"; break;
-      default: ++failed; break;
-    }
-    ++done;
-    if (outcomes != nullptr) {
+    if (outcomes.is_open()) {
       json::object row;
       row["line"] = info.line;
-      if (c.token == ~std::uint64_t{0}) row["recovered"] = true;
+      if (c.token == OUTPUT_STEP_TOKEN_RECOVERED) row["recovered"] = true;
       row["event_id"] = info.event_id;
-      row["outcome"] = outcome;
-      row["http_status"] = c.http_status;
-      row["attempts"] = c.attempts;
-      if (c.error != nullptr) row["error"] = c.error;
-      if (c.delivery_id != nullptr) row["delivery_id"] = c.delivery_id;
-      *outcomes << json::serialize(row) << '\n';
-      outcomes->flush();
+      output_runner::append_outcome_fields(row, output_runner::Completion::of(0, c));
+      outcomes.write(row);
     }
-    completed.notify_all();
+    tally.add(c.outcome);
   }
 };
 
@@ -118,7 +107,6 @@ class StreamRun {
   std::string config_;
   std::ifstream input_file_;
   std::istream* input_ = &std::cin;
-  std::ofstream outcomes_file_;
   std::FILE* accepted_file_ = nullptr;
   Host host_;
   output_runner::StepHost step_host_;
@@ -156,14 +144,10 @@ bool StreamRun::open_files() {
     }
     input_ = &input_file_;
   }
-  if (!options_.outcomes.empty()) {
-    outcomes_file_.open(options_.outcomes, std::ios::trunc);
-    if (!outcomes_file_) {
-      err_ << "journey-sim stream: cannot write --outcomes '" << options_.outcomes << "': " << std::strerror(errno)
-           << "\n";
-      return false;
-    }
-    host_.outcomes = &outcomes_file_;
+  if (!options_.outcomes.empty() && !host_.outcomes.open(options_.outcomes, /*append=*/false)) {
+    err_ << "journey-sim stream: cannot write --outcomes '" << options_.outcomes << "': " << std::strerror(errno)
+         << "\n";
+    return false;
   }
   return true;
 }
@@ -214,32 +198,25 @@ void StreamRun::submit_line(std::string& line) {
     std::lock_guard lock(host_.mutex);
     host_.pending.emplace(line_number_, std::move(info));
   }
-  output_step_record_t r{line.data(), line.size(), line_number_};
-  for (;;) {
-    size_t accepted = 0;
-    const output_step_status_t status = step_->submit(step_, &r, 1, &accepted);
-    if (status == OUTPUT_STEP_OK) {
-      ++submitted_;
-      note_accepted();
-      return;
-    }
-    if (status == OUTPUT_STEP_BUSY && !g_stop.load()) {
-      // Back-pressure: wait for a completion, then try again.
-      std::unique_lock lock(host_.mutex);
-      const std::uint64_t seen = host_.done;
-      host_.completed.wait_for(lock, std::chrono::milliseconds(50), [&] { return host_.done != seen; });
-      continue;
-    }
+  const output_step_record_t r{line.data(), line.size(), line_number_};
+  // Back-pressure: each BUSY waits for a completion (up to 50 ms), until a signal.
+  const output_step_status_t status = output_runner::submit_waiting(step_, r, host_.tally, std::chrono::milliseconds(50),
+                                                                    [] { return !g_stop.load(); });
+  if (status == OUTPUT_STEP_OK) {
+    ++submitted_;
+    note_accepted();
+    return;
+  }
+  {
     std::lock_guard lock(host_.mutex);
     host_.pending.erase(line_number_);
-    if (status == OUTPUT_STEP_INVALID) {
-      err_ << "input line " << line_number_ << ": refused by the plugin\n";
-      ++invalid_lines_;
-    } else if (status == OUTPUT_STEP_ERROR) {
-      err_ << "input line " << line_number_ << ": not accepted by the plugin (its log says why)\n";
-      ++not_accepted_;
-    }
-    return;
+  }
+  if (status == OUTPUT_STEP_INVALID) {
+    err_ << "input line " << line_number_ << ": refused by the plugin\n";
+    ++invalid_lines_;
+  } else if (status == OUTPUT_STEP_ERROR) {
+    err_ << "input line " << line_number_ << ": not accepted by the plugin (its log says why)\n";
+    ++not_accepted_;
   }
 }
 
@@ -278,12 +255,13 @@ int StreamRun::report() {
   std::lock_guard lock(host_.mutex);
   if (host_.recovered > 0) err_ << "journey-sim stream: " << host_.recovered << " records recovered from the spool\n";
   submitted_ += host_.recovered;
-  out_ << "{\"submitted\":" << submitted_ << ",\"delivered\":" << host_.delivered << ",\"failed\":" << host_.failed
-       << ",\"dead_lettered\":" << host_.dead_lettered;
+  const auto counts = host_.tally.counts();
+  out_ << "{\"submitted\":" << submitted_ << ",\"delivered\":" << counts.delivered << ",\"failed\":" << counts.failed
+       << ",\"dead_lettered\":" << counts.dead_lettered;
   if (unreadable_ > 0) out_ << ",\"unreadable\":" << unreadable_;
   out_ << "}" << std::endl;
   if (invalid_lines_ > 0) return 2;
-  return host_.delivered == submitted_ && not_accepted_ == 0 && unreadable_ == 0 ? 0 : 1;
+  return counts.delivered == submitted_ && not_accepted_ == 0 && unreadable_ == 0 ? 0 : 1;
 }
 
 }  // namespace

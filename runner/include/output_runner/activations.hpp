@@ -4,6 +4,7 @@
 // thread drains.
 #pragma once
 
+#include "output_runner/outcomes.hpp"
 #include "output_runner/plugin_loader.hpp"
 #include "output_runner/step_host.hpp"
 
@@ -18,16 +19,6 @@
 #include <vector>
 
 namespace output_runner {
-
-struct Completion {
-  std::size_t activation = 0;
-  std::uint64_t token = 0;
-  output_step_outcome_t outcome = OUTPUT_STEP_FAILED;
-  int http_status = 0;
-  std::uint32_t attempts = 0;
-  std::string error;
-  std::string delivery_id;
-};
 
 class CompletionQueue {
  public:
