@@ -288,13 +288,8 @@ void Consumer::read_batch() {
 
 void Consumer::refresh_held() {
   last_refresh_ = Clock::now();
-  const std::vector<std::string> ids = held_ids();
-  for (std::size_t i = 0; i < ids.size(); i += 1000) {
-    std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(i),
-                                  ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + 1000)));
-    std::string error;
-    if (!group_.refresh(part, error)) return lost(error);
-  }
+  std::string error;
+  if (!group_.refresh(held_ids(), error)) lost(error);
 }
 
 // Entries another consumer (or this one, for a failed record) left idle.
@@ -420,13 +415,10 @@ bool Consumer::flush_redis() {
 // The acknowledgements and dead entries waiting, sent; on a failure what
 // was not sent stays queued.
 bool Consumer::flush_redis(std::string& error) {
-  for (std::size_t i = 0; i < to_ack_.size(); i += 1000) {
-    std::vector<std::string> part(to_ack_.begin() + static_cast<std::ptrdiff_t>(i),
-                                  to_ack_.begin() + static_cast<std::ptrdiff_t>(std::min(to_ack_.size(), i + 1000)));
-    if (!group_.ack(part, error)) {
-      to_ack_.erase(to_ack_.begin(), to_ack_.begin() + static_cast<std::ptrdiff_t>(i));
-      return false;
-    }
+  std::size_t acked = 0;
+  if (!group_.ack(to_ack_, acked, error)) {
+    to_ack_.erase(to_ack_.begin(), to_ack_.begin() + static_cast<std::ptrdiff_t>(acked));
+    return false;
   }
   acked_since_trim_ = acked_since_trim_ || !to_ack_.empty();
   to_ack_.clear();

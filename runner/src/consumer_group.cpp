@@ -61,8 +61,8 @@ ConsumerGroup::ConsumerGroup(RedisConnection& redis, std::string stream, std::st
       consumer_(std::move(consumer)),
       dead_stream_(stream_ + ":dead") {}
 
-bool ConsumerGroup::call(const resp::Command& command, Reply& reply, std::string& error, int block_ms) {
-  if (!redis_.command(command, reply, error, std::chrono::milliseconds(block_ms))) return false;
+bool ConsumerGroup::call(const resp::Command& command, Reply& reply, std::string& error) {
+  if (!redis_.command(command, reply, error, std::chrono::milliseconds(0))) return false;
   if (reply.is_error()) return error = command[0] + " " + command[1] + ": " + reply.text, false;
   return true;
 }
@@ -93,7 +93,8 @@ bool ConsumerGroup::read_own(std::string& cursor, std::size_t count, std::vector
       else out.push_back(std::move(entry));
     }
   }
-  if (!gone.empty() && !ack(gone, error)) return false;
+  std::size_t acked = 0;
+  if (!ack(gone, acked, error)) return false;
   return delivery_counts(out, error);
 }
 
@@ -162,21 +163,31 @@ bool ConsumerGroup::delivery_counts(std::vector<StreamEntry>& entries, std::stri
   return true;
 }
 
-bool ConsumerGroup::ack(const std::vector<std::string>& ids, std::string& error) {
-  if (ids.empty()) return true;
-  resp::Command command{"XACK", stream_, group_};
-  command.insert(command.end(), ids.begin(), ids.end());
-  Reply reply;
-  return call(command, reply, error);
+// `head`, then at most kIdsPerCommand of `ids`, then `tail`, until every id
+// was sent; `sent` counts the ids of the commands Redis answered.
+bool ConsumerGroup::in_chunks(const resp::Command& head, const std::vector<std::string>& ids, const char* tail,
+                              std::size_t& sent, std::string& error) {
+  resp::Command command;
+  for (sent = 0; sent < ids.size();) {
+    const std::size_t n = std::min(kIdsPerCommand, ids.size() - sent);
+    const auto first = ids.begin() + static_cast<std::ptrdiff_t>(sent);
+    command = head;
+    command.insert(command.end(), first, first + static_cast<std::ptrdiff_t>(n));
+    if (tail != nullptr) command.emplace_back(tail);
+    Reply reply;
+    if (!call(command, reply, error)) return false;
+    sent += n;
+  }
+  return true;
+}
+
+bool ConsumerGroup::ack(const std::vector<std::string>& ids, std::size_t& acked, std::string& error) {
+  return in_chunks({"XACK", stream_, group_}, ids, nullptr, acked, error);
 }
 
 bool ConsumerGroup::refresh(const std::vector<std::string>& ids, std::string& error) {
-  if (ids.empty()) return true;
-  resp::Command command{"XCLAIM", stream_, group_, consumer_, "0"};
-  command.insert(command.end(), ids.begin(), ids.end());
-  command.push_back("JUSTID");
-  Reply reply;
-  return call(command, reply, error);
+  std::size_t refreshed = 0;
+  return in_chunks({"XCLAIM", stream_, group_, consumer_, "0"}, ids, "JUSTID", refreshed, error);
 }
 
 bool ConsumerGroup::dead_letter(const StreamEntry& entry, const std::string& reason, std::string& error) {

@@ -49,7 +49,9 @@ class ConsumerGroup {
   // Entries idle in any consumer's pending list for `min_idle_ms`, made
   // this consumer's, with their delivery counts.
   bool claim_idle(std::int64_t min_idle_ms, std::size_t count, std::vector<StreamEntry>& out, std::string& error);
-  bool ack(const std::vector<std::string>& ids, std::string& error);
+  // Acknowledges `ids`, kIdsPerCommand per command; on a failure `acked`
+  // says how many of them (the first) were acknowledged.
+  bool ack(const std::vector<std::string>& ids, std::size_t& acked, std::string& error);
   // Resets the idle time of entries this consumer still works on.
   bool refresh(const std::vector<std::string>& ids, std::string& error);
   // The entry added to NAME:dead with `reason` and acknowledged, at once.
@@ -59,7 +61,12 @@ class ConsumerGroup {
   bool info(GroupInfo& info, std::string& error);
 
  private:
-  bool call(const resp::Command& command, resp::Reply& reply, std::string& error, int block_ms = 0);
+  // Ids per XACK or XCLAIM: a command and its round trip stay short.
+  static constexpr std::size_t kIdsPerCommand = 1000;
+
+  bool call(const resp::Command& command, resp::Reply& reply, std::string& error);
+  bool in_chunks(const resp::Command& head, const std::vector<std::string>& ids, const char* tail, std::size_t& sent,
+                 std::string& error);
   bool delivery_counts(std::vector<StreamEntry>& entries, std::string& error);
 
   RedisConnection& redis_;
