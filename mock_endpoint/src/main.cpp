@@ -3,6 +3,7 @@
 #include "webhook_mock/server.hpp"
 #include "webhook_mock/stubs.hpp"
 
+#include <webhook_common/file_text.hpp>
 #include <webhook_common/version.hpp>
 
 #include <boost/json/parse.hpp>
@@ -18,17 +19,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace {
 
 bool read_file(const std::string& path, std::string& content) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  content = s.str();
-  return true;
+  auto file = webhook_common::read_file(path);
+  if (file) content = std::move(*file);
+  return file.has_value();
 }
 
 // Stubs from a JSON file (one stub, or {"mappings": [...]}) or from every
@@ -49,7 +46,7 @@ bool load_mappings(const std::string& path, std::vector<webhook_mock::StubMappin
   for (const auto& file : files) {
     std::string text;
     if (!read_file(file.string(), text)) {
-      std::cerr << "webhook-mock: --mappings: cannot read '" << file.string() << "'\n";
+      std::cerr << "webhook-mock: --mappings: cannot read '" << file.string() << "': " << std::strerror(errno) << "\n";
       ok = false;
       continue;
     }
@@ -85,7 +82,8 @@ bool load_mappings(const std::string& path, std::vector<webhook_mock::StubMappin
 bool prepare(webhook_mock::CommandLine& c, std::vector<webhook_mock::StubMapping>& initial) {
   if (!c.cert_file.empty() &&
       (!read_file(c.cert_file, c.server.certificate_pem) || !read_file(c.key_file, c.server.private_key_pem))) {
-    std::cerr << "webhook-mock: --cert/--key: cannot read '" << c.cert_file << "' or '" << c.key_file << "'\n";
+    std::cerr << "webhook-mock: --cert/--key: cannot read '" << c.cert_file << "' or '" << c.key_file
+              << "': " << std::strerror(errno) << "\n";
     return false;
   }
   if (!c.server.record_to.empty()) {

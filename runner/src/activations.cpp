@@ -1,5 +1,7 @@
 #include "output_runner/activations.hpp"
 
+#include <webhook_common/file_text.hpp>
+
 #include <boost/json/parse.hpp>
 
 #include <cerrno>
@@ -49,13 +51,14 @@ bool Activations::start(const std::string& plugin, const std::vector<std::string
     return false;
   }
   for (const auto& path : configs) {
-    std::string text;
-    if (!read_text_file(path, text)) {
+    const std::optional<std::string> file = webhook_common::read_file(path);
+    if (!file) {
       err_ << "output-runner: cannot read --config '" << path << "': " << std::strerror(errno) << "\n";
       return false;
     }
     const std::size_t index = activations_.size();
     Activation& a = activations_.emplace_back();
+    const std::string& text = *file;
     a.name = activation_name(text);
     if (configs.size() > 1 && (a.name.empty() || find(a.name) != index)) {
       err_ << "output-runner: --config '" << path << "': "

@@ -2,9 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 namespace output_runner {
 
@@ -55,15 +53,6 @@ void StepHost::write_line(std::string_view line) {
   std::lock_guard lock(log_mutex_);
   err_.write(text.data(), static_cast<std::streamsize>(text.size()));
   err_.flush();
-}
-
-bool read_text_file(const std::string& path, std::string& content) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  content = s.str();
-  return true;
 }
 
 json::value step_stats(const output_step_t* step) {

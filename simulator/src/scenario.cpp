@@ -2,14 +2,16 @@
 
 #include "journey_sim/scenario_reader.hpp"
 
+#include <webhook_common/file_text.hpp>
 #include <webhook_common/iso_time.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace journey_sim {
 namespace {
@@ -30,14 +32,6 @@ std::string first_comment_line(const std::string& text) {
     return purpose;
   }
   return {};
-}
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 // The document (comments and trailing commas allowed), or an error with
@@ -162,9 +156,9 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) { return webh
 std::string format_timestamp(std::int64_t unix_ms) { return webhook_common::format_iso8601(unix_ms); }
 
 std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors, std::uint64_t seed) {
-  const auto text = read_text(path);
+  const auto text = webhook_common::read_file(path);
   if (!text) {
-    errors.push_back({path, "", 0, 0, "cannot read the file"});
+    errors.push_back({path, "", 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
     return std::nullopt;
   }
   const auto root = parse_document(path, *text, errors);

@@ -3,6 +3,7 @@
 #include "output_runner/outcomes.hpp"
 #include "output_runner/plugin_loader.hpp"
 #include "output_runner/step_host.hpp"
+#include <webhook_common/file_text.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -132,7 +133,9 @@ int StreamRun::run() {
 }
 
 bool StreamRun::open_files() {
-  if (!output_runner::read_text_file(options_.config, config_)) {
+  if (auto file = webhook_common::read_file(options_.config)) {
+    config_ = std::move(*file);
+  } else {
     err_ << "journey-sim stream: cannot read --config '" << options_.config << "': " << std::strerror(errno) << "\n";
     return false;
   }

@@ -36,6 +36,8 @@ def main():
             (["consume", *good, "--redis-ca", "ca.pem"], "--redis-ca is for rediss:// URLs"),
             (["consume", *good], "config: activation.method"),
             (["consume", *good[:-1], scratch.file("missing.json")], "cannot read --config"),
+            # A directory is not read as an empty configuration.
+            (["consume", *good[:-1], scratch.path], "': Is a directory"),
             (["publish", "--redis", "redis://127.0.0.1:1"], "the option '--stream' is required"),
         ]:
             result = run(*args)

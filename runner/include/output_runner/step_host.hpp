@@ -64,9 +64,6 @@ class StepHost {
   std::mutex log_mutex_;
 };
 
-// The whole file in `content`; false (errno set) when it cannot be read.
-bool read_text_file(const std::string& path, std::string& content);
-
 // The step's statistics (its stats() JSON object); null when it wrote none.
 boost::json::value step_stats(const output_step_t* step);
 
