@@ -4,6 +4,8 @@
 #   make bench  Release build and the benchmarks (figures in the README); BENCH_BASE=COMMIT compares with COMMIT
 #   make fuzz   libFuzzer (clang) on the parsers, FUZZ_SECONDS (60) each
 #   make lint   clang-tidy on the product code (functions <= 80 lines, bugprone, performance)
+#   make package        the Debian package: build/package/webhook-output_VERSION_amd64.deb (CPack)
+#   make package-check  installs that package with apt-get, runs a demo from it, purges it (root)
 # PRESET picks the CMake preset (dev by default; ci when CI is set).
 
 PRESET ?= $(if $(CI),ci,dev)
@@ -15,7 +17,7 @@ LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAU
 # Relative paths in ccache's hash, so that every clone shares one cache.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: bench-compare bench-runtime bench-runner demo-runner lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
+.PHONY: package package-check bench-compare bench-runtime bench-runner demo-runner lint all setup configure build demo demo-stream test test-unit test-integration test-sanitize test-tsan bench fuzz clean help
 
 all: build
 
@@ -41,6 +43,16 @@ demo-runner: build
 # The streaming demo: webhook-mock as a process, records through `journey-sim stream`.
 demo-stream: build
 	@bash scripts/demo-stream.sh $(BUILD)
+
+# The Debian package of this build (cmake/package.cmake); the stripped
+# binaries and Depends computed by dpkg-shlibdeps.
+package: build
+	@rm -rf build/package && cpack --config $(BUILD)/CPackConfig.cmake -B build/package >$(BUILD).package.log 2>&1 \
+	  || { cat $(BUILD).package.log; exit 1; }
+	@ls build/package/*.deb
+
+package-check: package
+	@bash scripts/package-check.sh build/package/webhook-output_*_amd64.deb tests/install/consumer
 
 test: build
 	@bash scripts/setup-wiremock.sh build/tools

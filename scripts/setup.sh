@@ -13,6 +13,8 @@ packages=(
   apache2-utils curl
   # output-runner's tests: a real Redis, Prometheus's own text parser
   redis-server python3-prometheus-client
+  # make package (dpkg-shlibdeps computes Depends)
+  dpkg-dev
   "$@"
 )
 
