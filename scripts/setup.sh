@@ -15,6 +15,8 @@ packages=(
   redis-server python3-prometheus-client
   # make package (dpkg-shlibdeps computes Depends)
   dpkg-dev
+  # the Python binding's tests, and its pip install into a venv
+  python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
   "$@"
 )
 
