@@ -21,8 +21,11 @@ _open_steps = set()
 
 
 def config_text(config):
-    """A configuration as the module reads it: a dict as JSON, a str as is."""
-    return (json.dumps(config) if isinstance(config, dict) else config).encode("utf-8")
+    """A configuration as the module reads it: JSON text (str or bytes) as
+    is, anything else (a dict) as JSON."""
+    if isinstance(config, bytes):
+        return config
+    return (config if isinstance(config, str) else json.dumps(config)).encode("utf-8")
 
 
 def record_bytes(record):

@@ -24,6 +24,7 @@ def test_validate_returns_every_error_with_its_field(mock):
     bad = mock.config()
     bad["activation"]["method"] = "FETCH"
     del bad["auth"]["url_prefix"]
+    assert output_step.validate(MODULE, json.dumps(mock.config()).encode()) == []  # bytes too
     errors = output_step.validate(MODULE, json.dumps(bad))  # JSON text as well as a dict
     fields = {e.field for e in errors}
     assert {"auth.url_prefix", "activation.method"} <= fields, errors
