@@ -67,5 +67,9 @@ class InvalidRecordError(SubmitError, ValueError):
         super().__init__(message, futures)
 
 
-class ClosedError(OutputStepError):
-    """The step is closed (close() was called): it accepts nothing more."""
+class ClosedError(SubmitError):
+    """The step is closed (close() was called): it accepts nothing more.
+    From submit, `futures` are those of the batch's records accepted before."""
+
+    def __init__(self, message, futures=()):
+        super().__init__(message, list(futures))

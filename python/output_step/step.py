@@ -20,18 +20,16 @@ _LOG_LEVELS = {_abi.LOG_DEBUG: logging.DEBUG, _abi.LOG_INFO: logging.INFO, _abi.
 _open_steps = set()
 
 
-def config_text(config):
-    """A configuration as the module reads it: JSON text (str or bytes) as
-    is, anything else (a dict) as JSON."""
-    if isinstance(config, bytes):
-        return config
-    return (config if isinstance(config, str) else json.dumps(config)).encode("utf-8")
+def json_bytes(value):
+    """A configuration or a record as the module reads it: JSON text (str or
+    bytes) as is, anything else (a dict) as JSON."""
+    if isinstance(value, bytes):
+        return value
+    return (value if isinstance(value, str) else json.dumps(value)).encode("utf-8")
 
 
-def record_bytes(record):
-    if isinstance(record, bytes):
-        return record
-    return (record if isinstance(record, str) else json.dumps(record)).encode("utf-8")
+config_text = json_bytes
+record_bytes = json_bytes
 
 
 def collect_errors():
@@ -69,6 +67,8 @@ class OutputStep:
         self._done = 0
         self._local = threading.local()
         self._step = None
+        self._closing = False
+        self._users = 0  # calls into the step in progress; destroy waits for them
         self._make_host(name, host_io)
         errors, on_error = collect_errors()
         text = config_text(config)
@@ -121,13 +121,39 @@ class OutputStep:
             future = self._futures.pop(c.token, None)
             self._done += 1
             self._completed.notify_all()
-        if future is not None:
-            future.set_result(completion)
-        if self._on_completion is not None:
-            try:
-                self._on_completion(completion)
-            except Exception:  # never into the module's thread
-                log.exception("on_completion raised")
+        self._local.in_completion = True
+        try:
+            if future is not None:
+                future.set_result(completion)
+            if self._on_completion is not None:
+                try:
+                    self._on_completion(completion)
+                except Exception:  # never into the module's thread
+                    log.exception("on_completion raised")
+        finally:
+            self._local.in_completion = False
+
+    # ---- calls into the step ----------------------------------------------
+    def _enter(self, futures=()):
+        """The step for one call; close() waits until the call has left."""
+        with self._lock:
+            if self._step is None or self._closing:
+                raise ClosedError("the step is closed", list(futures))
+            self._users += 1
+            return self._step
+
+    def _leave(self):
+        with self._lock:
+            self._users -= 1
+            self._completed.notify_all()
+
+    def _in_completion(self):
+        return getattr(self._local, "in_completion", False)
+
+    def _not_in_completion(self, what):
+        if self._in_completion():
+            raise OutputStepError(f"{what}() cannot be called from inside a completion callback "
+                                  "(it waits for completions, which come one at a time)")
 
     # ---- submitting -------------------------------------------------------
     def submit(self, records, timeout=None):
@@ -137,13 +163,18 @@ class OutputStep:
         completions, up to `timeout` seconds (None: as long as it takes; 0:
         not at all); then BusyError, holding the futures of what was accepted.
         InvalidRecordError for a record the step refuses (its reason), ClosedError
-        once closed."""
+        once closed. Called from inside a completion callback it never waits
+        (the record it would wait for is the one completing): busy there is
+        BusyError at once."""
         if isinstance(records, (dict, str, bytes)):
             records = [records]
         data = [record_bytes(r) for r in records]
+        if self._in_completion():
+            timeout = 0
         deadline = None if timeout is None else time.monotonic() + timeout
         futures = []
         while len(futures) < len(data):
+            seen = self._done  # before the try: a completion after it ends the wait
             status = self._submit_some(data[len(futures):], futures)
             if status == _abi.OK:
                 break
@@ -151,40 +182,47 @@ class OutputStep:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise BusyError(f"busy: {len(futures)} of {len(data)} records accepted within {timeout} s",
                                     futures)
-                self._wait_for_room(deadline)
+                self._wait_for_room(deadline, seen)
                 continue
             self._raise_refusal(status, futures, len(futures))
         return futures
 
     def _submit_some(self, data, futures):
-        if self._step is None:
-            raise ClosedError("the step is closed")
+        step = self._enter(futures)
+        try:
+            return self._submit_to(step, data, futures)
+        finally:
+            self._leave()
+
+    def _submit_to(self, step, data, futures):
         with self._lock:
             first = self._next_token
             self._next_token += len(data)
             pending = [concurrent.futures.Future() for _ in data]
             for i, f in enumerate(pending):
+                # Running: a caller's cancel() (asyncio.wait_for's timeout)
+                # cannot leave it unresolvable by its completion.
+                f.set_running_or_notify_cancel()
                 self._futures[first + i] = f
         batch = (_abi.Record * len(data))(*[_abi.Record(ctypes.cast(ctypes.c_char_p(d), ctypes.c_void_p), len(d),
                                                         first + i) for i, d in enumerate(data)])
         accepted = ctypes.c_size_t(0)
         self._local.last_log = None
-        status = self._functions.submit(self._step, batch, len(data), ctypes.byref(accepted))
+        status = self._functions.submit(step, batch, len(data), ctypes.byref(accepted))
         with self._lock:  # tokens not accepted will never complete
             for i in range(accepted.value, len(data)):
                 self._futures.pop(first + i, None)
         futures.extend(pending[:accepted.value])
         return status
 
-    def _wait_for_room(self, deadline):
-        # A completion, or a few ms: a record stops counting just after its
-        # completion's callback returns (the ABI's rule for BUSY).
+    def _wait_for_room(self, deadline, seen):
+        # A completion since `seen`, or a few ms: a record stops counting just
+        # after its completion's callback returns (the ABI's rule for BUSY).
         wait = 0.02 if deadline is None else max(0.0, min(0.02, deadline - time.monotonic()))
         if self._io is not None:
             self.poll(wait)
             return
         with self._lock:
-            seen = self._done
             self._completed.wait_for(lambda: self._done != seen, wait)
 
     def _raise_refusal(self, status, futures, index):
@@ -193,7 +231,7 @@ class OutputStep:
         if status == _abi.INVALID:
             raise InvalidRecordError(f"record {index} refused{why}", futures, index)
         if status == _abi.CLOSED:
-            raise ClosedError("the step is closed")
+            raise ClosedError("the step is closed", futures)
         raise SubmitError(f"record {index} not accepted (status {status}){why}", futures)
 
     # ---- the rest ---------------------------------------------------------
@@ -203,44 +241,62 @@ class OutputStep:
         nothing is ready. Returns how many records completed."""
         if self._io is None:
             raise OutputStepError("poll() is for a step made with host_io=True")
-        if self._step is None:
-            raise ClosedError("the step is closed")
-        return self._io.poll(self._step, int(timeout * 1_000_000))
+        step = self._enter()
+        try:
+            return self._io.poll(step, int(timeout * 1_000_000))
+        finally:
+            self._leave()
 
     def flush(self, timeout=30.0):
         """Waits until every record submitted so far has completed, up to
         `timeout` seconds: True when they all did."""
-        if self._step is None:
-            raise ClosedError("the step is closed")
-        return self._functions.flush(self._step, int(timeout * 1000)) == _abi.OK
+        self._not_in_completion("flush")
+        step = self._enter()
+        try:
+            return self._functions.flush(step, int(timeout * 1000)) == _abi.OK
+        finally:
+            self._leave()
 
     def stats(self):
         """The step's statistics (submitted, delivered, retried, latencies...)."""
-        if self._step is None:
-            raise ClosedError("the step is closed")
-        need = self._functions.stats(self._step, None, 0)
-        buffer = ctypes.create_string_buffer(need + 1)
-        self._functions.stats(self._step, buffer, need + 1)
-        return json.loads(buffer.value.decode("utf-8"))
+        step = self._enter()
+        try:
+            capacity = 1024
+            while True:  # counters may grow between two calls: until it fits
+                buffer = ctypes.create_string_buffer(capacity)
+                need = self._functions.stats(step, buffer, capacity)
+                if need < capacity:
+                    return json.loads(buffer.value.decode("utf-8"))
+                capacity = need + 256
+        finally:
+            self._leave()
 
     def close(self, timeout=5.0):
         """Stops the step: drains what it can within `timeout` seconds, and
         completes every record still unfinished (its Future too). Returns how
-        many were cut short. Once closed, further calls do nothing."""
-        if self._step is None:
-            return 0
+        many were cut short. Once closed, further calls do nothing; calls in
+        progress on other threads finish first. Not from inside a completion
+        callback."""
+        self._not_in_completion("close")
         return self._destroy(int(timeout * 1000))
 
     def _destroy(self, timeout_ms):
-        step, self._step = self._step, None
+        with self._lock:
+            if self._step is None or self._closing:
+                return 0
+            self._closing = True
+            self._completed.wait_for(lambda: self._users == 0)
+            step = self._step
         unfinished = ctypes.c_uint64(0)
         self._functions.destroy(step, timeout_ms, ctypes.byref(unfinished))
+        with self._lock:
+            self._step = None
         _open_steps.discard(self)
         return unfinished.value
 
     @property
     def closed(self):
-        return self._step is None
+        return self._step is None or self._closing
 
     def __enter__(self):
         return self

@@ -56,8 +56,16 @@ void StepHost::write_line(std::string_view line) {
 }
 
 json::value step_stats(const output_step_t* step) {
-  std::string text(step->stats(step, nullptr, 0) + 1, '\0');
-  text.resize(step->stats(step, text.data(), text.size()));
+  // The counters may grow between two calls: until the text fits.
+  std::string text(1024, '\0');
+  for (;;) {
+    const size_t needed = step->stats(step, text.data(), text.size());
+    if (needed < text.size()) {
+      text.resize(needed);
+      break;
+    }
+    text.assign(needed + 256, '\0');
+  }
   boost::system::error_code ec;
   json::value stats = json::parse(text, ec);
   return ec || !stats.is_object() ? json::value() : stats;

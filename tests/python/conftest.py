@@ -49,19 +49,22 @@ def mock(tmp_path):
     out = open(tmp_path / "mock.out", "w+")
     process = subprocess.Popen([os.path.join(BUILD, "mock_endpoint", "webhook-mock"), "--port", "0"],
                                stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
-    base = None
-    for _ in range(200):
-        out.seek(0)
-        for line in out.read().splitlines():
-            if line.startswith("listening on "):
-                base = line[len("listening on "):]
-        if base:
-            break
-        time.sleep(0.025)
-    assert base, "webhook-mock did not start"
-    yield Mock(base)
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        base = None
+        for _ in range(200):
+            out.seek(0)
+            for line in out.read().splitlines():
+                if line.startswith("listening on "):
+                    base = line[len("listening on "):]
+            if base:
+                break
+            time.sleep(0.025)
+        assert base, "webhook-mock did not start"
+        yield Mock(base)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        out.close()
 
 
 def record(i, **extra):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -125,12 +126,78 @@ def test_close_completes_what_it_cuts_short(mock):
 
 
 def test_callbacks_survive_garbage_collection(mock):
-    with output_step.OutputStep(MODULE, mock.config()) as step:
-        futures = []
-        for i in range(10):
-            futures += step.submit(record(i))
-            gc.collect()
-        assert all(f.result(timeout=30).delivered for f in futures)
+    step = output_step.OutputStep(MODULE, mock.config())
+    futures = step.submit([record(i) for i in range(10)])
+    ref = weakref.ref(step)
+    del step  # no reference of the test's own: the binding keeps the step open
+    gc.collect()
+    assert all(f.result(timeout=30).delivered for f in futures)
+    assert ref() is not None
+    ref().close()
+
+
+def test_a_cancelled_future_still_gets_its_completion(mock):
+    mock.stub({"request": {"urlPath": "/py/u1"}, "response": {"status": 200, "fixedDelayMilliseconds": 300}})
+    seen = []
+    with output_step.OutputStep(MODULE, mock.config(), on_completion=seen.append) as step:
+        future = step.submit(record(1))[0]
+        assert future.cancel() is False  # running: asyncio.wait_for's timeout cannot strand it
+        assert future.result(timeout=30).delivered
+        assert step.flush(30)
+    assert [c.outcome for c in seen] == ["delivered"]
+
+
+def test_inside_a_completion_callback_submit_never_waits_and_flush_is_refused(mock):
+    outcomes = []
+
+    def on_completion(completion):
+        if completion.token != 1:
+            return
+        try:  # the record completing still holds the only slot: busy at once, not a hang
+            step.submit(record(2))
+            outcomes.append("accepted")
+        except output_step.BusyError:
+            outcomes.append("busy")
+        try:
+            step.flush(1)
+        except output_step.OutputStepError as refused:
+            outcomes.append(str(refused))
+
+    step = output_step.OutputStep(MODULE, mock.config(max_in_flight=1), on_completion=on_completion)
+    started = time.monotonic()
+    step.submit(record(1))
+    assert step.flush(30)
+    assert time.monotonic() - started < 10
+    assert outcomes[0] == "busy"
+    assert "cannot be called from inside a completion callback" in outcomes[1]
+    step.close()
+
+
+def test_close_waits_for_calls_on_other_threads(mock):
+    step = output_step.OutputStep(MODULE, mock.config(max_in_flight=4))
+    futures, errors = [], []
+
+    def keep_submitting():
+        for i in range(100000):
+            try:
+                futures.extend(step.submit(record(i), timeout=None))
+                step.stats()
+            except output_step.ClosedError as closed:
+                futures.extend(closed.futures)
+                return
+            except Exception as other:  # anything else is the defect
+                errors.append(other)
+                return
+
+    threads = [threading.Thread(target=keep_submitting) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    step.close(timeout=5)
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    assert futures and all(f.done() for f in futures)  # every accepted record completed
 
 
 def test_host_io_runs_only_inside_poll_on_the_calling_thread(mock):
