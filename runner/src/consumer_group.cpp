@@ -101,7 +101,10 @@ bool ConsumerGroup::read_own(std::string& cursor, std::size_t count, std::vector
 bool ConsumerGroup::read_new(std::size_t count, int block_ms, const std::vector<std::string>& ack_first,
                              std::vector<StreamEntry>& out, std::string& error) {
   std::vector<resp::Command> commands;
-  if (!ack_first.empty()) {
+  if (ack_first.size() > kIdsPerCommand) {  // after an outage: in chunks, before the read
+    std::size_t acked = 0;
+    if (!ack(ack_first, acked, error)) return false;
+  } else if (!ack_first.empty()) {
     commands.push_back({"XACK", stream_, group_});
     commands.back().insert(commands.back().end(), ack_first.begin(), ack_first.end());
   }

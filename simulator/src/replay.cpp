@@ -4,12 +4,14 @@
 #include "output_runner/plugin_loader.hpp"
 #include "output_runner/step_host.hpp"
 #include "journey_sim/scenario.hpp"
+#include "webhook_common/file_text.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -48,13 +50,11 @@ struct Selected {
 
 // The configuration, as JSON, without its dead_letter_file: a letter that
 // fails again stays in its file, the replay writes no new ones.
-std::optional<std::string> replay_config(const ReplayOptions& options, std::istream& file, std::ostream& err) {
-  std::stringstream text;
-  text << file.rdbuf();
+std::optional<std::string> replay_config(const ReplayOptions& options, const std::string& text, std::ostream& err) {
   boost::system::error_code ec;
   json::parse_options parse_options;
   parse_options.allow_comments = parse_options.allow_trailing_commas = true;
-  json::value config = json::parse(text.str(), ec, {}, parse_options);
+  json::value config = json::parse(text, ec, {}, parse_options);
   if (ec || !config.is_object()) {
     err << "journey-sim replay: --config '" << options.config << "' is not a JSON object\n";
     return std::nullopt;
@@ -170,14 +170,18 @@ int run_replay(const ReplayOptions& options, std::ostream& out, std::ostream& er
     err << "journey-sim replay: " << error << "\n";
     return 2;
   }
-  std::ifstream config_file(options.config);
-  std::ifstream letters_file(options.dead_letters);
-  if (!config_file || !letters_file) {
-    err << "journey-sim replay: cannot read " << (!config_file ? "--config '" + options.config : "'" + options.dead_letters)
-        << "'\n";
+  const auto config_text = webhook_common::read_file(options.config);
+  if (!config_text) {
+    err << "journey-sim replay: cannot read --config '" << options.config << "': " << std::strerror(errno) << "\n";
     return 2;
   }
-  const auto config = replay_config(options, config_file, err);
+  const auto letters_text = webhook_common::read_file(options.dead_letters);
+  if (!letters_text) {
+    err << "journey-sim replay: cannot read '" << options.dead_letters << "': " << std::strerror(errno) << "\n";
+    return 2;
+  }
+  std::istringstream letters_file(*letters_text);
+  const auto config = replay_config(options, *config_text, err);
   if (!config) return 2;
   std::vector<std::string> lines;
   std::vector<Selected> selected;

@@ -241,6 +241,12 @@ BOOST_AUTO_TEST_CASE(replay_dead_letters_under_their_first_webhook_id) {
   Run none = run("replay " + letters + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --config " +
                  (dir / "replay-config.json").string() + " --since yesterday");
   BOOST_TEST(none.status == 2);
+
+  // A directory is no configuration: refused with the reason, not read as empty.
+  Run directory = run("replay " + letters + " --plugin " + WEBHOOK_OUTPUT_MODULE + " --config " + dir.string());
+  BOOST_TEST(directory.status == 2);
+  BOOST_TEST(directory.err.find("cannot read --config '" + dir.string() + "': Is a directory") != std::string::npos,
+             directory.err);
 }
 
 // An activation disabled by a 410 Gone (delivery.disable_on_410) leaves
