@@ -26,6 +26,7 @@ help:
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/setup-node-red.sh
 
 configure: setup
 	@mkdir -p build && cmake --preset $(PRESET) $(LAUNCHER) >$(BUILD).configure.log 2>&1 || { cat $(BUILD).configure.log; exit 1; }
