@@ -97,7 +97,7 @@ class StreamRun {
   bool open_accepted();
   void submit_input();
   void submit_line(std::string& line);
-  void note_accepted();
+  void note_accepted(const std::string& event_id);
   void finish();
   int report();
 
@@ -197,6 +197,7 @@ void StreamRun::submit_line(std::string& line) {
   if (auto it = record.get_object().find("event_id"); it != record.get_object().end()) {
     info.event_id = it->value().is_string() ? std::string(it->value().get_string()) : json::serialize(it->value());
   }
+  const std::string event_id = info.event_id;  // its completion may come before note_accepted
   {
     std::lock_guard lock(host_.mutex);
     host_.pending.emplace(line_number_, std::move(info));
@@ -207,7 +208,7 @@ void StreamRun::submit_line(std::string& line) {
                                                                     [] { return !g_stop.load(); });
   if (status == OUTPUT_STEP_OK) {
     ++submitted_;
-    note_accepted();
+    note_accepted(event_id);
     return;
   }
   {
@@ -225,13 +226,8 @@ void StreamRun::submit_line(std::string& line) {
 
 // The accepted record's event_id, in the kernel before the next record:
 // it survives a kill of this process.
-void StreamRun::note_accepted() {
+void StreamRun::note_accepted(const std::string& event_id) {
   if (accepted_file_ == nullptr) return;
-  std::string event_id;
-  {
-    std::lock_guard lock(host_.mutex);
-    if (auto it = host_.pending.find(line_number_); it != host_.pending.end()) event_id = it->second.event_id;
-  }
   std::fprintf(accepted_file_, "%s\n", event_id.c_str());
   std::fflush(accepted_file_);
 }

@@ -44,7 +44,11 @@ start_mock() {  # start_mock PORT JOURNAL_FILE [OPTION...]: sets mock_pid once i
 check_delivered() {  # check_delivered ACCEPTED_FILE JOURNAL_FILE LABEL
   python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
-accepted = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+lines = [l.strip() for l in open(sys.argv[1])]
+accepted = [l for l in lines if l]
+if len(accepted) != len(lines):  # an accepted record whose event_id was not written
+    print(f"{sys.argv[3]}: {len(lines) - len(accepted)} empty lines in the accepted file")
+    sys.exit(1)
 seen = set()
 for line in open(sys.argv[2]):
     seen.add(json.loads(json.loads(line)["request"]["body"])["event_id"])
