@@ -31,6 +31,9 @@ dpkg-query -W -f='${Package}\n' | sort >"$before"
 
 echo "package-check: apt-get install $(basename "$deb")"
 installed=yes
+# What this install pulls in, from apt's own plan: only those are purged after.
+apt-get install -s --no-install-recommends "$deb" 2>/dev/null | awk '/^Inst /{print $2}' | grep -vx webhook-output |
+  sort >"$work/pulled" || true
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" >"$work/apt.log" 2>&1 ||
   { cat "$work/apt.log" >&2; fail "apt-get install"; }
 [[ "$(command -v journey-sim)" == /usr/bin/journey-sim ]] || fail "journey-sim is not /usr/bin/journey-sim"
@@ -61,7 +64,7 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq webhook-output >"$work/purge
   { cat "$work/purge.log" >&2; fail "apt-get purge"; }
 installed=
 dpkg-query -W -f='${Package}\n' | sort >"$after"
-pulled=$(comm -13 "$before" "$after")
+pulled=$(comm -12 "$work/pulled" <(comm -13 "$before" "$after"))
 if [[ -n "$pulled" ]]; then
   echo "package-check: purging what the install pulled in: $(echo $pulled)"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $pulled >/dev/null
