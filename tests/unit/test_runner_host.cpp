@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -28,11 +29,13 @@ struct ScriptedStep {
   output_step_t abi{};
   std::vector<output_step_status_t> answers;
   std::size_t calls = 0;
+  std::function<void()> on_call;  // run inside each submit, before it answers
 
   explicit ScriptedStep(std::vector<output_step_status_t> script) : answers(std::move(script)) {
     abi.module_data = this;
     abi.submit = [](const output_step_t* s, const output_step_record_t*, size_t n, size_t* accepted) {
       auto* self = static_cast<ScriptedStep*>(s->module_data);
+      if (self->on_call) self->on_call();
       const output_step_status_t status = self->answers[std::min(self->calls++, self->answers.size() - 1)];
       *accepted = status == OUTPUT_STEP_OK ? n : 0;
       return status;
@@ -77,10 +80,16 @@ BOOST_AUTO_TEST_CASE(a_refusal_is_returned_at_once) {
 BOOST_AUTO_TEST_CASE(a_completion_ends_the_wait) {
   ScriptedStep step({OUTPUT_STEP_BUSY, OUTPUT_STEP_OK});
   OutcomeTally tally;
-  std::thread completer([&] {
-    std::this_thread::sleep_for(20ms);
-    tally.add(OUTPUT_STEP_DELIVERED);
-  });
+  std::thread completer;
+  // Started by the busy answer itself: the completion comes after it, however the threads run.
+  step.on_call = [&] {
+    if (!completer.joinable()) {
+      completer = std::thread([&] {
+        std::this_thread::sleep_for(20ms);
+        tally.add(OUTPUT_STEP_DELIVERED);
+      });
+    }
+  };
   const auto started = std::chrono::steady_clock::now();
   const auto status = output_runner::submit_waiting(&step.abi, kRecord, tally, std::chrono::minutes(1));
   const auto waited = std::chrono::steady_clock::now() - started;
