@@ -1,8 +1,8 @@
 'use strict';
 // Messages in, outcomes out, over one step of the addon: the records that
-// arrive together are submitted in one call; on back-pressure (busy) up to
-// `queueLimit` messages wait for room, beyond it a message ends at once
-// with error "busy"; every message gets exactly one outcome, closing
+// arrive together are submitted in one call; once the step answers busy, up
+// to `queueLimit` messages wait for room, beyond it a message ends at once
+// with error "busy" (until the step takes records again); every message gets exactly one outcome, closing
 // included: close() submits what waits, then destroys the step in async
 // work while its completions keep arriving on this thread.
 
@@ -24,6 +24,7 @@ class Delivery {
     this.drainScheduled = false;
     this.retryTimer = null;
     this.closing = false;
+    this.busy = false;          // the last submit was refused for room
     this.failures = 0;
     this.delivered = 0;
     this.recovered = 0;
@@ -36,7 +37,7 @@ class Delivery {
   // entry: { record: Buffer|string, ... } (the rest is the caller's).
   push(entry) {
     if (this.closing) return this.finish(entry, failure('the node is closing'));
-    if (this.waiting >= this.queueLimit) return this.finish(entry, failure('busy'));
+    if (this.busy && this.waiting >= this.queueLimit) return this.finish(entry, failure('busy'));
     this.queue.push(entry);
     if (!this.drainScheduled) {
       this.drainScheduled = true;
@@ -52,9 +53,12 @@ class Delivery {
       for (let i = 0; i < accepted; ++i) this.inFlight.set(first + i, batch[i]);
       this.nextToken += accepted;
       this.head += accepted;
+      this.busy = status === 'busy';
       if (status === 'ok') continue;
       if (status === 'busy') {
-        if (this.inFlight.size === 0) this.retryLater();
+        // A completion, or a few ms, whichever comes first (the ABI's rule).
+        this.retryLater();
+        this.dropBeyondLimit();
         break;
       }
       // invalid, closed or error: that record ends here, the rest go on.
@@ -62,6 +66,11 @@ class Delivery {
       this.finish(refused, failure(reason || refusal(status)));
     }
     this.compact();
+  }
+
+  // What arrived in one burst beyond the limit, the newest first, fails as busy.
+  dropBeyondLimit() {
+    while (this.waiting > this.queueLimit) this.finish(this.queue.pop(), failure('busy'));
   }
 
   retryLater() {
@@ -78,7 +87,7 @@ class Delivery {
 
   // The addon's events, on this thread: completions and log lines.
   onEvents(completions, logs) {
-    for (const log of logs) this.onLog(log.level, log.message);
+    for (const log of logs) this.guard(() => this.onLog(log.level, log.message));
     for (const c of completions) {
       const webhook = { outcome: OUTCOMES[c.outcome] || 'failed', http_status: c.http_status,
         attempts: c.attempts, error: c.error, delivery_id: c.delivery_id };
@@ -86,15 +95,24 @@ class Delivery {
       if (entry === undefined) {
         // A record an earlier instance accepted, recovered from its spool.
         this.recovered += 1;
-        this.onLog(1, `a record recovered from the spool: ${webhook.outcome}` +
-          (webhook.delivery_id ? ` (delivery id ${webhook.delivery_id})` : ''));
+        this.guard(() => this.onLog(1, `a record recovered from the spool: ${webhook.outcome}` +
+          (webhook.delivery_id ? ` (delivery id ${webhook.delivery_id})` : '')));
         continue;
       }
       this.inFlight.delete(c.token);
-      this.finish(entry, webhook);
+      this.guard(() => this.finish(entry, webhook));
     }
     if (this.waiting > 0) this.drain();
     if (this.waitForRoom && this.waiting === 0) this.waitForRoom();
+  }
+
+  // A handler that throws must not cost the rest of the batch its outcomes.
+  guard(fn) {
+    try {
+      fn();
+    } catch (error) {
+      try { this.onLog(3, `an outcome handler threw: ${error && error.message}`); } catch (ignored) { /* nothing more to do */ }
+    }
   }
 
   finish(entry, webhook) {
@@ -119,14 +137,20 @@ class Delivery {
       this.waitForRoom = null;
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    const cutShort = await this.step.close(Math.max(0, deadline - Date.now()));
-    while (this.waiting > 0) this.finish(this.queue[this.head++], failure('the node closed before the step had room for it'));
-    for (const [token, entry] of this.inFlight) {
-      // Never: destroy reports every record it holds; kept so that no message is left without an outcome.
-      this.inFlight.delete(token);
-      this.finish(entry, failure('the step closed without reporting this record'));
+    this.retryTimer = null;
+    try {
+      return await this.step.close(Math.max(0, deadline - Date.now()));
+    } finally {
+      while (this.waiting > 0) this.guard(() => this.finish(this.queue[this.head++], failure('the node closed before the step had room for it')));
+      for (const [token, entry] of this.inFlight) {
+        // destroy reports every record it holds; this is for a close that failed
+        this.inFlight.delete(token);
+        this.guard(() => this.finish(entry, failure('the step closed without reporting this record')));
+      }
+      this.queue = [];
+      this.head = 0;
+      this.step = null;  // nothing of the closed step stays reachable from the node
     }
-    return cutShort;
   }
 }
 

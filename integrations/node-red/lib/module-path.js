@@ -5,9 +5,9 @@
 // package or `cmake --install` put it).
 const { execFileSync } = require('child_process');
 
-let installed;
+let installed;  // found once; not found is asked again (it may be installed since)
 function installedModule() {
-  if (installed === undefined) {
+  if (!installed) {
     try {
       installed = execFileSync('pkg-config', ['--variable=webhook_module', 'output-step'],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
@@ -19,7 +19,7 @@ function installedModule() {
 }
 
 function resolveModule(configured) {
-  const chosen = (configured && configured.trim()) || process.env.OUTPUT_STEP_MODULE || installedModule();
+  const chosen = (configured && String(configured).trim()) || process.env.OUTPUT_STEP_MODULE || installedModule();
   if (!chosen) {
     throw new Error('no output-step module: set the node\'s Module to the path of one ' +
       '(webhook_output.so), set OUTPUT_STEP_MODULE, or install the webhook-output package');

@@ -13,11 +13,20 @@ const DEFAULT_QUEUE_LIMIT = 10000;
 const DEFAULT_CLOSE_TIMEOUT_S = 10;
 const STATUS_EVERY_MS = 250;
 
+// The record of a payload, or {error} saying why there is none.
 function record(payload) {
-  if (Buffer.isBuffer(payload) || typeof payload === 'string') return payload;
-  if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) return JSON.stringify(payload);
-  return null;
+  if (Buffer.isBuffer(payload) || typeof payload === 'string') return { record: payload };
+  if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
+    try {
+      return { record: JSON.stringify(payload) };
+    } catch (error) {  // a cycle, a BigInt
+      return { error: `msg.payload cannot be written as JSON: ${error.message}` };
+    }
+  }
+  return { error: 'msg.payload must be a JSON object (an object, or its JSON text)' };
 }
+
+const failed = (error) => ({ outcome: 'failed', http_status: 0, attempts: 0, error, delivery_id: null });
 
 function numberSetting(value, fallback, min, what) {
   if (value === undefined || value === null || value === '') return fallback;
@@ -46,20 +55,17 @@ module.exports = function register(RED) {
       node.status({ fill: 'red', shape: 'ring', text: first.field ? `${first.field}: ${first.message}` : first.message });
     }
     node.on('input', (msg, send, done) => {
-      const entry = { msg, send, done, record: record(msg.payload) };
-      if (!delivery) return finish(entry, { outcome: 'failed', http_status: 0, attempts: 0, error: 'the node is not configured', delivery_id: null });
-      if (entry.record === null) {
-        return delivery.finish(entry, { outcome: 'failed', http_status: 0, attempts: 0,
-          error: 'msg.payload must be a JSON object (an object, or its JSON text)', delivery_id: null });
-      }
+      const { record: text, error } = record(msg.payload);
+      const entry = { msg, send, done, record: text };
+      if (!delivery) return finish(entry, failed('the node is not configured'));
+      if (error) return delivery.finish(entry, failed(error));
       delivery.push(entry);
       node.showStatus();
     });
     node.on('close', (removed, done) => {
       if (!delivery) return done();
       clearInterval(node.statusTimer);
-      const timeout = numberSetting(settings.closeTimeout, DEFAULT_CLOSE_TIMEOUT_S, 0, 'Close timeout') * 1000;
-      delivery.close(timeout).then((cutShort) => {
+      delivery.close(delivery.closeTimeoutMs).then((cutShort) => {
         if (cutShort > 0) node.warn(`closing cut ${cutShort} records short (reported on output 2)`);
         done();
       }, (error) => { node.error(`close: ${error.message}`); done(); });
@@ -72,10 +78,22 @@ module.exports = function register(RED) {
     entry.done();
   }
 
+  // The close timeout, below Node-RED's own (nodeCloseTimeout, 15 s by
+  // default), so that the drain ends before Node-RED gives up on the node.
+  function closeTimeoutMs(node, settings) {
+    const wanted = numberSetting(settings.closeTimeout, DEFAULT_CLOSE_TIMEOUT_S, 0, 'Close timeout') * 1000;
+    const limit = Math.max(0, (Number(RED.settings.nodeCloseTimeout) || 15000) - 1000);
+    if (wanted <= limit) return wanted;
+    node.warn(`Close timeout ${wanted / 1000} s is cut to ${limit / 1000} s: Node-RED gives a node ` +
+      `${limit / 1000 + 1} s to close (nodeCloseTimeout)`);
+    return limit;
+  }
+
   function start(node, settings) {
     const modulePath = resolveModule(settings.module);
     const built = buildConfig(settings.config, node.credentials);
     if (built.errors.length) throw Object.assign(new Error('invalid configuration'), { errors: built.errors });
+    const closeTimeout = closeTimeoutMs(node, settings);
     const delivery = new Delivery({
       queueLimit: numberSetting(settings.queueLimit, DEFAULT_QUEUE_LIMIT, 0, 'Queue limit'),
       onOutcome: finish,
@@ -84,9 +102,7 @@ module.exports = function register(RED) {
         else if (level === 1) node.log(message); else node.debug(message);
       },
     });
-    const step = new (addon().Step)(modulePath, built.text, (c, l) => { delivery.onEvents(c, l); node.showStatus(); },
-      `node-red output-step ${node.id}`, 'node-red');
-    delivery.attach(step);
+    delivery.closeTimeoutMs = closeTimeout;
     let shown = '';
     node.showStatus = () => {
       const inFlight = delivery.inFlight.size + delivery.waiting;
@@ -95,6 +111,9 @@ module.exports = function register(RED) {
       shown = text;
       node.status({ fill: delivery.failures ? 'yellow' : 'green', shape: inFlight ? 'dot' : 'ring', text });
     };
+    const step = new (addon().Step)(modulePath, built.text, (c, l) => { delivery.onEvents(c, l); node.showStatus(); },
+      `node-red output-step ${node.id}`, 'node-red');
+    delivery.attach(step);
     node.statusTimer = setInterval(node.showStatus, STATUS_EVERY_MS);
     node.showStatus();
     return delivery;

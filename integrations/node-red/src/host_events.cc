@@ -96,7 +96,9 @@ void HostEvents::wake_locked() {
   });
 }
 
-void HostEvents::deliver(Napi::Env env) { deliver_to(env, callback_.Value()); }
+void HostEvents::deliver(Napi::Env env) {
+  if (!callback_.IsEmpty()) deliver_to(env, callback_.Value());
+}
 
 namespace {
 
@@ -140,7 +142,7 @@ void HostEvents::deliver_to(Napi::Env env, Napi::Function callback) {
   for (const CompletionEvent& event : completions) {
     if (event.token != OUTPUT_STEP_TOKEN_RECOVERED && unfinished_ > 0) --unfinished_;
   }
-  keep_alive(env, unfinished_ > 0);
+  keep_alive(env, unfinished_ > 0 || held_);
   Napi::Array log_array = Napi::Array::New(env, logs.size() + (dropped != 0 ? 1 : 0));
   for (size_t i = 0; i < logs.size(); ++i) {
     Napi::Object item = Napi::Object::New(env);
@@ -161,7 +163,12 @@ void HostEvents::deliver_to(Napi::Env env, Napi::Function callback) {
 
 void HostEvents::accepted(Napi::Env env, size_t count) {
   unfinished_ += count;
-  keep_alive(env, unfinished_ > 0);
+  keep_alive(env, unfinished_ > 0 || held_);
+}
+
+void HostEvents::hold(Napi::Env env) {
+  held_ = true;
+  keep_alive(env, true);
 }
 
 void HostEvents::keep_alive(Napi::Env env, bool alive) {
@@ -179,12 +186,19 @@ void HostEvents::keep_alive(Napi::Env env, bool alive) {
 }
 
 void HostEvents::release() {
+  callback_.Reset();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (wake_closed_) return;
     wake_closed_ = true;
   }
   wake_.Release();
+}
+
+void HostEvents::post(std::function<void(Napi::Env)> work) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (wake_closed_) return;
+  wake_.NonBlockingCall([work = std::move(work)](Napi::Env env, Napi::Function) { work(env); });
 }
 
 std::string HostEvents::take_sync_log() {

@@ -8,6 +8,7 @@
 #include <output_step/output_step.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,7 +33,7 @@ struct LogEvent {
   std::string message;
 };
 
-class HostEvents : public std::enable_shared_from_this<HostEvents> {
+class HostEvents {
  public:
   // [JS thread] `on_events(completions, logs)` is called on the JavaScript
   // thread; `runtime_key` names the shared runtime (output-step.runtime/1).
@@ -49,10 +50,16 @@ class HostEvents : public std::enable_shared_from_this<HostEvents> {
   // alive for this step's events while records are unfinished, not when it
   // is idle.
   void accepted(Napi::Env env, size_t count);
+  // [JS thread] The event loop stays alive until release (a close is under way).
+  void hold(Napi::Env env);
   // [JS thread] Accepted records whose completion JavaScript has not had.
   uint64_t unfinished() const { return unfinished_; }
-  // [JS thread] After destroy returned: no more events come.
+  // [JS thread] After destroy returned: no more events come; the callback
+  // is let go (it holds the JavaScript objects that hold the step).
   void release();
+  // [any thread, before release] Runs `work` on the JavaScript thread, after
+  // the events posted before it.
+  void post(std::function<void(Napi::Env)> work);
   // [JS thread] The module's last log line on the JavaScript thread since
   // the last call (why a submit was refused), then forgotten.
   std::string take_sync_log();
@@ -77,6 +84,7 @@ class HostEvents : public std::enable_shared_from_this<HostEvents> {
   Napi::FunctionReference callback_;
   Napi::ThreadSafeFunction wake_;
   bool alive_ = false;
+  bool held_ = false;
   uint64_t unfinished_ = 0;
 
   std::mutex mutex_;

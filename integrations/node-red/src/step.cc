@@ -1,6 +1,8 @@
 #include "step.hpp"
 
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "module.hpp"
@@ -72,7 +74,11 @@ Step::Step(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Step>(info) {
       },
       &errors);
   if (step_ == nullptr) {
-    events_->deliver(env);  // what the module logged about it
+    try {
+      events_->deliver(env);  // what the module logged about it
+    } catch (const Napi::Error&) {
+      // the configuration errors below say more than a failing log handler
+    }
     events_->release();
     if (errors.empty()) errors.push_back(ConfigError{"", "the module refused to create the step"});
     throw configuration_error(env, errors);
@@ -139,7 +145,7 @@ Napi::Value Step::submit(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Step::stats(const Napi::CallbackInfo& info) {
-  if (step_ == nullptr) return info.Env().Null();
+  if (step_ == nullptr || closing_) return info.Env().Null();
   std::string text(512, '\0');
   size_t needed = step_->stats(step_, text.data(), text.size());
   if (needed >= text.size()) {
@@ -154,33 +160,11 @@ Napi::Value Step::pending(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(events_->unfinished()));
 }
 
-// destroy on a worker thread: it drains for up to its timeout, and the
-// completions it reports reach JavaScript meanwhile through the events'
-// thread-safe function, so the JavaScript thread is never blocked.
-class CloseWork : public Napi::AsyncWorker {
- public:
-  CloseWork(Napi::Env env, Step& owner, const output_step_t* step, int64_t timeout_ms)
-      : Napi::AsyncWorker(env, "output-step close"), owner_(owner), step_(step),
-        timeout_ms_(timeout_ms), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override { step_->destroy(step_, timeout_ms_, &cut_short_); }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    owner_.finish_close(env);
-    deferred_.Resolve(Napi::Number::New(env, static_cast<double>(cut_short_)));
-    owner_.Unref();
-  }
-
- private:
-  Step& owner_;
-  const output_step_t* step_;
-  int64_t timeout_ms_;
-  uint64_t cut_short_ = 0;
-  Napi::Promise::Deferred deferred_;
-};
-
+// destroy on a thread of its own (not the libuv pool, which file, DNS and
+// crypto work share): it drains for up to its timeout while the
+// completions it reports reach JavaScript through the events' thread-safe
+// function, so the JavaScript thread is never blocked; its end is posted
+// after them.
 Napi::Value Step::close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closing_ || step_ == nullptr) throw Napi::Error::New(env, "the step is closed already");
@@ -188,17 +172,32 @@ Napi::Value Step::close(const Napi::CallbackInfo& info) {
   closing_ = true;
   cleanup_.Remove(env);
   hooked_ = false;
-  Ref();  // the object lives until the work is done
-  auto* work = new CloseWork(env, *this, step_, timeout_ms < 0 ? 0 : timeout_ms);
-  Napi::Promise promise = work->promise();
-  work->Queue();
-  return promise;
+  Ref();  // the object lives until the close is done
+  closed_ = Napi::Promise::Deferred::New(env);
+  events_->hold(env);
+  std::thread([this, events = events_, step = step_, timeout = timeout_ms < 0 ? 0 : timeout_ms] {
+    uint64_t cut_short = 0;
+    step->destroy(step, timeout, &cut_short);
+    events->post([this, cut_short](Napi::Env js) { finish_close(js, cut_short); });
+  }).detach();
+  return closed_->Promise();
 }
 
-void Step::finish_close(Napi::Env env) {
+void Step::finish_close(Napi::Env env, uint64_t cut_short) {
   step_ = nullptr;
-  events_->deliver(env);  // what destroy reported that no wake has carried yet
+  std::optional<Napi::Error> failed;
+  try {
+    events_->deliver(env);  // what destroy reported that no wake has carried yet
+  } catch (const Napi::Error& error) {
+    failed = error;
+  }
   events_->release();
+  if (failed) {
+    closed_->Reject(failed->Value());
+  } else {
+    closed_->Resolve(Napi::Number::New(env, static_cast<double>(cut_short)));
+  }
+  Unref();
 }
 
 }  // namespace output_step_node

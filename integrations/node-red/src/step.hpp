@@ -2,7 +2,7 @@
 //   new Step(modulePath, configText, onEvents, name, runtimeKey)
 //   step.submit([Buffer|string, ...], firstToken) -> [status, accepted, reason]
 //   step.stats() -> JSON text
-//   step.close(timeoutMs) -> Promise<unfinished>   destroy in async work
+//   step.close(timeoutMs) -> Promise<unfinished>   destroy on a thread of its own
 // onEvents(completions, logs) runs on the JavaScript thread.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <output_step/output_step.h>
 
 #include <memory>
+#include <optional>
 
 #include "host_events.hpp"
 
@@ -31,7 +32,7 @@ class Step : public Napi::ObjectWrap<Step> {
   // Destroys the step now, on the calling thread, with `timeout_ms`
   // (garbage collection, or the environment ending, before close).
   void destroy_now(int64_t timeout_ms);
-  void finish_close(Napi::Env env);
+  void finish_close(Napi::Env env, uint64_t cut_short);
 
   std::shared_ptr<HostEvents> events_;
   const output_step_t* step_ = nullptr;
@@ -39,7 +40,7 @@ class Step : public Napi::ObjectWrap<Step> {
   static void on_environment_end(Step* step);
   Napi::Env::CleanupHook<void (*)(Step*), Step> cleanup_;
   bool hooked_ = false;
-  friend class CloseWork;
+  std::optional<Napi::Promise::Deferred> closed_;
 };
 
 }  // namespace output_step_node
