@@ -93,6 +93,8 @@ module.exports = function register(RED) {
     const modulePath = resolveModule(settings.module);
     const built = buildConfig(settings.config, node.credentials);
     if (built.errors.length) throw Object.assign(new Error('invalid configuration'), { errors: built.errors });
+    const refused = addon().validate(modulePath, built.text);  // every error at once, before anything starts
+    if (refused.length) throw Object.assign(new Error('invalid configuration'), { errors: refused });
     const closeTimeout = closeTimeoutMs(node, settings);
     const delivery = new Delivery({
       queueLimit: numberSetting(settings.queueLimit, DEFAULT_QUEUE_LIMIT, 0, 'Queue limit'),
