@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <ostream>
@@ -19,6 +20,31 @@ namespace json = boost::json;
 std::size_t failures(const ScenarioResult& r) {
   return static_cast<std::size_t>(std::count_if(r.expectations.begin(), r.expectations.end(),
                                                 [](const ExpectationResult& e) { return !e.passed; }));
+}
+
+// A count stays a number in the JSON report ("expected": 1, not "1");
+// anything else (a pattern, a text) stays a string.
+json::value number_or_text(const std::string& text) {
+  if (text.empty() || text.size() > 18) return json::value(text);
+  const bool negative = text[0] == '-';
+  if (text.size() == (negative ? 1u : 0u)) return json::value(text);
+  if (!std::all_of(text.begin() + (negative ? 1 : 0), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return json::value(text);
+  }
+  if (text.size() > 1 + (negative ? 1u : 0u) && text[negative ? 1 : 0] == '0') return json::value(text);  // "007"
+  return json::value(std::stoll(text));
+}
+
+// Each scenario's test name in JUnit: its name, with its file's name added
+// when another scenario of the run has the same name.
+std::vector<std::string> unique_names(const std::vector<ScenarioResult>& results) {
+  std::vector<std::string> names;
+  for (const auto& r : results) {
+    const auto same = std::count_if(results.begin(), results.end(),
+                                    [&](const ScenarioResult& other) { return other.name == r.name; });
+    names.push_back(same > 1 ? r.name + " (" + std::filesystem::path(r.file).filename().string() + ")" : r.name);
+  }
+  return names;
 }
 
 std::string indent(const std::string& text, const std::string& prefix) {
@@ -109,7 +135,8 @@ bool write_json_report(const std::vector<ScenarioResult>& results, const Masker&
     json::array expectations;
     for (const auto& e : r.expectations) {
       expectations.push_back(json::object{{"kind", e.kind}, {"name", mask(e.name)}, {"passed", e.passed},
-                                          {"expected", mask(e.expected)}, {"actual", mask(e.actual)},
+                                          {"expected", number_or_text(mask(e.expected))},
+                                          {"actual", number_or_text(mask(e.actual))},
                                           {"detail", mask(e.detail)}});
     }
     json::array errors;
@@ -137,7 +164,9 @@ bool write_json_report(const std::vector<ScenarioResult>& results, const Masker&
     return false;
   }
   file << json::serialize(json::object{{"passed", all}, {"scenarios", std::move(scenarios)}}) << "\n";
-  return static_cast<bool>(file);
+  if (!file) return false;
+  err << "report: " << path << "\n";
+  return true;
 }
 
 bool write_junit_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
@@ -158,20 +187,25 @@ bool write_junit_report(const std::vector<ScenarioResult>& results, const Masker
   file << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   file << "<testsuites name=\"journey-sim\" tests=\"" << tests << "\" failures=\"" << failed << "\" errors=\"" << errors
        << "\" time=\"" << std::fixed << std::setprecision(3) << total_time << "\">\n";
-  for (const auto& r : results) {
-    file << "  <testsuite name=\"" << xml_escape(r.name) << "\" tests=\""
+  const std::vector<std::string> names = unique_names(results);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const ScenarioResult& r = results[i];
+    const std::string name = xml_escape(names[i]);
+    // The expectations are checked after one run: each gets an even share of its time.
+    const double each = r.wall_seconds / static_cast<double>(std::max<std::size_t>(1, r.expectations.size()));
+    file << "  <testsuite name=\"" << name << "\" tests=\""
          << (r.invalid ? 1 : r.expectations.size()) << "\" failures=\"" << (r.invalid ? 0 : failures(r))
          << "\" errors=\"" << (r.invalid ? 1 : 0) << "\" time=\"" << r.wall_seconds << "\" file=\""
          << xml_escape(r.file) << "\">\n";
     if (r.invalid) {
       std::string all;
       for (const auto& e : r.errors) all += mask(e) + "\n";
-      file << "    <testcase name=\"scenario is valid\" classname=\"" << xml_escape(r.name) << "\">\n"
+      file << "    <testcase name=\"scenario is valid\" classname=\"" << name << "\" time=\"" << r.wall_seconds << "\">\n"
            << "      <error message=\"invalid scenario\">" << xml_escape(all) << "</error>\n    </testcase>\n";
     }
     for (const auto& e : r.expectations) {
-      file << "    <testcase name=\"" << xml_escape(e.kind + " " + mask(e.name)) << "\" classname=\""
-           << xml_escape(r.name) << "\"";
+      file << "    <testcase name=\"" << xml_escape(e.kind + " " + mask(e.name)) << "\" classname=\"" << name
+           << "\" time=\"" << each << "\"";
       if (e.passed) {
         file << "/>\n";
         continue;
@@ -182,7 +216,9 @@ bool write_junit_report(const std::vector<ScenarioResult>& results, const Masker
     file << "  </testsuite>\n";
   }
   file << "</testsuites>\n";
-  return static_cast<bool>(file);
+  if (!file) return false;
+  err << "report: " << path << "\n";
+  return true;
 }
 
 }  // namespace journey_sim

@@ -387,4 +387,48 @@ BOOST_AUTO_TEST_CASE(reports_mask_secrets_and_escape_xml) {
   BOOST_TEST(xml.find("<failure message=\"expected 1; got 0\">nearest: ***</failure>") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(reports_name_their_file_time_every_testcase_and_keep_counts_numbers) {
+  Masker mask({});
+  std::vector<ScenarioResult> results(2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    results[i].file = "dir/f" + std::to_string(i) + ".json";
+    results[i].name = "same";
+    results[i].wall_seconds = 0.5;
+    ExpectationResult e;
+    e.kind = "requests";
+    e.name = "n";
+    e.expected = "1";
+    e.actual = i == 0 ? "0" : "urlPath /a";
+    results[i].expectations.push_back(e);
+    results[i].expectations.push_back(e);
+  }
+  std::ostringstream err;
+  const std::string xml_path = write_temp("named.xml", "");
+  const std::string json_path = write_temp("named.json", "");
+  BOOST_REQUIRE(write_junit_report(results, mask, xml_path, err));
+  BOOST_REQUIRE(write_json_report(results, mask, json_path, err));
+  BOOST_TEST(err.str() == "report: " + xml_path + "\nreport: " + json_path + "\n");
+  std::ifstream xml_in(xml_path);
+  const std::string xml((std::istreambuf_iterator<char>(xml_in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(xml.find("<testsuite name=\"same (f0.json)\"") != std::string::npos, xml);
+  BOOST_TEST(xml.find("<testsuite name=\"same (f1.json)\"") != std::string::npos, xml);
+  BOOST_TEST(xml.find("classname=\"same (f1.json)\" time=\"0.250\"") != std::string::npos, xml);
+  std::size_t testcases = 0, timed = 0;
+  for (auto at = xml.find("<testcase "); at != std::string::npos; at = xml.find("<testcase ", at + 1)) {
+    ++testcases;
+    const auto end = xml.find('>', at);
+    if (xml.substr(at, end - at).find(" time=\"") != std::string::npos) ++timed;
+  }
+  BOOST_TEST(testcases == 4u);
+  BOOST_TEST(timed == testcases);
+  std::ifstream json_in(json_path);
+  const std::string text((std::istreambuf_iterator<char>(json_in)), std::istreambuf_iterator<char>());
+  const auto report = boost::json::parse(text);
+  const auto& first = report.at("scenarios").at(0).at("expectations").at(0);
+  BOOST_TEST(first.at("expected").is_int64());
+  BOOST_TEST(first.at("expected").as_int64() == 1);
+  BOOST_TEST(first.at("actual").as_int64() == 0);
+  BOOST_TEST(report.at("scenarios").at(1).at("expectations").at(0).at("actual").as_string() == "urlPath /a");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,6 +21,10 @@ class Masker {
 };
 
 void write_text_report(const std::vector<ScenarioResult>& results, const Masker& mask, std::ostream& out);
+// Each writes its file, then says `report: PATH` on `err` (a line CI logs
+// point at); false, with the reason on `err`, when it cannot be written.
+// In JUnit, scenarios sharing a name get their file's name added, and every
+// <testcase> carries a time (an even share of its scenario's run).
 bool write_json_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
                        std::ostream& err);
 bool write_junit_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,
