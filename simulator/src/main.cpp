@@ -51,12 +51,14 @@ constexpr const char* kUsage =
     "  stream    submit NDJSON records to any output-step plugin and report the outcomes\n"
     "  replay    resubmit dead letters under their original webhook-id\n"
     "\n"
-    "Run 'journey-sim COMMAND --help' for the options of a command, 'journey-sim --version' for the version.\n";
+    "Run 'journey-sim help COMMAND' (or 'journey-sim COMMAND --help') for the options of a command,\n"
+    "'journey-sim --version' for the version.\n";
 
 int stream_command(int argc, char** argv) {
   journey_sim::StreamOptions options;
   po::options_description described(
       "usage: journey-sim stream --plugin PATH --config FILE [--input FILE] [--outcomes FILE] [--accepted FILE]\n"
+      "                          [--deadline SECONDS]\n"
       "\n"
       "Loads an output-step plugin (dlopen, ABI check), creates it from the JSON configuration,\n"
       "submits each line of the NDJSON input (default: stdin) as a record, waits for every\n"
@@ -281,12 +283,34 @@ int validate_cli(int argc, char** argv) {
 
 }  // namespace
 
+// The commands, by name; each takes (argc, argv) from its own name on.
+using CommandFn = int (*)(int, char**);
+CommandFn find_command(const std::string& name) {
+  static const std::pair<const char*, CommandFn> commands[] = {
+      {"stream", stream_command}, {"run", run_cli}, {"validate", validate_cli},
+      {"generate", generate_cli}, {"replay", replay_cli}};
+  for (const auto& [command_name, fn] : commands) {
+    if (name == command_name) return fn;
+  }
+  return nullptr;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;
   }
   std::string command = argv[1];
+  if (command == "help" && argc == 3) {  // journey-sim help COMMAND: that command's --help
+    const CommandFn fn = find_command(argv[2]);
+    if (fn == nullptr) {
+      std::cerr << "journey-sim help: unknown command '" << argv[2] << "'\n\n" << kUsage;
+      return 2;
+    }
+    std::string help = "--help";
+    char* args[] = {argv[2], help.data(), nullptr};
+    return fn(2, args);
+  }
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;
@@ -295,11 +319,7 @@ int main(int argc, char** argv) {
     std::cout << "journey-sim " << webhook_common::kVersion << "\n";
     return 0;
   }
-  if (command == "stream") return stream_command(argc - 1, argv + 1);
-  if (command == "run") return run_cli(argc - 1, argv + 1);
-  if (command == "validate") return validate_cli(argc - 1, argv + 1);
-  if (command == "generate") return generate_cli(argc - 1, argv + 1);
-  if (command == "replay") return replay_cli(argc - 1, argv + 1);
+  if (const CommandFn fn = find_command(command)) return fn(argc - 1, argv + 1);
   std::cerr << "journey-sim: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }
