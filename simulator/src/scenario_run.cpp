@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <ostream>
 #include <thread>
 #include <tuple>
@@ -39,8 +40,57 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
 struct RunningStep {
   std::string name;
+  std::uint64_t index = 0;  // in the scenario's activations: the low bits of its records' tokens
   const output_step_t* step = nullptr;
   const output_step_clock_t* clock = nullptr;
+};
+
+// The plugin's reason, with the last HTTP status when the reason lacks it.
+std::string reason(const output_step_completion_t& c) {
+  std::string why = c.error != nullptr && *c.error != '\0' ? c.error : "no reason given";
+  if (c.http_status != 0 && why.find(std::to_string(c.http_status)) == std::string::npos) {
+    why += " (last HTTP " + std::to_string(c.http_status) + ")";
+  }
+  return why;
+}
+
+// A record's token: its number among the run's submits, and its activation.
+constexpr int kActivationBits = 16;
+constexpr std::uint64_t kActivationMask = (std::uint64_t{1} << kActivationBits) - 1;
+
+// The records a run did not deliver, with the plugin's reason: the first
+// few in full, and how many in all (a run of millions keeps only those).
+class Undelivered {
+ public:
+  explicit Undelivered(const Scenario& s) : s_(s) {}
+
+  // [a module thread] One completion that is not a delivery.
+  void add(const output_step_completion_t& c) {
+    const std::uint64_t index = c.token & kActivationMask;
+    std::string line = "activation " + (index < s_.activations.size() ? s_.activations[index].name : "?") +
+                       ", record " + std::to_string((c.token >> kActivationBits) + 1) + ": " +
+                       (c.outcome == OUTPUT_STEP_DEAD_LETTERED ? "dead-lettered" : "failed") + " after " +
+                       std::to_string(c.attempts) + " attempt(s): " + reason(c);
+    std::lock_guard lock(mutex_);
+    if (++count_ <= kShown) lines_.push_back(std::move(line));
+  }
+
+  // "" when every record was delivered; else the reasons, a line each.
+  std::string describe() const {
+    std::lock_guard lock(mutex_);
+    if (count_ == 0) return "";
+    std::string text = std::to_string(count_) + " record(s) not delivered:\n";
+    for (const auto& line : lines_) text += "  " + line + "\n";
+    if (count_ > lines_.size()) text += "  (and " + std::to_string(count_ - lines_.size()) + " more)\n";
+    return text;
+  }
+
+ private:
+  static constexpr std::uint64_t kShown = 10;
+  const Scenario& s_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+  std::uint64_t count_ = 0;
 };
 
 // What the steps have in hand, summed over all of them.
@@ -94,7 +144,11 @@ class ScenarioRun {
         plugin_(plugin),
         options_(options),
         progress_(progress),
-        host_("journey-sim", progress, {.silent = true}, [this](const output_step_completion_t& c) { tally_.add(c.outcome); }) {
+        undelivered_(s),
+        host_("journey-sim", progress, {.silent = true}, [this](const output_step_completion_t& c) {
+          if (c.outcome != OUTPUT_STEP_DELIVERED) undelivered_.add(c);
+          tally_.add(c.outcome);
+        }) {
     host_.offer_clock(&now_);
     result_.file = s.file;
     result_.name = s.name;
@@ -145,6 +199,7 @@ class ScenarioRun {
   // clock. The steps' log is not shown: the report says what happened.
   std::atomic<std::int64_t> now_{0};
   output_runner::OutcomeTally tally_;
+  Undelivered undelivered_;
   output_runner::StepHost host_;
   std::map<std::string, RunningStep> steps_;  // by activation; those that passed validation
   std::optional<JourneyEngine> engine_;  // once the steps run
@@ -234,7 +289,8 @@ bool ScenarioRun::configure_external_endpoint() {
 }
 
 void ScenarioRun::create_steps(const std::vector<ValidationSeen>& seen) {
-  for (const auto& a : s_.activations) {
+  for (std::size_t index = 0; index < s_.activations.size(); ++index) {
+    const auto& a = s_.activations[index];
     if (std::any_of(seen.begin(), seen.end(), [&](const ValidationSeen& v) { return v.activation == a.name; })) {
       continue;
     }
@@ -243,6 +299,7 @@ void ScenarioRun::create_steps(const std::vector<ValidationSeen>& seen) {
     const std::string text = json::serialize(config);
     RunningStep step;
     step.name = a.name;
+    step.index = std::min<std::uint64_t>(index, kActivationMask);
     step.step = host_.create(plugin_, text);
     if (step.step == nullptr) {
       result_.errors.push_back(s_.file + ": /activations/" + a.name + ": the plugin refused to create it");
@@ -287,7 +344,8 @@ void ScenarioRun::submit(const Trigger& t) {
     ++skipped_;  // an activation that failed validation
     return;
   }
-  const output_step_record_t record{t.record.data(), t.record.size(), submitted_};
+  const output_step_record_t record{t.record.data(), t.record.size(),
+                                    submitted_ << kActivationBits | it->second.index};
   // Back-pressure: let deliveries finish, or time pass for those waiting on it.
   const auto let_time_pass = [this] {
     const PluginState plugins = plugin_state();
@@ -397,6 +455,7 @@ void ScenarioRun::check_requests(const mock::Journal& journal) {
     if (!verdict.ok) {
       r.detail = verify.near_miss(pattern);
       if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal.total()) + " received)";
+      if (const std::string why = undelivered_.describe(); !why.empty()) r.detail += "\n" + why;
     }
     result_.expectations.push_back(std::move(r));
     if (!x.same_header.empty()) result_.expectations.push_back(check_same_header(x, pattern, journal));
@@ -414,6 +473,7 @@ void ScenarioRun::check_outcomes() {
     r.passed = **expected == actual;
     r.expected = std::to_string(**expected);
     r.actual = std::to_string(actual);
+    if (!r.passed) r.detail = undelivered_.describe();
     result_.expectations.push_back(std::move(r));
   }
 }
