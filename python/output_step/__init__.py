@@ -20,7 +20,7 @@ import subprocess
 from . import _abi
 from .errors import (BusyError, ClosedError, Completion, ConfigError, ConfigurationError, InvalidRecordError,
                      OutputStepError, SubmitError)
-from .step import OutputStep, _open_steps, collect_errors, config_text
+from .step import OutputStep, _open_steps, collect_errors, json_bytes
 
 __version__ = "0.2.0"
 __all__ = ["validate", "OutputStep", "default_module", "resolve_module", "Completion", "ConfigError",
@@ -60,7 +60,7 @@ def validate(module_path, config):
     [] when it is valid. Creates nothing and touches no network."""
     entry = _abi.load(resolve_module(module_path))
     errors, on_error = collect_errors()
-    text = config_text(config)
+    text = json_bytes(config)
     entry.validate(text, len(text), on_error, None)
     return errors
 

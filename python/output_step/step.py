@@ -28,10 +28,6 @@ def json_bytes(value):
     return (value if isinstance(value, str) else json.dumps(value)).encode("utf-8")
 
 
-config_text = json_bytes
-record_bytes = json_bytes
-
-
 def collect_errors():
     """An error callback for validate/create, and the list it fills."""
     errors = []
@@ -71,7 +67,7 @@ class OutputStep:
         self._users = 0  # calls into the step in progress; destroy waits for them
         self._make_host(name, host_io)
         errors, on_error = collect_errors()
-        text = config_text(config)
+        text = json_bytes(config)
         step = self._entry.create(ctypes.byref(self._host), text, len(text), on_error, None)
         if not step:
             raise ConfigurationError(errors)
@@ -168,7 +164,7 @@ class OutputStep:
         BusyError at once."""
         if isinstance(records, (dict, str, bytes)):
             records = [records]
-        data = [record_bytes(r) for r in records]
+        data = [json_bytes(r) for r in records]
         if self._in_completion():
             timeout = 0
         deadline = None if timeout is None else time.monotonic() + timeout

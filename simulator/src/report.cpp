@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,14 +26,11 @@ std::size_t failures(const ScenarioResult& r) {
 // A count stays a number in the JSON report ("expected": 1, not "1");
 // anything else (a pattern, a text) stays a string.
 json::value number_or_text(const std::string& text) {
-  if (text.empty() || text.size() > 18) return json::value(text);
-  const bool negative = text[0] == '-';
-  if (text.size() == (negative ? 1u : 0u)) return json::value(text);
-  if (!std::all_of(text.begin() + (negative ? 1 : 0), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return json::value(text);
-  }
-  if (text.size() > 1 + (negative ? 1u : 0u) && text[negative ? 1 : 0] == '0') return json::value(text);  // "007"
-  return json::value(std::stoll(text));
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  // Only the integer's own spelling: not "007", "1 of 2" or a number too large.
+  if (ec == std::errc() && end == text.data() + text.size() && std::to_string(n) == text) return json::value(n);
+  return json::value(text);
 }
 
 // Each scenario's test name in JUnit: its name, with its file's name added

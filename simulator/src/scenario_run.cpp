@@ -66,13 +66,13 @@ class Undelivered {
 
   // [a module thread] One completion that is not a delivery.
   void add(const output_step_completion_t& c) {
-    const std::uint64_t index = c.token & kActivationMask;
-    std::string line = "activation " + (index < s_.activations.size() ? s_.activations[index].name : "?") +
-                       ", record " + std::to_string((c.token >> kActivationBits) + 1) + ": " +
-                       (c.outcome == OUTPUT_STEP_DEAD_LETTERED ? "dead-lettered" : "failed") + " after " +
-                       std::to_string(c.attempts) + " attempt(s): " + reason(c);
     std::lock_guard lock(mutex_);
-    if (++count_ <= kShown) lines_.push_back(std::move(line));
+    if (++count_ > kShown) return;  // only counted: a failing run of millions formats ten lines
+    const std::uint64_t index = c.token & kActivationMask;
+    lines_.push_back("activation " + (index < s_.activations.size() ? s_.activations[index].name : "?") +
+                     ", record " + std::to_string((c.token >> kActivationBits) + 1) + ": " +
+                     (c.outcome == OUTPUT_STEP_DEAD_LETTERED ? "dead-lettered" : "failed") + " after " +
+                     std::to_string(c.attempts) + " attempt(s): " + reason(c));
   }
 
   // "" when every record was delivered; else the reasons, a line each.

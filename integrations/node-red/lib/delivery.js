@@ -164,4 +164,4 @@ function refusal(status) {
   return 'the step could not store the record';
 }
 
-module.exports = { Delivery, OUTCOMES };
+module.exports = { Delivery, OUTCOMES, failure };

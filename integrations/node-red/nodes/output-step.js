@@ -7,7 +7,7 @@
 const { addon } = require('../lib/addon');
 const { resolveModule } = require('../lib/module-path');
 const { buildConfig, SECRETS } = require('../lib/config');
-const { Delivery } = require('../lib/delivery');
+const { Delivery, failure } = require('../lib/delivery');
 
 const DEFAULT_QUEUE_LIMIT = 10000;
 const DEFAULT_CLOSE_TIMEOUT_S = 10;
@@ -26,7 +26,6 @@ function record(payload) {
   return { error: 'msg.payload must be a JSON object (an object, or its JSON text)' };
 }
 
-const failed = (error) => ({ outcome: 'failed', http_status: 0, attempts: 0, error, delivery_id: null });
 
 function numberSetting(value, fallback, min, what) {
   if (value === undefined || value === null || value === '') return fallback;
@@ -57,8 +56,8 @@ module.exports = function register(RED) {
     node.on('input', (msg, send, done) => {
       const { record: text, error } = record(msg.payload);
       const entry = { msg, send, done, record: text };
-      if (!delivery) return finish(entry, failed('the node is not configured'));
-      if (error) return delivery.finish(entry, failed(error));
+      if (!delivery) return finish(entry, failure('the node is not configured'));
+      if (error) return delivery.finish(entry, failure(error));
       delivery.push(entry);
       node.showStatus();
     });
