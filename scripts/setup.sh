@@ -17,6 +17,8 @@ packages=(
   dpkg-dev
   # the Python binding's tests, and its pip install into a venv
   python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
+  # the scenario JSON Schema checked against every scenario
+  python3-jsonschema
   "$@"
 )
 

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 
 namespace journey_sim {
 namespace {
@@ -138,6 +139,14 @@ void JourneyEngine::on_event(const Event& e, const Emit& emit) {
       leave(p);
       return;
     }
+    if (p.awaiting != nullptr && matches(p.awaiting->criteria, e, p)) {
+      const Step& awaited = *p.awaiting;
+      p.awaiting = nullptr;
+      ++p.wait_token;  // cancels its timeout
+      take_branch(p, awaited.then_steps);
+      run_steps(p, e.at_ms, emit);
+      return;
+    }
     if (p.waiting_for_entry && matches(stage.entry, e, p)) enter_stage(p, p.stage, e, e.at_ms, emit);
     return;
   }
@@ -153,58 +162,118 @@ void JourneyEngine::on_event(const Event& e, const Emit& emit) {
 
 void JourneyEngine::enter_stage(ProfileState& p, std::size_t stage, const Event& e, std::int64_t now, const Emit& emit) {
   p.stage = stage;
-  p.step = 0;
+  p.frames.assign(1, Frame{&scenario_.journey.stages[stage].steps, 0});
   p.waiting_for_entry = false;
   p.trigger = e;
   run_steps(p, now, emit);
 }
 
+// Runs the profile's steps until one pauses it (a wait, a wait_for, the
+// next stage's entry) or it leaves the journey.
 void JourneyEngine::run_steps(ProfileState& p, std::int64_t now, const Emit& emit) {
-  const Journey& journey = scenario_.journey;
   for (;;) {
-    const Stage& stage = journey.stages[p.stage];
-    while (p.step < stage.steps.size()) {
-      const Step& step = stage.steps[p.step++];
-      if (step.kind == Step::Kind::wait) {
-        waits_.push({now + step.wait_ms, ++wait_sequence_, &p, ++p.wait_token});
-        return;
+    while (!p.frames.empty()) {
+      Frame& frame = p.frames.back();
+      if (frame.next == frame.steps->size()) {
+        p.frames.pop_back();
+        continue;
       }
-      if (journey.cap_count > 0) {
-        while (!p.activation_times.empty() && p.activation_times.front() <= now - journey.cap_window_ms) {
-          p.activation_times.pop_front();
-        }
-        if (p.activation_times.size() >= journey.cap_count) {
-          ++stats_.capped;
-          continue;
-        }
-        p.activation_times.push_back(now);
-      }
-      ++stats_.activations;
-      Trigger t;
-      t.activation = step.activation;
-      t.profile = p.id;
-      t.stage = stage.name;
-      t.at_ms = now;
-      t.record = record_for(p, p.trigger, stage.name);
-      emit(std::move(t));
+      const Step& step = (*frame.steps)[frame.next++];
+      if (run_step(p, step, now, emit) != Next::go_on) return;
     }
-    if (p.stage + 1 >= journey.stages.size()) {
-      ++stats_.completed;
-      leave(p);
-      return;
-    }
-    ++p.stage;
-    p.step = 0;
-    if (!journey.stages[p.stage].entry.empty()) {
-      p.waiting_for_entry = true;
-      return;
-    }
+    if (!next_stage(p)) return;
   }
+}
+
+JourneyEngine::Next JourneyEngine::run_step(ProfileState& p, const Step& step, std::int64_t now, const Emit& emit) {
+  switch (step.kind) {
+    case Step::Kind::activate: activate(p, step, now, emit); return Next::go_on;
+    case Step::Kind::wait:
+    case Step::Kind::wait_for:
+      p.awaiting = step.kind == Step::Kind::wait_for ? &step : nullptr;
+      waits_.push({now + step.wait_ms, ++wait_sequence_, &p, ++p.wait_token});
+      return Next::paused;
+    case Step::Kind::branch: {
+      const bool holds = std::all_of(step.criteria.conditions.begin(), step.criteria.conditions.end(),
+                                     [&](const Condition& c) { return JourneyEngine::holds(c, p.trigger, p.attributes); });
+      take_branch(p, holds ? step.then_steps : step.else_steps);
+      return Next::go_on;
+    }
+    case Step::Kind::go_to: return go_to(p, step);
+    case Step::Kind::exit:
+      ++stats_.exited;
+      leave(p);
+      return Next::left;
+  }
+  return Next::go_on;
+}
+
+void JourneyEngine::activate(ProfileState& p, const Step& step, std::int64_t now, const Emit& emit) {
+  const Journey& journey = scenario_.journey;
+  if (journey.cap_count > 0) {
+    while (!p.activation_times.empty() && p.activation_times.front() <= now - journey.cap_window_ms) {
+      p.activation_times.pop_front();
+    }
+    if (p.activation_times.size() >= journey.cap_count) {
+      ++stats_.capped;
+      return;
+    }
+    p.activation_times.push_back(now);
+  }
+  ++stats_.activations;
+  const std::string& stage = journey.stages[p.stage].name;
+  Trigger t;
+  t.activation = step.activation;
+  t.profile = p.id;
+  t.stage = stage;
+  t.at_ms = now;
+  t.record = record_for(p, p.trigger, stage);
+  emit(std::move(t));
+}
+
+// The stage named runs from its first step at once (its entry criteria are
+// not awaited); the stage's event stays the one that entered the journey's
+// current stage.
+JourneyEngine::Next JourneyEngine::go_to(ProfileState& p, const Step& step) {
+  if (++p.gotos > kMaxGotos) {
+    ++stats_.goto_limited;
+    if (stats_.goto_limited_profiles.size() < 10) stats_.goto_limited_profiles.push_back(p.id);
+    ++stats_.exited;
+    leave(p);
+    return Next::left;
+  }
+  p.stage = step.stage_index;
+  p.frames.assign(1, Frame{&scenario_.journey.stages[p.stage].steps, 0});
+  return Next::go_on;
+}
+
+// After a stage's last step: the next stage at once when it has no entry
+// criteria (true), or a wait for its entry event, or the journey's end.
+bool JourneyEngine::next_stage(ProfileState& p) {
+  const Journey& journey = scenario_.journey;
+  if (p.stage + 1 >= journey.stages.size()) {
+    ++stats_.completed;
+    leave(p);
+    return false;
+  }
+  ++p.stage;
+  p.frames.assign(1, Frame{&journey.stages[p.stage].steps, 0});
+  if (!journey.stages[p.stage].entry.empty()) {
+    p.waiting_for_entry = true;
+    return false;
+  }
+  return true;
+}
+
+void JourneyEngine::take_branch(ProfileState& p, const std::vector<Step>& steps) {
+  if (!steps.empty()) p.frames.push_back(Frame{&steps, 0});
 }
 
 void JourneyEngine::leave(ProfileState& p) {
   p.in_journey = false;
   p.waiting_for_entry = false;
+  p.awaiting = nullptr;
+  p.frames.clear();
   ++p.wait_token;  // cancels a pending wait
 }
 
@@ -212,8 +281,14 @@ void JourneyEngine::run_due(std::int64_t now_ms, const Emit& emit) {
   while (!waits_.empty() && waits_.top().due_ms <= now_ms) {
     Wait w = waits_.top();
     waits_.pop();
-    if (w.token != w.profile->wait_token || !w.profile->in_journey) continue;  // cancelled by an exit
-    run_steps(*w.profile, w.due_ms, emit);
+    ProfileState& p = *w.profile;
+    if (w.token != p.wait_token || !p.in_journey) continue;  // cancelled by an exit or the awaited event
+    if (p.awaiting != nullptr) {  // a wait_for's timeout
+      const Step& timed_out = *p.awaiting;
+      p.awaiting = nullptr;
+      take_branch(p, timed_out.else_steps);
+    }
+    run_steps(p, w.due_ms, emit);
   }
 }
 

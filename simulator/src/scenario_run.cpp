@@ -180,6 +180,7 @@ class ScenarioRun {
   const mock::Journal& received();
   void check_requests(const mock::Journal& journal);
   void check_outcomes();
+  void check_gotos();
 
   const Scenario& s_;
   const output_step_entry_t& plugin_;
@@ -223,6 +224,7 @@ ScenarioResult ScenarioRun::run() {
   play();
   destroy_steps();
   result_.journey = engine_->stats();
+  check_gotos();
   result_.submitted = submitted_;
   count_outcomes();
   result_.simulated_ms = now_.load() - s_.start_ms;
@@ -476,6 +478,24 @@ void ScenarioRun::check_outcomes() {
     if (!r.passed) r.detail = undelivered_.describe();
     result_.expectations.push_back(std::move(r));
   }
+}
+
+// A profile that went round more than kMaxGotos goto steps left the
+// journey: the run fails and says which profiles.
+void ScenarioRun::check_gotos() {
+  const JourneyStats& j = result_.journey;
+  if (j.goto_limited == 0) return;
+  ExpectationResult r;
+  r.kind = "journey";
+  r.name = "goto limit";
+  r.expected = "at most " + std::to_string(kMaxGotos) + " goto steps per profile";
+  r.actual = std::to_string(j.goto_limited) + " profile(s) went beyond and left the journey";
+  r.detail = "profiles:";
+  for (const auto& id : j.goto_limited_profiles) r.detail += " " + id;
+  if (j.goto_limited > j.goto_limited_profiles.size()) {
+    r.detail += " (and " + std::to_string(j.goto_limited - j.goto_limited_profiles.size()) + " more)";
+  }
+  result_.expectations.push_back(std::move(r));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The real-time journey on simulated time: profiles enter on an event that
-// meets the first stage's entry criteria, run the stage's steps (activations
-// and waits), move on when the next stage's entry event arrives, and leave
-// on exit criteria or at the end. Real-time attributes are computed from
+// meets the first stage's entry criteria, run the stage's steps (activations,
+// waits, branches on conditions or on an awaited event, gotos), move on when
+// the next stage's entry event arrives, and leave on exit criteria, an exit
+// step or at the end. Real-time attributes are computed from
 // the events as they arrive. Pure logic: no I/O, no plugin.
 #pragma once
 
@@ -35,6 +36,8 @@ struct JourneyStats {
   std::uint64_t completed = 0;
   std::uint64_t activations = 0;
   std::uint64_t capped = 0;  // activations skipped by the frequency cap
+  std::uint64_t goto_limited = 0;  // profiles that left after more than kMaxGotos goto steps
+  std::vector<std::string> goto_limited_profiles;  // the first few of them
 };
 
 class JourneyEngine {
@@ -55,6 +58,13 @@ class JourneyEngine {
   static bool holds(const Condition& condition, const Event& event, const boost::json::object& profile);
 
  private:
+  // A list of steps being run, and the next one.
+  struct Frame {
+    const std::vector<Step>* steps;
+    std::size_t next;
+  };
+  // What running a step leaves the profile doing.
+  enum class Next { go_on, paused, left };
   struct ProfileState {
     std::string id;
     boost::json::object attributes;  // imported, then real-time
@@ -63,7 +73,9 @@ class JourneyEngine {
     bool ever_entered = false;
     bool waiting_for_entry = false;
     std::size_t stage = 0;
-    std::size_t step = 0;
+    std::vector<Frame> frames;  // where in the stage's steps, and in the branches taken
+    const Step* awaiting = nullptr;  // the wait_for step waiting for its event
+    std::uint32_t gotos = 0;
     std::uint64_t wait_token = 0;
     Event trigger;  // the event that entered the current stage
     std::deque<std::int64_t> activation_times;
@@ -83,6 +95,11 @@ class JourneyEngine {
   bool matches(const Criteria& c, const Event& e, ProfileState& p);
   void enter_stage(ProfileState& p, std::size_t stage, const Event& e, std::int64_t now, const Emit& emit);
   void run_steps(ProfileState& p, std::int64_t now, const Emit& emit);
+  Next run_step(ProfileState& p, const Step& step, std::int64_t now, const Emit& emit);
+  void activate(ProfileState& p, const Step& step, std::int64_t now, const Emit& emit);
+  Next go_to(ProfileState& p, const Step& step);
+  bool next_stage(ProfileState& p);
+  void take_branch(ProfileState& p, const std::vector<Step>& steps);
   void leave(ProfileState& p);
   std::string record_for(const ProfileState& p, const Event& e, const std::string& stage) const;
 

@@ -34,11 +34,20 @@ struct Criteria {
   bool empty() const { return event.empty() && conditions.empty(); }
 };
 
+// One step of a stage. Branches hold steps of their own.
 struct Step {
-  enum class Kind { activate, wait } kind = Kind::activate;
-  std::string activation;  // for activate
-  std::int64_t wait_ms = 0;
+  enum class Kind { activate, wait, branch, wait_for, go_to, exit } kind = Kind::activate;
+  std::string activation;   // activate
+  std::int64_t wait_ms = 0;  // wait; wait_for: its timeout
+  Criteria criteria;        // branch ("if"): its conditions; wait_for: the event and its conditions
+  std::vector<Step> then_steps, else_steps;  // branch, wait_for ("else": the timeout passed)
+  std::string stage;            // go_to: the stage's name
+  std::size_t stage_index = 0;  // go_to: its index in the journey's stages
 };
+
+// A profile that takes more goto steps than this leaves the journey with a
+// reported error: a loop cannot hang a run.
+inline constexpr std::uint32_t kMaxGotos = 1'000;
 
 struct Stage {
   std::string name;
