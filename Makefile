@@ -1,7 +1,7 @@
 # The two commands of the README, and the rest.
 #   make demo   set up, build, run the end-to-end demo
 #   make test   set up, build, run the whole test suite (ctest)
-#   make bench  Release build and the benchmarks (figures in the README); BENCH_BASE=COMMIT compares with COMMIT
+#   make bench  Release build and the benchmarks (figures in docs/benchmarks.md); BENCH_BASE=COMMIT compares with COMMIT
 #   make fuzz   libFuzzer (clang) on the parsers, FUZZ_SECONDS (60) each
 #   make lint   clang-tidy on the product code (functions <= 80 lines, bugprone, performance)
 #   make package        the Debian package: build/package/webhook-output_VERSION_amd64.deb (CPack)
