@@ -5,6 +5,7 @@
 #include "webhook_mock/json_path.hpp"
 #include "webhook_mock/journal_json.hpp"
 #include "webhook_mock/request_pattern.hpp"
+#include "webhook_mock/verify.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -48,9 +49,8 @@ std::string text_of(const json::value& v) {
 
 }  // namespace
 
-// Verifies a Standard Webhooks signature header: any of its space-separated
-// "v1,<base64>" entries equal to HMAC-SHA256(key, id.timestamp.body),
-// compared in constant time.
+// Any of the space-separated "v1,<base64>" entries equal to
+// HMAC-SHA256(key, id.timestamp.body), compared in constant time.
 bool verify_signature(std::string_view key, const RecordedRequest& r, std::string& reason) {
   std::string id = r.header("webhook-id"), timestamp = r.header("webhook-timestamp"),
               signatures = r.header("webhook-signature");

@@ -1,6 +1,7 @@
 #include "journey_sim/journal_checks.hpp"
 
 #include "webhook_mock/json_path.hpp"
+#include "webhook_mock/verify.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -35,7 +36,45 @@ std::string request_numbers(const std::vector<std::uint64_t>& sequences) {
   return out;
 }
 
+std::string count_words(const RequestExpectation& x) {
+  switch (x.rule) {
+    case RequestExpectation::Rule::exactly: return x.count == 0 ? "none" : "exactly " + std::to_string(x.count);
+    case RequestExpectation::Rule::at_least: return "at least " + std::to_string(x.count);
+    case RequestExpectation::Rule::at_most: return "at most " + std::to_string(x.count);
+    case RequestExpectation::Rule::between:
+      return "between " + std::to_string(x.count) + " and " + std::to_string(x.count_max);
+  }
+  return {};
+}
+
+mock::CountRule count_rule(RequestExpectation::Rule rule) {
+  switch (rule) {
+    case RequestExpectation::Rule::exactly: return mock::CountRule::exactly;
+    case RequestExpectation::Rule::at_least:
+    case RequestExpectation::Rule::between: return mock::CountRule::at_least;  // and the high bound after
+    case RequestExpectation::Rule::at_most: return mock::CountRule::at_most;
+  }
+  return mock::CountRule::exactly;
+}
+
 }  // namespace
+
+ExpectationResult check_count(const RequestExpectation& x, const mock::RequestPattern& pattern,
+                              const mock::Journal& journal) {
+  mock::Verifier verify(journal);
+  auto verdict = verify.expect(pattern, count_rule(x.rule), x.count);
+  ExpectationResult r;
+  r.kind = "requests";
+  r.name = x.name;
+  r.passed = verdict.ok && (x.rule != RequestExpectation::Rule::between || verdict.count <= x.count_max);
+  r.expected = count_words(x) + " matching " + json::serialize(x.pattern);
+  r.actual = std::to_string(verdict.count);
+  if (!r.passed) {
+    r.detail = verify.near_miss(pattern);
+    if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal.total()) + " received)";
+  }
+  return r;
+}
 
 ExpectationResult check_same_header(const RequestExpectation& x, const mock::RequestPattern& pattern,
                                     const mock::Journal& journal) {

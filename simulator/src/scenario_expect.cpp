@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace journey_sim::scenario_parser {
 namespace {
@@ -20,18 +21,72 @@ bool is_header_name(std::string_view name) {
   });
 }
 
-// Which of exactly, at_least, at_most, none the expectation gives, and its
-// count; how many of them it gives (an error unless one).
-int parse_count_rule(ScenarioReader& r, const json::object& o, const std::string& at, RequestExpectation& x) {
+// A pattern's "method" in capitals: methods are case-insensitive in an
+// expectation, as in an activation.
+json::value upper_case_method(json::value pattern) {
+  if (auto* o = pattern.if_object()) {
+    if (auto* method = o->if_contains("method"); method && method->is_string()) {
+      std::string text(method->get_string());
+      std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
+      *method = text;
+    }
+  }
+  return pattern;
+}
+
+// RFC 6901, not the whole document: "/a/b", "~0" and "~1" the only escapes.
+bool is_json_pointer(std::string_view p) {
+  if (p.size() < 2 || p[0] != '/') return false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '~' && (i + 1 == p.size() || (p[i + 1] != '0' && p[i + 1] != '1'))) return false;
+  }
+  return true;
+}
+
+bool has_signing_secret(const Scenario& s) {
+  return std::any_of(s.activations.begin(), s.activations.end(), [](const ActivationSpec& a) {
+    const auto* delivery = a.config.if_contains("delivery");
+    const auto* d = delivery ? delivery->if_object() : nullptr;
+    return d && (d->contains("signing_secret") || d->contains("signing_secret_env") || d->contains("signing_secret_file"));
+  });
+}
+
+// The count rule's key and its rule (at_least and atLeast alike: WireMock's
+// spelling and ours).
+constexpr std::pair<std::string_view, RequestExpectation::Rule> kCountKeys[] = {
+    {"exactly", RequestExpectation::Rule::exactly},   {"at_least", RequestExpectation::Rule::at_least},
+    {"atLeast", RequestExpectation::Rule::at_least}, {"at_most", RequestExpectation::Rule::at_most},
+    {"atMost", RequestExpectation::Rule::at_most}};
+
+// between: [a, b] with a <= b.
+void parse_between(ScenarioReader& r, const json::value& v, const std::string& at, RequestExpectation& x) {
+  const auto* pair = v.if_array();
+  if (pair == nullptr || pair->size() != 2) {
+    r.error(at, "must be [LOW, HIGH]: two counts, the bounds included");
+    return;
+  }
+  x.rule = RequestExpectation::Rule::between;
+  x.count = r.unsigned_integer((*pair)[0], at + "/0").value_or(0);
+  x.count_max = r.unsigned_integer((*pair)[1], at + "/1").value_or(0);
+  if (x.count > x.count_max) r.error(at, "its low bound is above its high bound");
+}
+
+// The count the expectation gives (exactly, at_least/atLeast,
+// at_most/atMost, between, none); how many it gives. None at all means at
+// least one when `others` (checks on the matching requests) are given.
+int parse_count_rule(ScenarioReader& r, const json::object& o, const std::string& at, bool others,
+                     RequestExpectation& x) {
   int rules = 0;
-  for (auto [key, rule] : {std::pair{"exactly", RequestExpectation::Rule::exactly},
-                           std::pair{"at_least", RequestExpectation::Rule::at_least},
-                           std::pair{"at_most", RequestExpectation::Rule::at_most}}) {
+  for (auto [key, rule] : kCountKeys) {
     if (auto c = o.find(key); c != o.end()) {
       ++rules;
       x.rule = rule;
       x.count = r.unsigned_integer(c->value(), r.join(at, key)).value_or(0);
     }
+  }
+  if (auto between = o.find("between"); between != o.end()) {
+    ++rules;
+    parse_between(r, between->value(), at + "/between", x);
   }
   if (auto none = o.find("none"); none != o.end()) {
     ++rules;
@@ -39,29 +94,70 @@ int parse_count_rule(ScenarioReader& r, const json::object& o, const std::string
     x.rule = RequestExpectation::Rule::exactly;
     x.count = 0;
   }
-  if (rules != 1) r.error(at, "give exactly one of exactly, at_least, at_most, none");
+  if (rules == 0 && others) {
+    x.rule = RequestExpectation::Rule::at_least;
+    x.count = 1;
+    return 1;
+  }
+  if (rules != 1) r.error(at, "give exactly one of exactly, at_least (atLeast), at_most (atMost), between, none");
   return rules;
 }
 
-// One of /expect/requests: a pattern, how many requests match it, and
-// optionally a header they must share.
+// signature, no_duplicates, ordered_by, attempts: what the matching
+// requests must show beyond their count.
+void parse_request_checks(ScenarioReader& r, const json::object& o, const std::string& at, const Scenario& s,
+                          RequestExpectation& x) {
+  if (auto signature = r.one_of(o, at, "signature", {"valid"})) {
+    x.signature_valid = true;
+    if (!has_signing_secret(s)) {
+      r.error(at + "/signature", "needs an activation with delivery.signing_secret (or _env, _file) to check against");
+    }
+  }
+  if (const auto* v = o.if_contains("no_duplicates")) {
+    if (!v->is_bool() || !v->get_bool()) r.error(at + "/no_duplicates", "must be true");
+    x.no_duplicates = true;
+  }
+  if (auto pointer = r.string(o, at, "ordered_by", false)) {
+    if (!is_json_pointer(*pointer)) {
+      r.error(at + "/ordered_by", "'" + *pointer + "' is not a JSON pointer into the body, such as /profile/id");
+    }
+    x.ordered_by = *pointer;
+  }
+  if (const auto* list = r.array(o, at, "attempts")) {
+    x.attempts.emplace();
+    if (list->empty()) r.error(at + "/attempts", "lists each attempt's HTTP status, in order: give at least one");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      x.attempts->push_back(static_cast<int>(r.integer((*list)[i], r.index(at + "/attempts", i), 100, 599).value_or(0)));
+    }
+  }
+}
+
+// One of /expect/requests: a pattern, how many requests match it, and what
+// those requests must show.
 RequestExpectation parse_request_expectation(ScenarioReader& r, const json::object& o, const std::string& at,
-                                             std::size_t i) {
-  r.only_keys(o, at, {"name", "request", "exactly", "at_least", "at_most", "none", "same_header"});
+                                             std::size_t i, const Scenario& s) {
+  r.only_keys(o, at, {"name", "request", "exactly", "at_least", "atLeast", "at_most", "atMost", "between", "none",
+                      "same_header", "signature", "no_duplicates", "ordered_by", "attempts"});
   RequestExpectation x;
   x.name = r.string(o, at, "name", false).value_or("requests #" + std::to_string(i + 1));
-  if (auto p = o.find("request"); p != o.end()) x.pattern = p->value();
+  if (auto p = o.find("request"); p != o.end()) x.pattern = upper_case_method(p->value());
   else x.pattern = json::object{};
-  const bool on_no_request =
-      parse_count_rule(r, o, at, x) == 1 && x.rule == RequestExpectation::Rule::exactly && x.count == 0;
+  parse_request_checks(r, o, at, s, x);
+  const bool others = o.contains("same_header") || x.signature_valid || x.no_duplicates || !x.ordered_by.empty() ||
+                      x.attempts.has_value();
+  const bool on_no_request = parse_count_rule(r, o, at, others, x) == 1 &&
+                             x.rule == RequestExpectation::Rule::exactly && x.count == 0;
   if (auto header = r.string(o, at, "same_header", false)) {
     if (!is_header_name(*header)) {
       r.error(at + "/same_header", "'" + *header + "' is not a header name; give one such as webhook-id "
                                    "(letters, digits and !#$%&'*+-.^_`|~)");
-    } else if (on_no_request) {
-      r.error(at + "/same_header", "compares the requests that match, so it needs some: not with none or exactly 0");
     }
     x.same_header = *header;
+  }
+  for (std::string_view key : {"same_header", "signature", "no_duplicates", "ordered_by", "attempts"}) {
+    if (on_no_request && o.contains(key)) {
+      r.error(at + "/" + std::string(key), "compares the requests that match, so it needs some: not with none or exactly 0");
+    }
   }
   return x;
 }
@@ -80,7 +176,7 @@ OrderExpectation parse_order(ScenarioReader& r, const json::object& o, const std
   r.only_keys(o, at, {"name", "request", "key", "sequence"});
   OrderExpectation x;
   x.name = r.string(o, at, "name", false).value_or("order #" + std::to_string(i + 1));
-  if (auto p = o.find("request"); p != o.end()) x.pattern = p->value();
+  if (auto p = o.find("request"); p != o.end()) x.pattern = upper_case_method(p->value());
   x.key = r.string(o, at, "key", true).value_or("");
   x.sequence = r.string(o, at, "sequence", true).value_or("");
   return x;
@@ -123,12 +219,16 @@ void parse_endpoint(ScenarioReader& r, const json::object& top, Scenario& s) {
 }
 
 void parse_expectations(ScenarioReader& r, const json::object& top, Scenario& s) {
+  if (!top.contains("expect")) {
+    r.error("/expect", "is required: what the run must show; a scenario that checks nothing says \"expect\": {}");
+    return;
+  }
   const auto* e = r.object(top, "", "expect");
   if (!e) return;
   const std::string at = "/expect";
   r.only_keys(*e, at, {"requests", "outcomes", "order", "validation_errors"});
   for_each_object(r, *e, at, "requests", [&](const json::object& o, const std::string& item, std::size_t i) {
-    s.requests.push_back(parse_request_expectation(r, o, item, i));
+    s.requests.push_back(parse_request_expectation(r, o, item, i, s));
   });
   if (const auto* o = r.object(*e, at, "outcomes")) parse_outcomes(r, *o, s);
   for_each_object(r, *e, at, "order", [&](const json::object& o, const std::string& item, std::size_t i) {

@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(comments_trailing_commas_and_purpose) {
   auto s = load(std::string("// Purpose: checks things.\n") + kBase + R"(
     // a comment inside
     "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "e"},},],},
-    "events": [],
+    "events": [], "expect": {},
   })");
   BOOST_TEST(s.purpose == "Purpose: checks things.");
   BOOST_TEST(s.secrets.size() == 1u);

@@ -17,6 +17,12 @@ namespace webhook_mock {
 // every problem ("/headers/X-A: ...").
 RequestPattern pattern(std::string_view json_text);
 
+// Whether a Standard Webhooks signature of `r` (any "v1,<base64>" entry of
+// webhook-signature) is HMAC-SHA256 under `key` (the secret's decoded
+// bytes) of "id.timestamp.body"; else false with `reason`. The timestamp is
+// not compared with any clock here.
+bool verify_signature(std::string_view key, const RecordedRequest& r, std::string& reason);
+
 enum class CountRule { exactly, at_least, at_most };
 
 struct Verdict {

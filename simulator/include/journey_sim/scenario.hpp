@@ -93,10 +93,17 @@ struct ActivationSpec {
 
 struct RequestExpectation {
   std::string name;
-  boost::json::value pattern;  // WireMock request pattern
-  enum class Rule { exactly, at_least, at_most } rule = Rule::exactly;
+  boost::json::value pattern;  // WireMock request pattern (its method upper-cased)
+  enum class Rule { exactly, at_least, at_most, between } rule = Rule::exactly;
   std::size_t count = 0;
-  std::string same_header;  // when set: every matching request carries it, all with one value
+  std::size_t count_max = 0;  // between: [count, count_max]
+  // Each, when given, on the requests matching the pattern:
+  std::string same_header;    // every one carries it, all with one value
+  bool signature_valid = false;  // a Standard Webhooks signature under an activation's signing secret
+  bool no_duplicates = false;  // no webhook-id answered 2xx twice
+  std::string ordered_by;      // a JSON pointer into the body: per its value, arrival order is submit order
+  std::optional<std::vector<int>> attempts;  // each record's (webhook-id's) answers, in order
+  bool needs_submit_order() const { return !ordered_by.empty(); }
 };
 
 struct OrderExpectation {
