@@ -46,7 +46,7 @@ constexpr const char* kUsage =
     "\n"
     "Commands:\n"
     "  run       play scenarios through their journeys and the plugin; check expectations\n"
-    "  validate  check scenario files (and, with --plugin, each activation)\n"
+    "  validate  check scenario files as run does (with --plugin, each activation too)\n"
     "  generate  write a synthetic load of profile events as NDJSON\n"
     "  stream    submit NDJSON records to any output-step plugin and report the outcomes\n"
     "  replay    resubmit dead letters under their original webhook-id\n"
@@ -256,29 +256,32 @@ int replay_cli(int argc, char** argv) {
 }
 
 int validate_cli(int argc, char** argv) {
-  std::vector<std::string> files;
-  std::string plugin;
+  journey_sim::ValidateOptions options;
   po::options_description described(
-      "usage: journey-sim validate SCENARIO... [--plugin PATH]\n"
+      "usage: journey-sim validate SCENARIO... [--plugin PATH] [--require-env]\n"
       "\n"
-      "Checks scenario files and reports every problem with the file and a JSON pointer (line and\n"
-      "column for syntax errors). With --plugin, also asks the plugin, through its ABI, to\n"
-      "validate each activation. Exit status: 0 valid, 2 invalid.\n"
+      "Checks scenario files as run does and reports every problem at once, each with the file and\n"
+      "a JSON pointer (line and column for syntax errors): the format, the endpoint's mappings and\n"
+      "the expectations' request patterns through webhook-mock's own parser, and with --plugin each\n"
+      "activation through the plugin's validate. An api_key_env or signing_secret_env that is not\n"
+      "set here is a warning (the activation is checked with a placeholder in its place), or with\n"
+      "--require-env an error. Exit status: 0 valid, 2 invalid (as run for the same files).\n"
       "\n"
       "Options");
   described.add_options()
       ("help,h", "show this help")
-      ("scenario", po::value(&files)->composing(), "scenario files (positional)")
-      ("plugin", po::value(&plugin), "also validate each activation with this output-step module");
+      ("scenario", po::value(&options.files)->composing(), "scenario files (positional)")
+      ("plugin", po::value(&options.plugin), "also validate each activation with this output-step module")
+      ("require-env", po::bool_switch(&options.require_env), "an unset api_key_env or signing_secret_env is an error");
   po::positional_options_description positional;
   positional.add("scenario", -1);
   po::variables_map vm;
   if (auto stop = parse_command_line(argc, argv, "validate", described, &positional, vm)) return *stop;
-  if (files.empty()) {
+  if (options.files.empty()) {
     std::cerr << "journey-sim validate: give at least one scenario file\n";
     return 2;
   }
-  return journey_sim::validate_command(files, plugin, std::cout, std::cerr);
+  return journey_sim::validate_command(options, std::cout, std::cerr);
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 // and validation errors.
 #include "journey_sim/scenario_reader.hpp"
 
+#include "webhook_mock/json_path.hpp"
+#include "webhook_mock/request_pattern.hpp"
+#include "webhook_mock/stubs.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -32,6 +36,23 @@ json::value upper_case_method(json::value pattern) {
     }
   }
   return pattern;
+}
+
+// Each error webhook-mock's parser gives, under `at` in the scenario.
+void report(ScenarioReader& r, const std::string& at, const std::vector<webhook_mock::PatternError>& errors) {
+  for (const auto& e : errors) r.error(at + e.pointer, e.detail);
+}
+
+// A request pattern as webhook-mock (and so `run`) reads it.
+void check_pattern(ScenarioReader& r, const json::value& pattern, const std::string& at) {
+  std::vector<webhook_mock::PatternError> errors;
+  if (!webhook_mock::RequestPattern::parse(pattern, "", errors) && errors.empty()) r.error(at, "is not a request pattern");
+  report(r, at, errors);
+}
+
+void check_json_path(ScenarioReader& r, const std::string& path, const std::string& at) {
+  std::string error;
+  if (!path.empty() && !webhook_mock::JsonPath::compile(path, error)) r.error(at, error);
 }
 
 // RFC 6901, not the whole document: "/a/b", "~0" and "~1" the only escapes.
@@ -140,8 +161,12 @@ RequestExpectation parse_request_expectation(ScenarioReader& r, const json::obje
                       "same_header", "signature", "no_duplicates", "ordered_by", "attempts"});
   RequestExpectation x;
   x.name = r.string(o, at, "name", false).value_or("requests #" + std::to_string(i + 1));
-  if (auto p = o.find("request"); p != o.end()) x.pattern = upper_case_method(p->value());
-  else x.pattern = json::object{};
+  if (auto p = o.find("request"); p != o.end()) {
+    x.pattern = upper_case_method(p->value());
+    check_pattern(r, x.pattern, at + "/request");
+  } else {
+    x.pattern = json::object{};
+  }
   parse_request_checks(r, o, at, s, x);
   const bool others = o.contains("same_header") || x.signature_valid || x.no_duplicates || !x.ordered_by.empty() ||
                       x.attempts.has_value();
@@ -176,9 +201,14 @@ OrderExpectation parse_order(ScenarioReader& r, const json::object& o, const std
   r.only_keys(o, at, {"name", "request", "key", "sequence"});
   OrderExpectation x;
   x.name = r.string(o, at, "name", false).value_or("order #" + std::to_string(i + 1));
-  if (auto p = o.find("request"); p != o.end()) x.pattern = upper_case_method(p->value());
+  if (auto p = o.find("request"); p != o.end()) {
+    x.pattern = upper_case_method(p->value());
+    check_pattern(r, x.pattern, at + "/request");
+  }
   x.key = r.string(o, at, "key", true).value_or("");
   x.sequence = r.string(o, at, "sequence", true).value_or("");
+  check_json_path(r, x.key, at + "/key");
+  check_json_path(r, x.sequence, at + "/sequence");
   return x;
 }
 
@@ -215,7 +245,14 @@ void parse_endpoint(ScenarioReader& r, const json::object& top, Scenario& s) {
   const auto* o = r.object(top, "", "endpoint");
   if (!o) return;
   r.only_keys(*o, "/endpoint", {"mappings"});
-  if (const auto* list = r.array(*o, "/endpoint", "mappings")) s.mappings = *list;
+  const auto* list = r.array(*o, "/endpoint", "mappings");
+  if (!list) return;
+  s.mappings = *list;
+  for (std::size_t i = 0; i < list->size(); ++i) {  // as webhook-mock reads them: what `run` gives the endpoint
+    std::vector<webhook_mock::PatternError> errors;
+    if (!webhook_mock::parse_stub((*list)[i], errors) && errors.empty()) r.error(r.index("/endpoint/mappings", i), "is not a stub");
+    report(r, r.index("/endpoint/mappings", i), errors);
+  }
 }
 
 void parse_expectations(ScenarioReader& r, const json::object& top, Scenario& s) {

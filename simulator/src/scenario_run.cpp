@@ -208,6 +208,10 @@ ScenarioResult ScenarioRun::run() {
   // Validation through the ABI; activations with errors are not run.
   const auto seen = validate_activations(s_, plugin_, endpoint_);
   check_validation(s_, seen, result_);
+  if (!result_.errors.empty()) {  // an error the scenario does not expect: as validate, invalid
+    result_.invalid = true;
+    return std::move(result_);
+  }
   workdir_.emplace();
   now_ = s_.start_ms;
   create_steps(seen);

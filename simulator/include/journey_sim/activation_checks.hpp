@@ -27,8 +27,19 @@ struct ValidationSeen {
 std::vector<ValidationSeen> validate_activations(const Scenario& s, const output_step_entry_t& plugin,
                                                  const std::string& endpoint);
 
-// One expectation result per expected error, and one (failed) per error
-// that was not expected.
+// One expectation result per expected error; an error that was not
+// expected goes to `result.errors` (the scenario is invalid, as in validate).
 void check_validation(const Scenario& s, const std::vector<ValidationSeen>& seen, ScenarioResult& result);
+
+// A variable an activation names (auth.api_key_env, delivery.signing_secret_env)
+// that is not set here.
+struct UnsetVariable {
+  std::string activation, field, variable;
+};
+
+// Each unset variable, replaced in `s`'s activations by a placeholder value
+// of the right form, so that the plugin can validate the rest (validate in a
+// CI job without the secrets).
+std::vector<UnsetVariable> stand_in_for_unset_variables(Scenario& s);
 
 }  // namespace journey_sim

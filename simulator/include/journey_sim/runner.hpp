@@ -52,8 +52,17 @@ ScenarioResult run_scenario(const Scenario& scenario, const output_step_entry_t&
                             std::ostream& progress);
 
 int run_command(const RunOptions& options, std::ostream& out, std::ostream& err);
-// Checks scenario files (and, with a plugin, each activation through the ABI).
-int validate_command(const std::vector<std::string>& files, const std::string& plugin, std::ostream& out,
-                     std::ostream& err);
+struct ValidateOptions {
+  std::vector<std::string> files;
+  std::string plugin;        // "": the activations are not checked by a plugin
+  bool require_env = false;  // an unset api_key_env or signing_secret_env is an error, not a warning
+};
+
+// Checks scenario files as run does, every problem at once: the format, the
+// endpoint's stubs and the expectations' patterns (webhook-mock's parser),
+// and with a plugin each activation through the ABI. Exit status 2 exactly
+// for the files run refuses as invalid (an unset variable only with
+// require_env), else 0.
+int validate_command(const ValidateOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace journey_sim

@@ -141,6 +141,11 @@ struct Scenario {
 // error appended. `seed` seeds generated events that give no seed of their own.
 std::optional<Scenario> load_scenario(const std::string& path, std::vector<ScenarioError>& errors,
                                       std::uint64_t seed = 1);
+// The same, but what could be read is returned despite errors (validate
+// checks the activations of a file with other problems too); nullopt only
+// when the file is not a JSON object.
+std::optional<Scenario> read_scenario(const std::string& path, std::vector<ScenarioError>& errors,
+                                      std::uint64_t seed = 1);
 
 // The longest duration a scenario or `journey-sim generate --span` may
 // give: 100 years of 365.25 days (36525d), far beyond any journey and far
