@@ -1,6 +1,7 @@
 // journey-sim: a thin main over the simulator's commands.
 #include "journey_sim/generator.hpp"
 #include "journey_sim/replay.hpp"
+#include "journey_sim/report.hpp"
 #include "journey_sim/runner.hpp"
 #include "journey_sim/stream.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -88,10 +90,10 @@ int stream_command(int argc, char** argv) {
 
 int run_cli(int argc, char** argv) {
   journey_sim::RunOptions options;
-  std::string speed = "max";
+  std::string speed = "max", color = "auto";
   po::options_description described(
       "usage: journey-sim run SCENARIO... --plugin PATH [--endpoint embedded|URL] [--speed max|N] [--seed N]\n"
-      "                   [--junit FILE] [--json FILE] [--show-secrets]\n"
+      "                   [--junit FILE] [--json FILE] [--show-secrets] [--color auto|always|never]\n"
       "\n"
       "Plays each scenario's events through its real-time journey on simulated time, delivers\n"
       "the activations through the plugin (loaded with dlopen, as any runner would) to the\n"
@@ -111,11 +113,20 @@ int run_cli(int argc, char** argv) {
                                                             "that give none of their own")
       ("junit", po::value(&options.junit), "write a JUnit XML report to FILE")
       ("json", po::value(&options.json), "write a JSON report to FILE")
-      ("show-secrets", po::bool_switch(&options.show_secrets), "do not mask API keys and signing secrets in reports");
+      ("show-secrets", po::bool_switch(&options.show_secrets), "do not mask API keys and signing secrets in reports")
+      ("color", po::value(&color)->default_value("auto"),
+       "auto: colours on a terminal unless NO_COLOR is set; always; never");
   po::positional_options_description positional;
   positional.add("scenario", -1);
   po::variables_map vm;
   if (auto stop = parse_command_line(argc, argv, "run", described, &positional, vm)) return *stop;
+  const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+  if (auto style = journey_sim::text_style(color, terminal, std::getenv("NO_COLOR"), std::getenv("TERM"))) {
+    options.style = *style;
+  } else {
+    std::cerr << "journey-sim run: --color is auto, always or never, not '" << color << "'\n";
+    return 2;
+  }
   if (options.scenarios.empty()) {
     std::cerr << "journey-sim run: give at least one scenario file\n";
     return 2;
@@ -131,7 +142,7 @@ int run_cli(int argc, char** argv) {
       return 2;
     }
   }
-  options.progress = ::isatty(STDOUT_FILENO) != 0;
+  options.progress = terminal;
   return journey_sim::run_command(options, std::cout, std::cerr);
 }
 

@@ -12,7 +12,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -207,6 +209,44 @@ ExpectationResult check_ordered_by(const RequestExpectation& x, const std::vecto
              std::to_string(last.size()) + " keys";
   r.detail = details.done();
   return r;
+}
+
+std::vector<std::string> describe_retries(const mock::Journal& journal, const std::vector<std::string>& ids,
+                                          const std::function<std::string(const std::string&)>& retry_after) {
+  struct Attempt {
+    std::string stub_id;
+    int status;
+    std::int64_t timestamp;  // the webhook-timestamp: the attempt's simulated second; -1 when absent
+  };
+  std::map<std::string, std::pair<std::string, std::vector<Attempt>>> by_id;  // "METHOD PATH", attempts
+  for (const auto& id : ids) by_id[id];
+  journal.for_each([&](const mock::RecordedRequest& request) {
+    auto it = by_id.find(request.header("webhook-id"));
+    if (it == by_id.end()) return;
+    std::int64_t timestamp = -1;
+    const std::string stamp = request.header("webhook-timestamp");
+    std::from_chars(stamp.data(), stamp.data() + stamp.size(), timestamp);
+    if (it->second.first.empty()) it->second.first = request.method + " " + request.path;
+    it->second.second.push_back({request.stub_id, request.answered_status, timestamp});
+  });
+  std::vector<std::string> lines;
+  for (const auto& id : ids) {
+    const auto& [what, attempts] = by_id.at(id);
+    if (attempts.empty()) continue;  // evicted from the journal, or sent elsewhere
+    std::string line = what + ":";
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+      const Attempt& a = attempts[i];
+      line += (i == 0 ? " " : ", then ") + (a.status == 0 ? std::string("a fault") : std::to_string(a.status));
+      if (i > 0 && a.timestamp >= 0 && attempts[i - 1].timestamp >= 0) {
+        line += " after " + format_duration((a.timestamp - attempts[i - 1].timestamp) * 1000);
+      }
+      if (const std::string wait = a.stub_id.empty() ? "" : retry_after(a.stub_id); !wait.empty()) {
+        line += " (Retry-After: " + wait + ")";
+      }
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 }  // namespace journey_sim

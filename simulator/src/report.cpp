@@ -11,7 +11,6 @@
 #include <fstream>
 #include <iomanip>
 #include <ostream>
-#include <sstream>
 
 namespace journey_sim {
 namespace {
@@ -43,13 +42,6 @@ std::vector<std::string> unique_names(const std::vector<ScenarioResult>& results
     names.push_back(same > 1 ? r.name + " (" + std::filesystem::path(r.file).filename().string() + ")" : r.name);
   }
   return names;
-}
-
-std::string indent(const std::string& text, const std::string& prefix) {
-  std::string out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out += prefix + line + "\n";
-  return out;
 }
 
 }  // namespace
@@ -97,32 +89,6 @@ std::string xml_escape(std::string_view text) {
     }
   }
   return out;
-}
-
-void write_text_report(const std::vector<ScenarioResult>& results, const Masker& mask, std::ostream& out) {
-  std::size_t passed = 0;
-  for (const auto& r : results) {
-    out << (r.invalid ? "INVALID" : r.passed() ? "PASS" : "FAIL") << "  " << r.name << "  (" << r.file << ")\n";
-    if (!r.purpose.empty()) out << "      " << mask(r.purpose) << "\n";
-    for (const auto& e : r.errors) out << "      error: " << mask(e) << "\n";
-    if (!r.invalid || !r.expectations.empty()) {
-      for (const auto& e : r.expectations) {
-        out << "      " << (e.passed ? "ok  " : "FAIL") << " " << e.kind << " '" << mask(e.name) << "': expected "
-            << mask(e.expected) << "; got " << mask(e.actual) << "\n";
-        if (!e.passed && !e.detail.empty()) out << indent(mask(e.detail), "             ");
-      }
-    }
-    if (!r.invalid) {
-      out << "      journey: " << r.journey.events << " events, " << r.journey.entered << " entered, "
-          << r.journey.exited << " exited, " << r.journey.completed << " completed, " << r.journey.activations
-          << " activations (" << r.journey.capped << " capped); deliveries: " << r.submitted << " submitted, "
-          << r.delivered << " delivered, " << r.dead_lettered << " dead-lettered, " << r.failed << " failed; "
-          << std::fixed << std::setprecision(2) << r.wall_seconds << " s wall for "
-          << std::setprecision(1) << static_cast<double>(r.simulated_ms) / 1000.0 << " s simulated\n";
-    }
-    if (r.passed()) ++passed;
-  }
-  out << passed << " passed, " << results.size() - passed << " failed\n";
 }
 
 bool write_json_report(const std::vector<ScenarioResult>& results, const Masker& mask, const std::string& path,

@@ -47,7 +47,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& err)
     if (results.back().invalid) any_invalid = true;
   }
   Masker mask(options.show_secrets ? std::vector<std::string>{} : secrets);
-  write_text_report(results, mask, out);
+  write_text_report(results, mask, out, options.style);
   if (!options.json.empty() && !write_json_report(results, mask, options.json, err)) return 2;
   if (!options.junit.empty() && !write_junit_report(results, mask, options.junit, err)) return 2;
   if (any_invalid) return 2;

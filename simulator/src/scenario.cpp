@@ -151,6 +151,22 @@ std::optional<std::int64_t> parse_duration(std::string_view text, bool* too_long
   return total;
 }
 
+std::string format_duration(std::int64_t ms) {
+  if (ms <= 0) return "0s";
+  constexpr std::pair<std::int64_t, const char*> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}, {1, "ms"}};
+  std::string text;
+  int shown = 0;
+  for (const auto& [size, unit] : kUnits) {
+    if (ms < size && shown == 0) continue;
+    const std::int64_t n = ms / size;
+    ms %= size;
+    if (n > 0) text += (text.empty() ? "" : " ") + std::to_string(n) + unit;
+    if (++shown == 2) break;
+  }
+  return text;
+}
+
 std::optional<std::int64_t> parse_timestamp(std::string_view text) { return webhook_common::parse_iso8601(text); }
 
 std::string format_timestamp(std::int64_t unix_ms) { return webhook_common::format_iso8601(unix_ms); }

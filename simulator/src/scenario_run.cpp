@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -131,9 +132,11 @@ class ScenarioRun {
                                  [](const RequestExpectation& x) { return x.needs_submit_order(); })),
         host_("journey-sim", progress, {.silent = true}, [this](const output_step_completion_t& c) {
           if (c.outcome != OUTPUT_STEP_DELIVERED) undelivered_.add(c);
-          if (wants_order_ && c.delivery_id != nullptr) {
+          if ((wants_order_ || c.attempts > 1) && c.delivery_id != nullptr) {
             std::lock_guard lock(order_mutex_);
-            submit_order_.emplace(c.delivery_id, c.token >> kActivationBits);
+            if (wants_order_) submit_order_.emplace(c.delivery_id, c.token >> kActivationBits);
+            if (c.attempts > 1 && retried_.size() < kRetriesShown) retried_.emplace_back(c.delivery_id);
+            if (c.attempts > 1) ++retried_count_;
           }
           tally_.add(c.outcome);
         }) {
@@ -169,6 +172,7 @@ class ScenarioRun {
   void check_requests(const mock::Journal& journal);
   void check_outcomes();
   void check_gotos();
+  void describe_retried(const mock::Journal& journal);
 
   const Scenario& s_;
   const output_step_entry_t& plugin_;
@@ -192,6 +196,9 @@ class ScenarioRun {
   const bool wants_order_;  // an expectation compares arrival with submit order
   std::mutex order_mutex_;
   SubmitOrder submit_order_;  // webhook-id -> submit number, when wanted
+  static constexpr std::size_t kRetriesShown = 5;
+  std::vector<std::string> retried_;  // the webhook-ids of the first records sent more than once
+  std::size_t retried_count_ = 0;
   output_runner::StepHost host_;
   std::map<std::string, RunningStep> steps_;  // by activation; those that passed validation
   std::optional<JourneyEngine> engine_;  // once the steps run
@@ -225,6 +232,7 @@ ScenarioResult ScenarioRun::run() {
   result_.simulated_ms = now_.load() - s_.start_ms;
   const mock::Journal& journal = received();
   result_.requests_received = journal.total();
+  describe_retried(journal);
   check_requests(journal);
   check_outcomes();
   for (const auto& x : s_.order) result_.expectations.push_back(check_order(x, journal));
@@ -472,6 +480,27 @@ void ScenarioRun::check_outcomes() {
     if (!r.passed) r.detail = undelivered_.describe();
     result_.expectations.push_back(std::move(r));
   }
+}
+
+// The records sent more than once, as the endpoint saw them; the
+// Retry-After of the embedded endpoint's stubs.
+void ScenarioRun::describe_retried(const mock::Journal& journal) {
+  std::lock_guard lock(order_mutex_);
+  result_.retried_count = retried_count_;
+  result_.retried = describe_retries(journal, retried_, [this](const std::string& stub_id) -> std::string {
+    const auto stub = server_ ? server_->stubs().get(stub_id) : std::nullopt;
+    const auto* response = stub ? stub->if_contains("response") : nullptr;
+    const auto* headers = response && response->is_object() ? response->get_object().if_contains("headers") : nullptr;
+    if (headers == nullptr || !headers->is_object()) return "";
+    for (const auto& h : headers->get_object()) {
+      if (h.key().size() == 11 && std::equal(h.key().begin(), h.key().end(), "retry-after", [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+          })) {
+        return h.value().is_string() ? std::string(h.value().get_string()) : json::serialize(h.value());
+      }
+    }
+    return "";
+  });
 }
 
 // A profile that went round more than kMaxGotos goto steps left the

@@ -11,6 +11,7 @@
 #include "webhook_mock/request_pattern.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -52,5 +53,12 @@ using SubmitOrder = std::unordered_map<std::string, std::uint64_t>;
 // at its first request answered 2xx) in the order they were submitted.
 ExpectationResult check_ordered_by(const RequestExpectation& x, const std::vector<webhook_mock::RecordedRequest>& matching,
                                    const SubmitOrder& submitted);
+
+// A line for each record of `ids` (webhook-ids) the journal holds: "POST
+// /v1/x: 503 (Retry-After: 3600), then 200 after 1h", the waits on the
+// simulated clock (from webhook-timestamp); `retry_after(stub_id)` gives the
+// Retry-After the stub that answered sent ("" for none or not known).
+std::vector<std::string> describe_retries(const webhook_mock::Journal& journal, const std::vector<std::string>& ids,
+                                          const std::function<std::string(const std::string&)>& retry_after);
 
 }  // namespace journey_sim

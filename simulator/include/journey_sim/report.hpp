@@ -6,7 +6,9 @@
 #include "journey_sim/runner.hpp"
 
 #include <iosfwd>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace journey_sim {
@@ -20,7 +22,13 @@ class Masker {
   std::vector<std::string> secrets_;
 };
 
-void write_text_report(const std::vector<ScenarioResult>& results, const Masker& mask, std::ostream& out);
+// The style for stdout: `when` is "auto" (colours on a terminal, unless
+// NO_COLOR is set and not empty or TERM is dumb), "always" or "never";
+// lines are wrapped to 100 columns on a terminal. nullopt for another `when`.
+std::optional<TextStyle> text_style(std::string_view when, bool is_terminal, const char* no_color, const char* term);
+
+void write_text_report(const std::vector<ScenarioResult>& results, const Masker& mask, std::ostream& out,
+                       const TextStyle& style = {});
 // Each writes its file, then says `report: PATH` on `err` (a line CI logs
 // point at); false, with the reason on `err`, when it cannot be written.
 // In JUnit, scenarios sharing a name get their file's name added, and every

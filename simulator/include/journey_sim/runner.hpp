@@ -13,6 +13,12 @@
 
 namespace journey_sim {
 
+// How the console report looks.
+struct TextStyle {
+  bool colour = false;
+  std::size_t width = 0;  // lines wrapped to this many columns; 0: not wrapped
+};
+
 struct RunOptions {
   std::vector<std::string> scenarios;
   std::string plugin;
@@ -23,6 +29,7 @@ struct RunOptions {
   std::string json;
   bool show_secrets = false;
   bool progress = false;  // a progress line (only when stdout is a terminal)
+  TextStyle style;        // the console report's colours and width
 };
 
 struct ExpectationResult {
@@ -45,6 +52,8 @@ struct ScenarioResult {
   std::uint64_t submitted = 0, delivered = 0, dead_lettered = 0, failed = 0, requests_received = 0;
   double wall_seconds = 0;
   std::int64_t simulated_ms = 0;
+  std::vector<std::string> retried;  // the first records that needed more than one attempt, each a line
+  std::size_t retried_count = 0;     // how many did
   bool passed() const;
 };
 

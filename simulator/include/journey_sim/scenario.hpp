@@ -156,6 +156,9 @@ inline constexpr std::int64_t kMaxDurationMs = 36'525LL * 86'400'000;
 // for anything else, and for more than kMaxDurationMs (then `too_long`,
 // when given, is set: a different message for the user).
 std::optional<std::int64_t> parse_duration(std::string_view text, bool* too_long = nullptr);
+// Milliseconds as people read them: the two largest units, "5d 1h",
+// "1m 30s", "1s 500ms", "0s".
+std::string format_duration(std::int64_t ms);
 // "2026-01-02T03:04:05Z" (fraction allowed) -> Unix ms.
 std::optional<std::int64_t> parse_timestamp(std::string_view text);
 // Unix ms -> "2026-01-02T03:04:05.000Z".
