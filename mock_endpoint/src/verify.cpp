@@ -45,23 +45,26 @@ std::vector<RecordedRequest> Verifier::find(const RequestPattern& p) const {
   return out;
 }
 
-std::string Verifier::near_miss(const RequestPattern& p) const {
-  const RecordedRequest* best = nullptr;
+std::optional<RecordedRequest> Verifier::nearest(const RequestPattern& p) const {
+  std::optional<RecordedRequest> best;
   std::size_t best_misses = 0;
-  std::string text;
   journal_.for_each([&](const RecordedRequest& r) {
-    std::size_t misses = p.mismatches(r, nullptr);
-    if (misses == 0) return;
-    if (best == nullptr || misses < best_misses) {
-      best_misses = misses;
-      best = &r;
-      std::vector<std::string> why;
-      p.mismatches(r, &why);
-      text = "nearest request #" + std::to_string(r.sequence) + " " + r.method + " " + r.target + " differs in " +
-             std::to_string(misses) + " of " + std::to_string(p.parts()) + " parts:";
-      for (const auto& line : why) text += "\n    " + line;
-    }
+    const std::size_t misses = p.mismatches(r, nullptr);
+    if (misses == 0 || (best && misses >= best_misses)) return;
+    best_misses = misses;
+    best = r;
   });
+  return best;
+}
+
+std::string Verifier::near_miss(const RequestPattern& p) const {
+  const auto best = nearest(p);
+  if (!best) return "";
+  std::vector<std::string> why;
+  const std::size_t misses = p.mismatches(*best, &why);
+  std::string text = "nearest request #" + std::to_string(best->sequence) + " " + best->method + " " + best->target +
+                     " differs in " + std::to_string(misses) + " of " + std::to_string(p.parts()) + " parts:";
+  for (const auto& line : why) text += "\n    " + line;
   return text;
 }
 

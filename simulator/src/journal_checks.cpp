@@ -1,5 +1,7 @@
 #include "journey_sim/journal_checks.hpp"
 
+#include "journey_sim/json_diff.hpp"
+
 #include "webhook_mock/json_path.hpp"
 #include "webhook_mock/verify.hpp"
 
@@ -57,6 +59,37 @@ mock::CountRule count_rule(RequestExpectation::Rule rule) {
   return mock::CountRule::exactly;
 }
 
+// The body the nearest request carried (at most 2,000 characters), and for
+// each equalToJson of the pattern, how the JSON sent differs from it.
+std::string body_sent(const json::value& pattern, const mock::RecordedRequest& nearest) {
+  if (nearest.body.empty()) return "\nbody sent: none";
+  constexpr std::size_t kShown = 2'000;
+  std::string text = "\nbody sent: " + nearest.body.substr(0, kShown);
+  if (nearest.body.size() > kShown) text += "... (" + std::to_string(nearest.body.size()) + " bytes in all)";
+  const auto* o = pattern.if_object();
+  const auto* list = o ? o->if_contains("bodyPatterns") : nullptr;
+  if (list == nullptr || !list->is_array()) return text;
+  boost::system::error_code ec;
+  const json::value sent = json::parse(nearest.body, ec);
+  if (ec) return text;  // not JSON: the text above is all there is to compare
+  for (std::size_t i = 0; i < list->get_array().size(); ++i) {
+    const auto* body = list->get_array()[i].if_object();
+    const auto* expected = body ? body->if_contains("equalToJson") : nullptr;
+    if (expected == nullptr) continue;
+    const json::value wanted = expected->is_string() ? json::parse(expected->get_string(), ec) : *expected;
+    if (ec) continue;
+    JsonDiffOptions options;
+    const auto flag = [&](const char* name) { return body->contains(name) && body->at(name) == json::value(true); };
+    options.ignore_extra_elements = flag("ignoreExtraElements");
+    options.ignore_array_order = flag("ignoreArrayOrder");
+    const auto lines = json_diff(wanted, sent, options);
+    if (lines.empty()) continue;
+    text += "\nJSON diff against bodyPatterns/" + std::to_string(i) + " (equalToJson):";
+    for (const auto& line : lines) text += "\n    " + line;
+  }
+  return text;
+}
+
 }  // namespace
 
 ExpectationResult check_count(const RequestExpectation& x, const mock::RequestPattern& pattern,
@@ -72,6 +105,7 @@ ExpectationResult check_count(const RequestExpectation& x, const mock::RequestPa
   if (!r.passed) {
     r.detail = verify.near_miss(pattern);
     if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal.total()) + " received)";
+    else if (const auto nearest = verify.nearest(pattern)) r.detail += body_sent(x.pattern, *nearest);
   }
   return r;
 }

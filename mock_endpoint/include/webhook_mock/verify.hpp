@@ -7,6 +7,7 @@
 #include "webhook_mock/request_pattern.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +43,10 @@ class Verifier {
   Verdict expect(const RequestPattern& p, CountRule rule, std::size_t n) const;
   // Waits until at least `n` requests match or `timeout` passes.
   Verdict wait_for(const RequestPattern& p, std::size_t n, std::chrono::milliseconds timeout) const;
-  // The request failing the fewest parts of `p`, and why; "" when none.
+  // The request failing the fewest parts of `p` (the first of those, in
+  // arrival order); nullopt when none fails only some.
+  std::optional<RecordedRequest> nearest(const RequestPattern& p) const;
+  // That request, and why it does not match; "" when none.
   std::string near_miss(const RequestPattern& p) const;
 
  private:

@@ -1,0 +1,24 @@
+// What differs between an expected JSON document (an equalToJson pattern)
+// and the one sent, as lines a person reads: "/user/tier: expected
+// \"silver\", sent \"gold\"".
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <vector>
+
+namespace journey_sim {
+
+struct JsonDiffOptions {
+  bool ignore_extra_elements = false;  // members sent but not expected are not differences
+  bool ignore_array_order = false;     // arrays compare as multisets (only whether each element is there)
+  std::size_t limit = 10;              // lines at most; one more says how many were left out
+};
+
+// Each difference at its JSON pointer; numbers compare by value (1 and 1.0
+// are equal, as equalToJson has them). Empty when the two are equal.
+std::vector<std::string> json_diff(const boost::json::value& expected, const boost::json::value& sent,
+                                   const JsonDiffOptions& options = {});
+
+}  // namespace journey_sim

@@ -1,0 +1,121 @@
+#include "journey_sim/json_diff.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace journey_sim {
+namespace {
+
+namespace json = boost::json;
+
+// A value as a line shows it: at most 80 characters.
+std::string shown(const json::value& v) {
+  std::string text = json::serialize(v);
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+// RFC 6901: '~' as "~0", '/' as "~1".
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+bool same(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
+  if (a.kind() != b.kind()) return false;
+  if (const auto* o = a.if_object()) {
+    const auto& p = b.get_object();
+    return o->size() == p.size() && std::all_of(o->begin(), o->end(), [&](const auto& m) {
+             const auto* other = p.if_contains(m.key());
+             return other != nullptr && same(m.value(), *other);
+           });
+  }
+  if (const auto* x = a.if_array()) {
+    const auto& y = b.get_array();
+    return x->size() == y.size() && std::equal(x->begin(), x->end(), y.begin(), same);
+  }
+  return a == b;
+}
+
+class Differ {
+ public:
+  explicit Differ(const JsonDiffOptions& options) : options_(options) {}
+
+  void compare(const json::value& expected, const json::value& sent, const std::string& at) {
+    if (expected.is_object() && sent.is_object()) return objects(expected.get_object(), sent.get_object(), at);
+    if (expected.is_array() && sent.is_array()) return arrays(expected.get_array(), sent.get_array(), at);
+    if (!same(expected, sent)) add(where(at) + ": expected " + shown(expected) + ", sent " + shown(sent));
+  }
+
+  std::vector<std::string> done() {
+    if (count_ > options_.limit) lines_.push_back("(and " + std::to_string(count_ - options_.limit) + " more)");
+    return std::move(lines_);
+  }
+
+ private:
+  static std::string where(const std::string& at) { return at.empty() ? "(the whole body)" : at; }
+
+  void add(std::string line) {
+    if (++count_ <= options_.limit) lines_.push_back(std::move(line));
+  }
+
+  void objects(const json::object& expected, const json::object& sent, const std::string& at) {
+    for (const auto& m : expected) {
+      const std::string here = at + "/" + pointer_token(m.key());
+      if (const auto* other = sent.if_contains(m.key())) compare(m.value(), *other, here);
+      else add(here + ": expected " + shown(m.value()) + ", not sent");
+    }
+    if (options_.ignore_extra_elements) return;
+    for (const auto& m : sent) {
+      if (!expected.contains(m.key())) add(at + "/" + pointer_token(m.key()) + ": sent " + shown(m.value()) + ", not expected");
+    }
+  }
+
+  void arrays(const json::array& expected, const json::array& sent, const std::string& at) {
+    if (options_.ignore_array_order) return unordered(expected, sent, at);
+    const std::size_t common = std::min(expected.size(), sent.size());
+    for (std::size_t i = 0; i < common; ++i) compare(expected[i], sent[i], at + "/" + std::to_string(i));
+    for (std::size_t i = common; i < expected.size(); ++i) {
+      add(at + "/" + std::to_string(i) + ": expected " + shown(expected[i]) + ", not sent");
+    }
+    if (options_.ignore_extra_elements) return;
+    for (std::size_t i = common; i < sent.size(); ++i) {
+      add(at + "/" + std::to_string(i) + ": sent " + shown(sent[i]) + ", not expected");
+    }
+  }
+
+  void unordered(const json::array& expected, const json::array& sent, const std::string& at) {
+    std::vector<bool> used(sent.size(), false);
+    for (const auto& e : expected) {
+      std::size_t i = 0;
+      while (i < sent.size() && (used[i] || !same(e, sent[i]))) ++i;
+      if (i < sent.size()) used[i] = true;
+      else add(where(at) + ": expected an element " + shown(e) + ", not sent");
+    }
+    if (options_.ignore_extra_elements) return;
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+      if (!used[i]) add(where(at) + ": sent an element " + shown(sent[i]) + ", not expected");
+    }
+  }
+
+  const JsonDiffOptions& options_;
+  std::vector<std::string> lines_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::string> json_diff(const json::value& expected, const json::value& sent, const JsonDiffOptions& options) {
+  Differ differ(options);
+  differ.compare(expected, sent, "");
+  return differ.done();
+}
+
+}  // namespace journey_sim
