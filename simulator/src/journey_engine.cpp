@@ -1,5 +1,7 @@
 #include "journey_sim/journey_engine.hpp"
 
+#include "journey_sim/generator.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -54,10 +56,16 @@ JourneyEngine::JourneyEngine(const Scenario& scenario) : scenario_(scenario) {
   }
 }
 
+// A profile first seen in an event: empty, or a generated one's attributes.
 JourneyEngine::ProfileState& JourneyEngine::profile(const std::string& id) {
   auto [it, inserted] = profiles_.try_emplace(id);
   if (inserted) {
     it->second.id = id;
+    if (scenario_.generated) {
+      if (auto index = generated_profile_index(id, *scenario_.generated)) {
+        it->second.attributes = generated_profile(*scenario_.generated, *index);
+      }
+    }
     it->second.attributes["id"] = id;
   }
   return it->second;
@@ -101,20 +109,31 @@ bool JourneyEngine::holds(const Condition& c, const Event& e, const json::object
   }
 }
 
+namespace {
+
+// Drops the times at or before `oldest_kept_after` from the front of a
+// window kept in time order.
+void drop_until(std::vector<std::int64_t>& window, std::int64_t oldest_kept_after) {
+  auto first_kept = std::find_if(window.begin(), window.end(), [&](std::int64_t t) { return t > oldest_kept_after; });
+  window.erase(window.begin(), first_kept);
+}
+
+}  // namespace
+
 void JourneyEngine::update_realtime(ProfileState& p, const Event& e) {
-  for (const auto& a : scenario_.realtime) {
-    if (a.event != e.name) continue;
+  const auto& realtime = scenario_.realtime;
+  for (std::size_t i = 0; i < realtime.size(); ++i) {
+    const auto& a = realtime[i];
     if (a.kind == RealtimeAttribute::Kind::last) {
+      if (a.event != e.name) continue;
       if (auto it = e.fields.find(a.field); it != e.fields.end()) p.attributes[a.name] = it->value();
-    } else {
-      p.windows[a.name].push_back(e.at_ms);
+      continue;
     }
-  }
-  // Counters over sliding windows, as of this event's time.
-  for (const auto& a : scenario_.realtime) {
-    if (a.kind != RealtimeAttribute::Kind::count) continue;
-    auto& window = p.windows[a.name];
-    while (!window.empty() && window.front() <= e.at_ms - a.window_ms) window.pop_front();
+    // A counter over a sliding window, as of this event's time.
+    if (p.windows.size() < realtime.size()) p.windows.resize(realtime.size());
+    auto& window = p.windows[i];
+    if (a.event == e.name) window.push_back(e.at_ms);
+    drop_until(window, e.at_ms - a.window_ms);
     p.attributes[a.name] = static_cast<std::int64_t>(window.size());
   }
 }
@@ -211,9 +230,7 @@ JourneyEngine::Next JourneyEngine::run_step(ProfileState& p, const Step& step, s
 void JourneyEngine::activate(ProfileState& p, const Step& step, std::int64_t now, const Emit& emit) {
   const Journey& journey = scenario_.journey;
   if (journey.cap_count > 0) {
-    while (!p.activation_times.empty() && p.activation_times.front() <= now - journey.cap_window_ms) {
-      p.activation_times.pop_front();
-    }
+    drop_until(p.activation_times, now - journey.cap_window_ms);
     if (p.activation_times.size() >= journey.cap_count) {
       ++stats_.capped;
       return;

@@ -181,8 +181,7 @@ int generate_cli(int argc, char** argv) {
     return 2;
   }
   if (spec.profiles > journey_sim::kMaxGenerated || spec.events > journey_sim::kMaxGenerated) {
-    std::cerr << "journey-sim generate: --profiles and --events are at most " << journey_sim::kMaxGenerated
-              << " (all are held in memory)\n";
+    std::cerr << "journey-sim generate: --profiles and --events are at most " << journey_sim::kMaxGenerated << "\n";
     return 2;
   }
   spec.span_ms = *span_ms;
@@ -201,9 +200,6 @@ int generate_cli(int argc, char** argv) {
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
-  std::vector<journey_sim::Profile> profiles;
-  std::vector<journey_sim::Event> events;
-  journey_sim::generate(spec, *start_ms, profiles, events);
   std::ofstream file;
   if (!out_file.empty()) {
     file.open(out_file, std::ios::trunc);
@@ -213,7 +209,8 @@ int generate_cli(int argc, char** argv) {
     }
   }
   std::ostream& out = out_file.empty() ? std::cout : file;
-  for (const auto& e : events) {
+  journey_sim::EventGenerator events(spec, *start_ms);  // one at a time: memory stays flat
+  for (journey_sim::Event e; events.next(e);) {
     boost::json::object line{{"profile", e.profile}, {"name", e.name}, {"at", journey_sim::format_timestamp(e.at_ms)},
                              {"id", e.id}};
     if (!e.fields.empty()) line["fields"] = e.fields;

@@ -107,7 +107,7 @@ int validate_command(const ValidateOptions& options, std::ostream& out, std::ost
       status = 2;
       continue;
     }
-    out << file << ": valid (" << scenario->events.size() << " events, " << scenario->activations.size()
+    out << file << ": valid (" << scenario->event_count() << " events, " << scenario->activations.size()
         << " activations, " << scenario->journey.stages.size() << " stages"
         << (options.plugin.empty() ? "; activations not checked by a plugin: give --plugin" : "") << ")\n";
   }

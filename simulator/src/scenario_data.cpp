@@ -70,8 +70,8 @@ void read_mix(ScenarioReader& r, const json::object& mix, const std::string& at,
   }
 }
 
-// {"generate": {...}}: the events (and their profiles) made in place, when
-// the whole scenario so far is free of errors.
+// {"generate": {...}}: the events (and their profiles) to make while the run
+// plays.
 void generate_events(ScenarioReader& r, const json::object& go, std::uint64_t seed, Scenario& s) {
   const std::string at = "/events/generate";
   r.only_keys(go, at, {"profiles", "events", "span", "seed", "mix", "first_event"});
@@ -86,7 +86,7 @@ void generate_events(ScenarioReader& r, const json::object& go, std::uint64_t se
   if (spec.profiles == 0) r.error(at + "/profiles", "must be at least 1");
   if (spec.profiles > kMaxGenerated) r.error(at + "/profiles", "at most " + std::to_string(kMaxGenerated));
   if (spec.events > kMaxGenerated) r.error(at + "/events", "at most " + std::to_string(kMaxGenerated));
-  if (r.error_count() == 0) generate(spec, s.start_ms, s.profiles, s.events);
+  s.generated = std::move(spec);  // made while the run plays
 }
 
 }  // namespace

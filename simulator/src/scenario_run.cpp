@@ -2,6 +2,7 @@
 // are its phases, in order: the endpoint, the activations, the events on
 // simulated time, what the endpoint received, the expectations.
 #include "journey_sim/activation_checks.hpp"
+#include "journey_sim/generator.hpp"
 #include "journey_sim/journal_checks.hpp"
 #include "journey_sim/runner.hpp"
 #include "output_runner/outcomes.hpp"
@@ -164,7 +165,7 @@ class ScenarioRun {
   void advance_to(std::int64_t t);
   void wake_plugins();
   void wait_a_little();
-  void show_progress(std::size_t events_played);
+  void show_progress(std::uint64_t events_played);
   void destroy_steps();
   // ---- after: what was delivered and received, against the expectations
   void count_outcomes();
@@ -319,9 +320,9 @@ void ScenarioRun::create_steps(const std::vector<ValidationSeen>& seen) {
 // until nothing is left to happen and no delivery is unfinished.
 void ScenarioRun::play() {
   const JourneyEngine::Emit emit = [this](const Trigger& t) { submit(t); };
-  std::size_t next_event = 0;
+  ScenarioEvents events(s_);
   for (;;) {
-    const std::int64_t t_event = next_event < s_.events.size() ? s_.events[next_event].at_ms : kNever;
+    const std::int64_t t_event = events.peek() != nullptr ? events.peek()->at_ms : kNever;
     std::int64_t t_wait = engine_->next_wait_ms();
     if (t_wait < 0) t_wait = kNever;
     const PluginState plugins = plugin_state();
@@ -335,10 +336,8 @@ void ScenarioRun::play() {
     const std::int64_t now = now_.load();
     if (plugins.next_ms <= now) wake_plugins();
     engine_->run_due(now, emit);
-    while (next_event < s_.events.size() && s_.events[next_event].at_ms <= now) {
-      engine_->on_event(s_.events[next_event++], emit);
-    }
-    if (options_.progress) show_progress(next_event);
+    for (const Event* e; (e = events.peek()) != nullptr && e->at_ms <= now; events.pop()) engine_->on_event(*e, emit);
+    if (options_.progress) show_progress(events.played());
   }
   if (options_.progress) progress_ << "\r" << std::string(100, ' ') << "\r" << std::flush;
 }
@@ -402,14 +401,14 @@ void ScenarioRun::wake_plugins() {
 void ScenarioRun::wait_a_little() { tally_.wait_past(tally_.counts().done, std::chrono::milliseconds(2)); }
 
 // A progress line, at most four times a second.
-void ScenarioRun::show_progress(std::size_t events_played) {
+void ScenarioRun::show_progress(std::uint64_t events_played) {
   if (Clock::now() - last_progress_ <= std::chrono::milliseconds(250)) return;
   last_progress_ = Clock::now();
   const double elapsed = std::chrono::duration<double>(last_progress_ - started_).count();
   const double rate = static_cast<double>(events_played) / std::max(elapsed, 1e-6);
   const std::uint64_t done = tally_.counts().done;
-  const double eta = rate > 0 ? static_cast<double>(s_.events.size() - events_played) / rate : 0;
-  progress_ << "\r  " << s_.name << ": " << events_played << "/" << s_.events.size() << " events ("
+  const double eta = rate > 0 ? static_cast<double>(s_.event_count() - events_played) / rate : 0;
+  progress_ << "\r  " << s_.name << ": " << events_played << "/" << s_.event_count() << " events ("
             << static_cast<std::uint64_t>(rate) << "/s), " << done << " deliveries ("
             << static_cast<std::uint64_t>(static_cast<double>(done) / std::max(elapsed, 1e-6)) << "/s), ETA "
             << static_cast<int>(eta) << " s   " << std::flush;

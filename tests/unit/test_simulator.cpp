@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace journey_sim;
 namespace json = boost::json;
@@ -195,7 +196,7 @@ BOOST_AUTO_TEST_CASE(comments_trailing_commas_and_purpose) {
   BOOST_TEST(s.secrets[0] == "secret-key-1");
 }
 
-// A generation is held in memory: counts past the bound are errors at
+// Counts past the bound of a generation are errors at
 // validation, not an allocation that fails (std::bad_alloc ended the run).
 BOOST_AUTO_TEST_CASE(generated_counts_are_bounded) {
   auto errors = errors_of(std::string(kBase) + R"(
@@ -277,6 +278,47 @@ BOOST_AUTO_TEST_CASE(same_header_holds_only_for_one_value_on_every_request) {
   ExpectationResult nothing = check_same_header(x, *pattern, empty);
   BOOST_TEST(!nothing.passed);  // nothing compared proves nothing
   BOOST_TEST(nothing.actual == "no request matched: nothing to compare");
+}
+
+// Every event is made, in time order: the last of each sorted stream was
+// once lost (999,998 events of 1,000,000, a profile never entered).
+BOOST_AUTO_TEST_CASE(generator_makes_every_event_and_each_first_event_once) {
+  for (auto [profiles, events] : {std::pair<std::uint64_t, std::uint64_t>{1, 1}, {3, 2}, {5, 5}, {50, 1000}, {7, 0}}) {
+    GenerateSpec spec;
+    spec.profiles = profiles;
+    spec.events = events;
+    spec.mix = {{"page_view", 1}, {"purchase", 1}};  // signups: only the first events
+    std::vector<Profile> p;
+    std::vector<Event> e;
+    generate(spec, 1000, p, e);
+    BOOST_TEST(e.size() == events, profiles << "/" << events);
+    std::set<std::string> signed_up;
+    std::size_t signups = 0;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      BOOST_TEST(e[i].id == "g-" + std::to_string(i + 1));
+      BOOST_TEST((e[i].at_ms >= 1000 && e[i].at_ms < 1000 + spec.span_ms));
+      if (i > 0) BOOST_TEST(e[i - 1].at_ms <= e[i].at_ms);
+      if (e[i].name == "signup") signups += signed_up.insert(e[i].profile).second ? 1 : 100;
+    }
+    BOOST_TEST(signups == std::min(profiles, events), profiles << "/" << events);  // each profile's once
+  }
+}
+
+// A generated profile's attributes come from its number, as the engine
+// asks for them: the same as generate() lists.
+BOOST_AUTO_TEST_CASE(generated_profiles_by_number) {
+  GenerateSpec spec;
+  spec.profiles = 20;
+  std::vector<Profile> listed;
+  std::vector<Event> events;
+  generate(spec, 0, listed, events);
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    BOOST_TEST(generated_profile_index(listed[i].id, spec).value() == i);
+    BOOST_TEST(generated_profile(spec, i) == listed[i].attributes);
+  }
+  for (const char* other : {"p-000021", "p-0000001", "p-000000", "q-000001", "p-00000x"}) {
+    BOOST_TEST(!generated_profile_index(other, spec), other);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(generator_is_reproducible) {

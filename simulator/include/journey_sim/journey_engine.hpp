@@ -11,7 +11,6 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <queue>
 #include <string>
@@ -68,7 +67,10 @@ class JourneyEngine {
   struct ProfileState {
     std::string id;
     boost::json::object attributes;  // imported, then real-time
-    std::unordered_map<std::string, std::deque<std::int64_t>> windows;
+    // Per count attribute of the scenario (by index): its events' times in
+    // the window. Vectors, not deques: a deque allocates even when empty,
+    // and a run holds a million profiles.
+    std::vector<std::vector<std::int64_t>> windows;
     bool in_journey = false;
     bool ever_entered = false;
     bool waiting_for_entry = false;
@@ -78,7 +80,7 @@ class JourneyEngine {
     std::uint32_t gotos = 0;
     std::uint64_t wait_token = 0;
     Event trigger;  // the event that entered the current stage
-    std::deque<std::int64_t> activation_times;
+    std::vector<std::int64_t> activation_times;  // within the frequency cap's window
   };
   struct Wait {
     std::int64_t due_ms;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace journey_sim {
@@ -86,6 +87,18 @@ struct Event {
   boost::json::object fields;
 };
 
+// A synthetic load (generator.hpp makes it).
+struct GenerateSpec {
+  std::uint64_t profiles = 1000;
+  std::uint64_t events = 10000;
+  std::int64_t span_ms = 86'400'000;  // events spread over this much time
+  std::uint64_t seed = 1;
+  // Event names with their relative weights.
+  std::vector<std::pair<std::string, double>> mix{{"signup", 1}, {"purchase", 3}, {"page_view", 4}};
+  // Every profile's first event is this one (when not empty), so journeys fill.
+  std::string first_event = "signup";
+};
+
 struct ActivationSpec {
   std::string name;
   boost::json::object config;  // the plugin configuration, ${endpoint} not yet substituted
@@ -128,7 +141,11 @@ struct Scenario {
   Journey journey;
   std::vector<RealtimeAttribute> realtime;
   std::vector<Profile> profiles;
-  std::vector<Event> events;  // sorted by time (stable)
+  std::vector<Event> events;  // sorted by time (stable); none when generated
+  // "events": {"generate": ...}: made while the run plays (EventGenerator),
+  // their profiles when they first appear (generated_profile).
+  std::optional<GenerateSpec> generated;
+  std::uint64_t event_count() const { return generated ? generated->events : events.size(); }
   boost::json::array mappings;
   std::vector<RequestExpectation> requests;
   std::vector<OrderExpectation> order;
