@@ -236,6 +236,7 @@ struct Server::Impl {
     request.answered_status = response.fault == Fault::none ? response.status : 0;
     request.fault = fault_name(response.fault);
     if (record_fd >= 0) append_record(request);
+    if (options.observe) options.observe(request);
     journal.add(std::move(request));
     return response;
   }

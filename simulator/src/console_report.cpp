@@ -81,6 +81,12 @@ void write_summary(Console& c, const ScenarioResult& r) {
                         std::to_string(r.failed) + " failed; " + wall.str() + " s for " +
                         format_duration(r.simulated_ms) + " simulated",
          "        ");
+  if (r.requests_evicted > 0) {
+    c.line("      ", "the endpoint's journal kept the last " + std::to_string(r.requests_received - r.requests_evicted) +
+                        " of " + std::to_string(r.requests_received) +
+                        " requests: counts are of every request, the other checks and near misses of those kept",
+           "        ");
+  }
   for (const auto& retry : r.retried) c.line("      ", "retried: " + retry, "        ");
   if (r.retried_count > r.retried.size()) {
     c.line("      ", "retried: (and " + std::to_string(r.retried_count - r.retried.size()) + " more records)", "        ");

@@ -94,6 +94,7 @@ int run_cli(int argc, char** argv) {
   po::options_description described(
       "usage: journey-sim run SCENARIO... --plugin PATH [--endpoint embedded|URL] [--speed max|N] [--seed N]\n"
       "                   [--junit FILE] [--json FILE] [--show-secrets] [--color auto|always|never]\n"
+      "                   [--journal-limit N]\n"
       "\n"
       "Plays each scenario's events through its real-time journey on simulated time, delivers\n"
       "the activations through the plugin (loaded with dlopen, as any runner would) to the\n"
@@ -111,6 +112,8 @@ int run_cli(int argc, char** argv) {
       ("speed", po::value(&speed)->default_value("max"), "max: simulated time jumps; N: N simulated seconds per real second")
       ("seed", po::value(&options.seed)->default_value(1), "seed of generated events (\"events\": {\"generate\"}) "
                                                             "that give none of their own")
+      ("journal-limit", po::value(&options.journal_limit)->default_value(100'000),
+       "the embedded endpoint keeps the last N requests for the checks of the requests (counts see every one)")
       ("junit", po::value(&options.junit), "write a JUnit XML report to FILE")
       ("json", po::value(&options.json), "write a JSON report to FILE")
       ("show-secrets", po::bool_switch(&options.show_secrets), "do not mask API keys and signing secrets in reports")
@@ -120,6 +123,10 @@ int run_cli(int argc, char** argv) {
   positional.add("scenario", -1);
   po::variables_map vm;
   if (auto stop = parse_command_line(argc, argv, "run", described, &positional, vm)) return *stop;
+  if (options.journal_limit == 0) {
+    std::cerr << "journey-sim run: --journal-limit is at least 1\n";
+    return 2;
+  }
   const bool terminal = ::isatty(STDOUT_FILENO) != 0;
   if (auto style = journey_sim::text_style(color, terminal, std::getenv("NO_COLOR"), std::getenv("TERM"))) {
     options.style = *style;

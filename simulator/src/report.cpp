@@ -118,7 +118,8 @@ bool write_json_report(const std::vector<ScenarioResult>& results, const Masker&
                                  {"activations", r.journey.activations}, {"capped", r.journey.capped}}},
         {"deliveries", json::object{{"submitted", r.submitted}, {"delivered", r.delivered},
                                     {"dead_lettered", r.dead_lettered}, {"failed", r.failed},
-                                    {"requests_received", r.requests_received}}},
+                                    {"requests_received", r.requests_received},
+                                    {"requests_evicted", r.requests_evicted}}},
         {"wall_seconds", r.wall_seconds},
         {"simulated_ms", r.simulated_ms}});
   }

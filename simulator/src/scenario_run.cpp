@@ -184,6 +184,7 @@ class ScenarioRun {
 
   std::vector<mock::StubMapping> stubs_;
   std::vector<std::optional<mock::RequestPattern>> patterns_;  // one per s_.requests
+  std::unique_ptr<std::atomic<std::uint64_t>[]> arrived_;      // per pattern: matches as they arrived (embedded)
   std::unique_ptr<mock::Server> server_;                       // the embedded endpoint, or null
   std::string endpoint_;                                       // its base URL
   std::unique_ptr<mock::Journal> fetched_;                     // an external endpoint's journal
@@ -233,6 +234,7 @@ ScenarioResult ScenarioRun::run() {
   result_.simulated_ms = now_.load() - s_.start_ms;
   const mock::Journal& journal = received();
   result_.requests_received = journal.total();
+  result_.requests_evicted = journal.evicted();
   describe_retried(journal);
   check_requests(journal);
   check_outcomes();
@@ -268,7 +270,15 @@ bool ScenarioRun::read_patterns() {
 // (webhook-mock or WireMock) reset and given them over its admin API.
 bool ScenarioRun::start_endpoint() {
   if (options_.endpoint != "embedded") return configure_external_endpoint();
-  server_ = std::make_unique<mock::Server>();
+  arrived_ = std::make_unique<std::atomic<std::uint64_t>[]>(patterns_.size());
+  mock::ServerOptions options;
+  options.journal_limit = options_.journal_limit;
+  options.observe = [this](const mock::RecordedRequest& r) {
+    for (std::size_t i = 0; i < patterns_.size(); ++i) {
+      if (patterns_[i]->matches(r)) arrived_[i].fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  server_ = std::make_unique<mock::Server>(std::move(options));
   server_->stubs().set_initial(std::move(stubs_));
   endpoint_ = server_->base_url();
   return true;
@@ -450,7 +460,8 @@ void ScenarioRun::check_requests(const mock::Journal& journal) {
   for (std::size_t i = 0; i < s_.requests.size(); ++i) {
     const auto& x = s_.requests[i];
     const auto& pattern = *patterns_[i];
-    ExpectationResult r = check_count(x, pattern, journal);
+    ExpectationResult r =
+        check_count(x, pattern, journal, server_ ? std::optional<std::uint64_t>(arrived_[i].load()) : std::nullopt);
     if (!r.passed) {
       if (const std::string why = undelivered_.describe(); !why.empty()) r.detail += "\n" + why;
     }

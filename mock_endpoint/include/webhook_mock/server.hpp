@@ -45,6 +45,10 @@ struct ServerOptions {
   // Receives the rare events worth a line (out of file descriptors, and
   // recovered), from a server thread; empty: "webhook-mock: LINE" on stderr.
   std::function<void(const std::string& line)> log;
+  // Sees every journaled request once, on a server thread, before it enters
+  // the journal (and before its answer is sent): counts that eviction from
+  // the bounded journal cannot lose. Must be quick and thread-safe.
+  std::function<void(const RecordedRequest& request)> observe;
 };
 
 class Journal;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,9 +20,11 @@
 namespace journey_sim {
 
 // How many requests `pattern` matches, against the expectation's count; a
-// failure's detail names the nearest request and what differs.
+// failure's detail names the nearest request and what differs. `arrived`:
+// the count taken as requests arrived, used once the journal has evicted.
 ExpectationResult check_count(const RequestExpectation& x, const webhook_mock::RequestPattern& pattern,
-                              const webhook_mock::Journal& journal);
+                              const webhook_mock::Journal& journal,
+                              std::optional<std::uint64_t> arrived = std::nullopt);
 
 // Every request `pattern` matches carries the header `x.same_header`, all
 // with one value; no request matching fails it too (nothing was compared).

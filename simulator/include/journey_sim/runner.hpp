@@ -23,6 +23,7 @@ struct RunOptions {
   std::vector<std::string> scenarios;
   std::string plugin;
   std::string endpoint = "embedded";
+  std::size_t journal_limit = 100'000;  // the embedded endpoint's journal keeps the last this many
   double speed = 0;  // 0: as fast as possible; N: N simulated seconds per real second
   std::uint64_t seed = 1;
   std::string junit;
@@ -50,6 +51,7 @@ struct ScenarioResult {
   std::vector<ExpectationResult> expectations;
   JourneyStats journey;
   std::uint64_t submitted = 0, delivered = 0, dead_lettered = 0, failed = 0, requests_received = 0;
+  std::uint64_t requests_evicted = 0;  // the oldest, beyond the endpoint journal's limit
   double wall_seconds = 0;
   std::int64_t simulated_ms = 0;
   std::vector<std::string> retried;  // the first records that needed more than one attempt, each a line
