@@ -34,7 +34,9 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD)
 
-demo: build
+# Builds only what the demo runs: journey-sim and the plugin (after make test: nothing).
+demo: configure
+	@cmake --build $(BUILD) --target journey-sim webhook_output
 	@bash scripts/demo.sh $(BUILD)
 
 # The scale-out demo: two output-runners sharing a Redis stream (docs/scale-out.md).
