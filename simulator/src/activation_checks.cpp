@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -102,7 +103,12 @@ std::vector<UnsetVariable> stand_in_for_unset_variables(Scenario& s) {
         if (name == nullptr || !name->is_string()) continue;
         const char* value = std::getenv(std::string(name->get_string()).c_str());
         if (value != nullptr && *value != '\0') continue;
-        unset.push_back({a.name, std::string(section) + "." + env_key, std::string(name->get_string())});
+        const std::string field = std::string(section) + "." + env_key;
+        // Given with its other forms, or its error expected: the plugin judges it as it is.
+        const bool expected = std::any_of(s.validation_errors.begin(), s.validation_errors.end(),
+                                          [&](const ValidationExpectation& x) { return x.activation == a.name && x.field == field; });
+        if (expected || o->contains(key) || o->contains(std::string(key) + "_file")) continue;
+        unset.push_back({a.name, field, std::string(name->get_string())});
         o->erase(env_key);
         (*o)[key] = stand_in;
       }

@@ -68,7 +68,7 @@ class Console {
   const TextStyle& style_;
 };
 
-void write_summary(Console& c, const ScenarioResult& r) {
+void write_summary(Console& c, const ScenarioResult& r, const Masker& mask) {
   c.line("      ", "journey: " + std::to_string(r.journey.events) + " events, " + std::to_string(r.journey.entered) +
                         " entered, " + std::to_string(r.journey.exited) + " exited, " +
                         std::to_string(r.journey.completed) + " completed, " + std::to_string(r.journey.activations) +
@@ -87,7 +87,7 @@ void write_summary(Console& c, const ScenarioResult& r) {
                         " requests: counts are of every request, the other checks and near misses of those kept",
            "        ");
   }
-  for (const auto& retry : r.retried) c.line("      ", "retried: " + retry, "        ");
+  for (const auto& retry : r.retried) c.line("      ", mask("retried: " + retry), "        ");
   if (r.retried_count > r.retried.size()) {
     c.line("      ", "retried: (and " + std::to_string(r.retried_count - r.retried.size()) + " more records)", "        ");
   }
@@ -106,7 +106,7 @@ void write_scenario(Console& c, const ScenarioResult& r, const Masker& mask) {
       if (!e.passed && !e.detail.empty()) c.block("             ", mask(e.detail));
     }
   }
-  if (!r.invalid) write_summary(c, r);
+  if (!r.invalid) write_summary(c, r, mask);
 }
 
 }  // namespace

@@ -61,10 +61,11 @@ mock::CountRule count_rule(RequestExpectation::Rule rule) {
 
 // The body the nearest request carried (at most 2,000 characters), and for
 // each equalToJson of the pattern, how the JSON sent differs from it.
-std::string body_sent(const json::value& pattern, const mock::RecordedRequest& nearest) {
+std::string body_sent(const json::value& pattern, const mock::RecordedRequest& nearest,
+                      const std::vector<std::string>& secrets) {
   if (nearest.body.empty()) return "\nbody sent: none";
   constexpr std::size_t kShown = 2'000;
-  std::string text = "\nbody sent: " + nearest.body.substr(0, kShown);
+  std::string text = "\nbody sent: " + shorten(nearest.body, kShown, secrets);
   if (nearest.body.size() > kShown) text += "... (" + std::to_string(nearest.body.size()) + " bytes in all)";
   const auto* o = pattern.if_object();
   const auto* list = o ? o->if_contains("bodyPatterns") : nullptr;
@@ -79,6 +80,7 @@ std::string body_sent(const json::value& pattern, const mock::RecordedRequest& n
     const json::value wanted = expected->is_string() ? json::parse(expected->get_string(), ec) : *expected;
     if (ec) continue;
     JsonDiffOptions options;
+    options.secrets = secrets;
     const auto flag = [&](const char* name) { return body->contains(name) && body->at(name) == json::value(true); };
     options.ignore_extra_elements = flag("ignoreExtraElements");
     options.ignore_array_order = flag("ignoreArrayOrder");
@@ -93,7 +95,8 @@ std::string body_sent(const json::value& pattern, const mock::RecordedRequest& n
 }  // namespace
 
 ExpectationResult check_count(const RequestExpectation& x, const mock::RequestPattern& pattern,
-                              const mock::Journal& journal, std::optional<std::uint64_t> arrived) {
+                              const mock::Journal& journal, const std::vector<std::string>& secrets,
+                              std::optional<std::uint64_t> arrived) {
   mock::Verifier verify(journal);
   auto verdict = verify.expect(pattern, count_rule(x.rule), x.count);
   if (arrived && journal.evicted() > 0) {  // the journal lost the oldest: count them as they came
@@ -111,7 +114,7 @@ ExpectationResult check_count(const RequestExpectation& x, const mock::RequestPa
   if (!r.passed) {
     r.detail = verify.near_miss(pattern);
     if (r.detail.empty()) r.detail = "no request came near (" + std::to_string(journal.total()) + " received)";
-    else if (const auto nearest = verify.nearest(pattern)) r.detail += body_sent(x.pattern, *nearest);
+    else if (const auto nearest = verify.nearest(pattern)) r.detail += body_sent(x.pattern, *nearest, secrets);
   }
   return r;
 }

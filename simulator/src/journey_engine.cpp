@@ -175,6 +175,7 @@ void JourneyEngine::on_event(const Event& e, const Emit& emit) {
     ++stats_.entered;
     p.in_journey = true;
     p.ever_entered = true;
+    p.gotos = 0;  // the bound is per entry into the journey
     enter_stage(p, 0, e, e.at_ms, emit);
   }
 }
@@ -253,8 +254,11 @@ void JourneyEngine::activate(ProfileState& p, const Step& step, std::int64_t now
 // current stage.
 JourneyEngine::Next JourneyEngine::go_to(ProfileState& p, const Step& step) {
   if (++p.gotos > kMaxGotos) {
-    ++stats_.goto_limited;
-    if (stats_.goto_limited_profiles.size() < 10) stats_.goto_limited_profiles.push_back(p.id);
+    if (!p.goto_limited) {  // each profile counted and named once, however often it re-enters
+      p.goto_limited = true;
+      ++stats_.goto_limited;
+      if (stats_.goto_limited_profiles.size() < 10) stats_.goto_limited_profiles.push_back(p.id);
+    }
     ++stats_.exited;
     leave(p);
     return Next::left;
@@ -299,7 +303,7 @@ void JourneyEngine::run_due(std::int64_t now_ms, const Emit& emit) {
     Wait w = waits_.top();
     waits_.pop();
     ProfileState& p = *w.profile;
-    if (w.token != p.wait_token || !p.in_journey) continue;  // cancelled by an exit or the awaited event
+    if (!live(w)) continue;  // cancelled by an exit or the awaited event
     if (p.awaiting != nullptr) {  // a wait_for's timeout
       const Step& timed_out = *p.awaiting;
       p.awaiting = nullptr;
@@ -309,8 +313,10 @@ void JourneyEngine::run_due(std::int64_t now_ms, const Emit& emit) {
   }
 }
 
-std::int64_t JourneyEngine::next_wait_ms() const {
-  // Cancelled waits stay queued until due; they cost a wake-up, nothing else.
+std::int64_t JourneyEngine::next_wait_ms() {
+  // A cancelled wait (an exit, a wait_for's event) is dropped once it is the
+  // earliest: it must not move the simulated clock.
+  while (!waits_.empty() && !live(waits_.top())) waits_.pop();
   return waits_.empty() ? -1 : waits_.top().due_ms;
 }
 

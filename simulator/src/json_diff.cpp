@@ -1,5 +1,7 @@
 #include "journey_sim/json_diff.hpp"
 
+#include "webhook_mock/request_pattern.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -9,12 +11,6 @@ namespace {
 
 namespace json = boost::json;
 
-// A value as a line shows it: at most 80 characters.
-std::string shown(const json::value& v) {
-  std::string text = json::serialize(v);
-  if (text.size() > 80) text = text.substr(0, 77) + "...";
-  return text;
-}
 
 // RFC 6901: '~' as "~0", '/' as "~1".
 std::string pointer_token(std::string_view key) {
@@ -27,31 +23,23 @@ std::string pointer_token(std::string_view key) {
   return out;
 }
 
-bool same(const json::value& a, const json::value& b) {
-  if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
-  if (a.kind() != b.kind()) return false;
-  if (const auto* o = a.if_object()) {
-    const auto& p = b.get_object();
-    return o->size() == p.size() && std::all_of(o->begin(), o->end(), [&](const auto& m) {
-             const auto* other = p.if_contains(m.key());
-             return other != nullptr && same(m.value(), *other);
-           });
-  }
-  if (const auto* x = a.if_array()) {
-    const auto& y = b.get_array();
-    return x->size() == y.size() && std::equal(x->begin(), x->end(), y.begin(), same);
-  }
-  return a == b;
-}
-
 class Differ {
  public:
   explicit Differ(const JsonDiffOptions& options) : options_(options) {}
 
+  // A value as a line shows it: at most 80 characters.
+  std::string shown(const json::value& v) const {
+    std::string text = json::serialize(v);
+    return text.size() > 80 ? shorten(text, 77, options_.secrets) + "..." : text;
+  }
+
+  // What equalToJson (webhook-mock's json_equal, with the pattern's flags)
+  // finds unequal, explained part by part.
   void compare(const json::value& expected, const json::value& sent, const std::string& at) {
+    if (equal(expected, sent)) return;
     if (expected.is_object() && sent.is_object()) return objects(expected.get_object(), sent.get_object(), at);
     if (expected.is_array() && sent.is_array()) return arrays(expected.get_array(), sent.get_array(), at);
-    if (!same(expected, sent)) add(where(at) + ": expected " + shown(expected) + ", sent " + shown(sent));
+    add(where(at) + ": expected " + shown(expected) + ", sent " + shown(sent));
   }
 
   std::vector<std::string> done() {
@@ -61,6 +49,10 @@ class Differ {
 
  private:
   static std::string where(const std::string& at) { return at.empty() ? "(the whole body)" : at; }
+
+  bool equal(const json::value& expected, const json::value& sent) const {
+    return webhook_mock::json_equal(expected, sent, options_.ignore_array_order, options_.ignore_extra_elements);
+  }
 
   void add(std::string line) {
     if (++count_ <= options_.limit) lines_.push_back(std::move(line));
@@ -80,6 +72,7 @@ class Differ {
 
   void arrays(const json::array& expected, const json::array& sent, const std::string& at) {
     if (options_.ignore_array_order) return unordered(expected, sent, at);
+    if (options_.ignore_extra_elements) return in_order(expected, sent, at);
     const std::size_t common = std::min(expected.size(), sent.size());
     for (std::size_t i = 0; i < common; ++i) compare(expected[i], sent[i], at + "/" + std::to_string(i));
     for (std::size_t i = common; i < expected.size(); ++i) {
@@ -91,11 +84,25 @@ class Differ {
     }
   }
 
+  // ignoreExtraElements on an ordered array: the expected elements appear in
+  // their order, others may stand between them.
+  void in_order(const json::array& expected, const json::array& sent, const std::string& at) {
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      while (j < sent.size() && !webhook_mock::json_equal(expected[i], sent[j], false, true)) ++j;
+      if (j == sent.size()) {
+        add(at + "/" + std::to_string(i) + ": expected " + shown(expected[i]) + ", not sent in this order");
+        return;
+      }
+      ++j;
+    }
+  }
+
   void unordered(const json::array& expected, const json::array& sent, const std::string& at) {
     std::vector<bool> used(sent.size(), false);
     for (const auto& e : expected) {
       std::size_t i = 0;
-      while (i < sent.size() && (used[i] || !same(e, sent[i]))) ++i;
+      while (i < sent.size() && (used[i] || !equal(e, sent[i]))) ++i;
       if (i < sent.size()) used[i] = true;
       else add(where(at) + ": expected an element " + shown(e) + ", not sent");
     }
@@ -111,6 +118,24 @@ class Differ {
 };
 
 }  // namespace
+
+std::string shorten(const std::string& text, std::size_t limit, const std::vector<std::string>& secrets) {
+  std::size_t cut = std::min(limit, text.size());
+  for (bool moved = true; moved && cut < text.size();) {
+    moved = false;
+    for (const auto& secret : secrets) {
+      if (secret.empty()) continue;
+      // an occurrence that starts before the cut and ends after it
+      const std::size_t from = cut >= secret.size() ? cut - secret.size() + 1 : 0;
+      const std::size_t at = text.find(secret, from);
+      if (at != std::string::npos && at < cut && at + secret.size() > cut) {
+        cut = at;
+        moved = true;
+      }
+    }
+  }
+  return text.substr(0, cut);
+}
 
 std::vector<std::string> json_diff(const json::value& expected, const json::value& sent, const JsonDiffOptions& options) {
   Differ differ(options);

@@ -148,7 +148,10 @@ void parse_request_checks(ScenarioReader& r, const json::object& o, const std::s
     x.attempts.emplace();
     if (list->empty()) r.error(at + "/attempts", "lists each attempt's HTTP status, in order: give at least one");
     for (std::size_t i = 0; i < list->size(); ++i) {
-      x.attempts->push_back(static_cast<int>(r.integer((*list)[i], r.index(at + "/attempts", i), 100, 599).value_or(0)));
+      const std::string item = r.index(at + "/attempts", i);
+      const auto status = r.integer((*list)[i], item, 0, 599);
+      if (status && *status != 0 && *status < 100) r.error(item, "is an HTTP status 100 to 599, or 0 for a fault");
+      x.attempts->push_back(static_cast<int>(status.value_or(0)));
     }
   }
 }
@@ -170,8 +173,9 @@ RequestExpectation parse_request_expectation(ScenarioReader& r, const json::obje
   parse_request_checks(r, o, at, s, x);
   const bool others = o.contains("same_header") || x.signature_valid || x.no_duplicates || !x.ordered_by.empty() ||
                       x.attempts.has_value();
-  const bool on_no_request = parse_count_rule(r, o, at, others, x) == 1 &&
-                             x.rule == RequestExpectation::Rule::exactly && x.count == 0;
+  const bool one_rule = parse_count_rule(r, o, at, others, x) == 1;
+  const std::size_t most = x.rule == RequestExpectation::Rule::between ? x.count_max : x.count;  // the count's upper bound
+  const bool on_no_request = one_rule && x.rule != RequestExpectation::Rule::at_least && most == 0;
   if (auto header = r.string(o, at, "same_header", false)) {
     if (!is_header_name(*header)) {
       r.error(at + "/same_header", "'" + *header + "' is not a header name; give one such as webhook-id "
@@ -181,7 +185,8 @@ RequestExpectation parse_request_expectation(ScenarioReader& r, const json::obje
   }
   for (std::string_view key : {"same_header", "signature", "no_duplicates", "ordered_by", "attempts"}) {
     if (on_no_request && o.contains(key)) {
-      r.error(at + "/" + std::string(key), "compares the requests that match, so it needs some: not with none or exactly 0");
+      r.error(at + "/" + std::string(key),
+              "compares the requests that match, so it needs some: not with none, exactly 0, at_most 0 or between [0, 0]");
     }
   }
   return x;

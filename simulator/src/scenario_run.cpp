@@ -258,6 +258,7 @@ bool ScenarioRun::read_patterns() {
   for (std::size_t i = 0; i < s_.requests.size(); ++i) {
     std::vector<mock::PatternError> errors;
     patterns_.push_back(mock::RequestPattern::parse(s_.requests[i].pattern, "", errors));
+    if (!patterns_.back() && errors.empty()) errors.push_back({"", "is not a request pattern"});
     for (const auto& e : errors) {
       result_.errors.push_back(s_.file + ": /expect/requests/" + std::to_string(i) + "/request" + e.pointer + ": " +
                                e.detail);
@@ -461,7 +462,7 @@ void ScenarioRun::check_requests(const mock::Journal& journal) {
     const auto& x = s_.requests[i];
     const auto& pattern = *patterns_[i];
     ExpectationResult r =
-        check_count(x, pattern, journal, server_ ? std::optional<std::uint64_t>(arrived_[i].load()) : std::nullopt);
+        check_count(x, pattern, journal, s_.secrets, server_ ? std::optional<std::uint64_t>(arrived_[i].load()) : std::nullopt);
     if (!r.passed) {
       if (const std::string why = undelivered_.describe(); !why.empty()) r.detail += "\n" + why;
     }

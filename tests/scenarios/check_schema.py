@@ -12,9 +12,13 @@ import jsonschema
 
 
 def read_scenario(path):
-    """A scenario's JSON without its // comment lines (journey-sim allows them)."""
+    """A scenario's JSON without its // comment lines (journey-sim allows them);
+    a scenario with other comments or trailing commas is reported, not checked."""
     lines = [l for l in path.read_text().splitlines() if not l.lstrip().startswith("//")]
-    return json.loads("\n".join(lines))
+    try:
+        return json.loads("\n".join(lines))
+    except json.JSONDecodeError as e:
+        sys.exit(f"{path.name}: not plain JSON after its // lines ({e}); keep scenarios/ to // comments")
 
 
 def main():

@@ -2,6 +2,7 @@
 // to its end: what the simulator's unit suites share.
 #pragma once
 
+#include "journey_sim/generator.hpp"
 #include "journey_sim/journey_engine.hpp"
 #include "journey_sim/scenario.hpp"
 #include "support/scratch_dir.hpp"
@@ -67,11 +68,11 @@ struct Collected {
   }
 };
 
-// Plays every event, and the waits between them, to the end.
+// Plays every event (listed or generated), and the waits between them, to the end.
 inline void play(JourneyEngine& engine, const Scenario& s, Collected& out) {
-  for (const auto& e : s.events) {
-    engine.run_due(e.at_ms, out.emit());
-    engine.on_event(e, out.emit());
+  for (ScenarioEvents events(s); const Event* e = events.peek(); events.pop()) {
+    engine.run_due(e->at_ms, out.emit());
+    engine.on_event(*e, out.emit());
   }
   while (engine.next_wait_ms() >= 0) engine.run_due(engine.next_wait_ms(), out.emit());
 }

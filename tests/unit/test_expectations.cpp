@@ -2,7 +2,13 @@
 // atLeast, at_most or atMost, between, none), the checks on the matching
 // requests (signature, no_duplicates, ordered_by, attempts), methods in any
 // case, and "expect" itself required.
+#include "journey_sim/activation_checks.hpp"
+#include "journey_sim/journal_checks.hpp"
 #include "support/simulator_support.hpp"
+#include "webhook_mock/journal_json.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -71,11 +77,62 @@ BOOST_AUTO_TEST_CASE(checks_refused_with_what_is_allowed) {
   BOOST_TEST(message_at(errors, "/expect/requests/4/attempts").find("give at least one") != std::string::npos);
   BOOST_TEST(has(errors, "/expect/requests/5/attempts/0"));
   BOOST_TEST(message_at(errors, "/expect/requests/6/no_duplicates") ==
-             "compares the requests that match, so it needs some: not with none or exactly 0");
+             "compares the requests that match, so it needs some: not with none, exactly 0, at_most 0 or between [0, 0]");
 
   auto unsigned_errors = errors_of(scenario(R"({"requests": [{"signature": "valid"}]})"));
   BOOST_TEST(message_at(unsigned_errors, "/expect/requests/0/signature") ==
              "needs an activation with delivery.signing_secret (or _env, _file) to check against");
+}
+
+BOOST_AUTO_TEST_CASE(attempts_take_0_for_a_fault_and_bounds_of_0_are_refused_with_checks) {
+  auto s = load(scenario(R"({"requests": [{"attempts": [0, 503, 200]}]})"));
+  BOOST_TEST(s.requests.at(0).attempts.value() == (std::vector<int>{0, 503, 200}));
+  auto errors = errors_of(scenario(R"({"requests": [{"attempts": [99]}, {"attempts": [600]},
+      {"at_most": 0, "attempts": [200]}, {"between": [0, 0], "no_duplicates": true}]})"));
+  BOOST_TEST(message_at(errors, "/expect/requests/0/attempts/0") == "is an HTTP status 100 to 599, or 0 for a fault");
+  BOOST_TEST(has(errors, "/expect/requests/1/attempts/0"));
+  BOOST_TEST(message_at(errors, "/expect/requests/2/attempts").find("at_most 0") != std::string::npos);
+  BOOST_TEST(has(errors, "/expect/requests/3/no_duplicates"));
+}
+
+// A request signed under another key fails; the missing headers are not
+// the only thing the check looks at.
+BOOST_AUTO_TEST_CASE(a_signature_under_another_key_is_invalid) {
+  const std::string key = "journey-sim placeholder!", other = "another key of 24 bytes!";
+  webhook_mock::RecordedRequest request;
+  request.sequence = 7;
+  request.body = R"({"a":1})";
+  request.headers = {{"webhook-id", "msg_1"}, {"webhook-timestamp", "1767225600"}};
+  const std::string content = "msg_1.1767225600." + request.body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
+       content.size(), mac, &length);
+  request.headers.emplace_back("webhook-signature",
+                               "v1," + webhook_mock::base64_encode(std::string(reinterpret_cast<char*>(mac), length)));
+  RequestExpectation x;
+  x.name = "signed";
+  BOOST_TEST(check_signature(x, {request}, {key}).passed);
+  const auto wrong = check_signature(x, {request}, {other});
+  BOOST_TEST(!wrong.passed);
+  BOOST_TEST(wrong.detail == "request #7: no v1 signature matches\n");
+  request.body += " ";  // the body changed after signing
+  BOOST_TEST(!check_signature(x, {request}, {key}).passed);
+}
+
+BOOST_AUTO_TEST_CASE(placeholders_only_where_the_plugin_could_not_judge_otherwise) {
+  auto s = load(scenario(R"({})", R"({"signing_secret_env": "JOURNEY_SIM_UNIT_UNSET_1",
+                                      "signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})"));
+  BOOST_TEST(stand_in_for_unset_variables(s).empty());  // given twice: the plugin says so, as in run
+  BOOST_TEST(s.activations[0].config.at("delivery").as_object().contains("signing_secret_env"));
+  auto alone = load(scenario(R"({})", R"({"signing_secret_env": "JOURNEY_SIM_UNIT_UNSET_1"})"));
+  const auto unset = stand_in_for_unset_variables(alone);
+  BOOST_REQUIRE_EQUAL(unset.size(), 1u);
+  BOOST_TEST(unset[0].field == "delivery.signing_secret_env");
+  BOOST_TEST(alone.activations[0].config.at("delivery").as_object().contains("signing_secret"));
+  auto expected = load(scenario(R"({"validation_errors": [{"activation": "x", "field": "delivery.signing_secret_env"}]})",
+                                R"({"signing_secret_env": "JOURNEY_SIM_UNIT_UNSET_1"})"));
+  BOOST_TEST(stand_in_for_unset_variables(expected).empty());  // the error the scenario expects stays
 }
 
 BOOST_AUTO_TEST_CASE(expect_is_required_and_empty_on_purpose) {

@@ -1,6 +1,7 @@
 // The steps a stage may take beyond activate and wait: if/then/else on the
 // stage's event and the profile, wait_for an event with a timeout, goto a
 // stage (bounded), exit; and the errors their parser gives.
+#include "journey_sim/generator.hpp"
 #include "journey_sim/journey_engine.hpp"
 #include "support/simulator_support.hpp"
 
@@ -96,6 +97,22 @@ BOOST_AUTO_TEST_CASE(the_awaited_event_cancels_the_timeout) {
   BOOST_TEST(out.triggers[1].at_ms - s.start_ms == 5 * kDay);  // on its entry event, not at the old timeout
 }
 
+// An answered wait_for's timeout is dropped: it moved the simulated clock
+// to its due time (branching-journey reported 4d for 3d 5h).
+BOOST_AUTO_TEST_CASE(an_answered_wait_for_leaves_no_wake_up) {
+  auto s = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "cart"}, "steps": [
+      {"wait_for": {"event": "buy", "timeout": "2d"}, "then": [{"activate": "x"}]}]}]},
+    "events": [{"profile": "p", "name": "cart", "at": "+0s"}, {"profile": "p", "name": "buy", "at": "+1d"}]})");
+  JourneyEngine engine(s);
+  Collected out;
+  engine.on_event(s.events[0], out.emit());
+  BOOST_TEST(engine.next_wait_ms() == s.start_ms + 2 * kDay);
+  engine.on_event(s.events[1], out.emit());
+  BOOST_TEST(names(out) == "x");
+  BOOST_TEST(engine.next_wait_ms() == -1);
+}
+
 BOOST_AUTO_TEST_CASE(goto_loops_with_waits_and_exit_leaves) {
   auto s = load(std::string(kBase) + R"(
     "journey": {"name": "J", "stages": [
@@ -125,6 +142,42 @@ BOOST_AUTO_TEST_CASE(a_goto_loop_without_a_wait_ends_after_the_bound) {
   BOOST_TEST(engine.stats().goto_limited == 2u);
   BOOST_TEST(engine.stats().goto_limited_profiles == (std::vector<std::string>{"p", "q"}));
   BOOST_TEST(engine.stats().exited == 2u);
+}
+
+// The bound counts per entry into the journey; a profile is named once.
+BOOST_AUTO_TEST_CASE(the_goto_bound_is_per_entry_and_names_a_profile_once) {
+  auto s = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "reentry": "after_exit",
+                "stages": [{"name": "Loop", "entry": {"event": "e"}, "steps": [{"activate": "x"}, {"goto": "Loop"}]}]},
+    "events": [{"profile": "p", "name": "e", "at": "+0s"}, {"profile": "p", "name": "e", "at": "+1m"}]})");
+  JourneyEngine engine(s);
+  Collected out;
+  play(engine, s, out);
+  BOOST_TEST(out.triggers.size() == 2 * (kMaxGotos + 1));  // the second entry loops as long as the first
+  BOOST_TEST(engine.stats().entered == 2u);
+  BOOST_TEST(engine.stats().goto_limited == 1u);
+  BOOST_TEST(engine.stats().goto_limited_profiles == (std::vector<std::string>{"p"}));
+}
+
+// A generated profile's attributes reach the records, as generate() lists them.
+BOOST_AUTO_TEST_CASE(generated_profiles_reach_the_records) {
+  auto s = load(std::string(kBase) + R"(
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "signup"}, "steps": [{"activate": "x"}]}]},
+    "events": {"generate": {"profiles": 5, "events": 5, "seed": 3}}})");
+  BOOST_REQUIRE(s.generated.has_value());
+  std::vector<Profile> listed;
+  std::vector<Event> events;
+  generate(*s.generated, s.start_ms, listed, events);
+  JourneyEngine engine(s);
+  Collected out;
+  play(engine, s, out);
+  BOOST_REQUIRE_EQUAL(out.triggers.size(), 5u);
+  for (const auto& t : out.triggers) {
+    auto profile = json::parse(t.record).at("profile").as_object();
+    const auto& expected = *std::find_if(listed.begin(), listed.end(), [&](const Profile& p) { return p.id == t.profile; });
+    BOOST_TEST(profile.at("email") == expected.attributes.at("email"));
+    BOOST_TEST(profile.at("tier") == expected.attributes.at("tier"));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(step_errors_name_the_step_and_what_is_allowed) {

@@ -41,6 +41,29 @@ BOOST_AUTO_TEST_CASE(wiremock_flags) {
              (Lines{"(the whole body): expected an element 1, not sent", "(the whole body): sent an element 3, not expected"}));
 }
 
+// As webhook-mock's equalToJson: what it matches shows no difference.
+BOOST_AUTO_TEST_CASE(agrees_with_the_mock_on_its_flags) {
+  JsonDiffOptions loose;
+  loose.ignore_extra_elements = true;
+  BOOST_TEST(diff("[1, 3]", "[1, 2, 3]", loose).empty());  // in order, others between
+  BOOST_TEST(diff("[3, 1]", "[1, 2, 3]", loose) == (Lines{"/1: expected 1, not sent in this order"}));
+  JsonDiffOptions both = loose;
+  both.ignore_array_order = true;
+  BOOST_TEST(diff(R"([{"id": 1}])", R"([{"id": 1, "x": 2}])", both).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_shortened_value_never_cuts_a_secret) {
+  const std::string text = std::string(70, 'a') + "SECRET-VALUE" + std::string(20, 'b');
+  BOOST_TEST(journey_sim::shorten(text, 75, {"SECRET-VALUE"}) == std::string(70, 'a'));
+  BOOST_TEST(journey_sim::shorten(text, 75, {}) == text.substr(0, 75));
+  BOOST_TEST(journey_sim::shorten(text, 82, {"SECRET-VALUE"}) == text.substr(0, 82));  // whole before the cut
+  JsonDiffOptions options;
+  options.secrets = {"SECRET-VALUE"};
+  const auto lines = json_diff(json::parse(R"({"k": 1})"), json::value{{"k", text}}, options);
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0].find("SECRET") == std::string::npos);  // cut before it, not inside
+}
+
 BOOST_AUTO_TEST_CASE(bounded_and_values_shortened) {
   JsonDiffOptions two;
   two.limit = 2;

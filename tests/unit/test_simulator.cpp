@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(same_header_is_a_header_name_on_requests_that_can_match) {
   BOOST_TEST(message_at(errors, "/expect/requests/2/same_header").find("is not a header name") != std::string::npos);
   for (const char* pointer : {"/expect/requests/3/same_header", "/expect/requests/4/same_header"}) {
     BOOST_TEST(message_at(errors, pointer) ==
-               "compares the requests that match, so it needs some: not with none or exactly 0", pointer);
+               "compares the requests that match, so it needs some: not with none, exactly 0, at_most 0 or between [0, 0]", pointer);
   }
 }
 
@@ -304,8 +304,8 @@ BOOST_AUTO_TEST_CASE(generator_makes_every_event_and_each_first_event_once) {
   }
 }
 
-// A generated profile's attributes come from its number, as the engine
-// asks for them: the same as generate() lists.
+// A generated profile is known by its id: its own spelling, within the count
+// (the engine asks for its attributes by that number).
 BOOST_AUTO_TEST_CASE(generated_profiles_by_number) {
   GenerateSpec spec;
   spec.profiles = 20;
@@ -314,7 +314,6 @@ BOOST_AUTO_TEST_CASE(generated_profiles_by_number) {
   generate(spec, 0, listed, events);
   for (std::uint64_t i = 0; i < 20; ++i) {
     BOOST_TEST(generated_profile_index(listed[i].id, spec).value() == i);
-    BOOST_TEST(generated_profile(spec, i) == listed[i].attributes);
   }
   for (const char* other : {"p-000021", "p-0000001", "p-000000", "q-000001", "p-00000x"}) {
     BOOST_TEST(!generated_profile_index(other, spec), other);

@@ -20,12 +20,12 @@ namespace journey_sim {
 // The most profiles, and the most events, one generation makes.
 constexpr std::uint64_t kMaxGenerated = 20'000'000;
 
-// Profiles "p-000001".. with email and tier. The first `profiles` events
-// (or fewer when there are fewer events) are each profile's
-// `first_event`, in profile order within the first tenth of the span; the
-// others are spread at random over the span, each of a random profile and a
-// name drawn by the mix's weights; purchases carry sku and amount. Ids are
-// "g-1".. in time order.
+// Profiles "p-000001".. with email and tier. Each profile (while there are
+// events) gets one `first_event`, in profile order within the first tenth of
+// the span; the other events are spread at random over the whole span (so
+// among the first ones too: a profile's purchase may come before its
+// signup), each of a random profile and a name drawn by the mix's weights;
+// purchases carry sku and amount. Ids are "g-1".. in time order.
 class EventGenerator {
  public:
   EventGenerator(const GenerateSpec& spec, std::int64_t start_ms);

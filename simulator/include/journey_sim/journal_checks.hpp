@@ -20,10 +20,11 @@
 namespace journey_sim {
 
 // How many requests `pattern` matches, against the expectation's count; a
-// failure's detail names the nearest request and what differs. `arrived`:
-// the count taken as requests arrived, used once the journal has evicted.
+// failure's detail names the nearest request, what differs and the body it
+// sent (shortened, never inside one of `secrets`). `arrived`: the count
+// taken as requests arrived, used once the journal has evicted.
 ExpectationResult check_count(const RequestExpectation& x, const webhook_mock::RequestPattern& pattern,
-                              const webhook_mock::Journal& journal,
+                              const webhook_mock::Journal& journal, const std::vector<std::string>& secrets,
                               std::optional<std::uint64_t> arrived = std::nullopt);
 
 // Every request `pattern` matches carries the header `x.same_header`, all

@@ -49,8 +49,8 @@ class JourneyEngine {
   void on_event(const Event& event, const Emit& emit);
   // Runs every wait due at or before `now_ms`, in time order.
   void run_due(std::int64_t now_ms, const Emit& emit);
-  // The earliest pending wait, or -1.
-  std::int64_t next_wait_ms() const;
+  // The earliest pending wait, or -1 (cancelled ones dropped).
+  std::int64_t next_wait_ms();
   const JourneyStats& stats() const { return stats_; }
 
   // Evaluates one condition (exposed for tests).
@@ -77,7 +77,8 @@ class JourneyEngine {
     std::size_t stage = 0;
     std::vector<Frame> frames;  // where in the stage's steps, and in the branches taken
     const Step* awaiting = nullptr;  // the wait_for step waiting for its event
-    std::uint32_t gotos = 0;
+    std::uint32_t gotos = 0;  // since it entered the journey
+    bool goto_limited = false;  // went beyond kMaxGotos once
     std::uint64_t wait_token = 0;
     Event trigger;  // the event that entered the current stage
     std::vector<std::int64_t> activation_times;  // within the frequency cap's window
@@ -93,6 +94,8 @@ class JourneyEngine {
   };
 
   ProfileState& profile(const std::string& id);
+  // Not cancelled (by an exit, a later wait, a wait_for's event).
+  static bool live(const Wait& w) { return w.token == w.profile->wait_token && w.profile->in_journey; }
   void update_realtime(ProfileState& p, const Event& e);
   bool matches(const Criteria& c, const Event& e, ProfileState& p);
   void enter_stage(ProfileState& p, std::size_t stage, const Event& e, std::int64_t now, const Emit& emit);
