@@ -4,7 +4,6 @@
 // each record's attempts.
 #include "journey_sim/journal_checks.hpp"
 
-#include <webhook_common/file_text.hpp>
 #include "webhook_mock/journal_json.hpp"
 #include "webhook_mock/verify.hpp"
 
@@ -13,7 +12,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <functional>
 #include <map>
 #include <unordered_map>
@@ -84,20 +82,11 @@ bool fail_without_ids(const ByRecord& b, ExpectationResult& r) {
   return true;
 }
 
-// The secret's bytes: "whsec_" and base64, from the value, the variable or the file.
+// The secret's bytes: "whsec_" and base64, however the activation gives it.
 std::optional<std::string> signing_key(const json::object& delivery) {
-  std::string secret;
-  if (const auto* v = delivery.if_contains("signing_secret"); v && v->is_string()) secret = v->get_string();
-  if (const auto* v = delivery.if_contains("signing_secret_env"); v && v->is_string()) {
-    const char* value = std::getenv(std::string(v->get_string()).c_str());
-    secret = value ? value : "";
-  }
-  if (const auto* v = delivery.if_contains("signing_secret_file"); v && v->is_string()) {
-    secret = webhook_common::read_file(std::string(v->get_string())).value_or("");
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  }
-  if (!secret.starts_with("whsec_")) return std::nullopt;
-  return mock::base64_decode(std::string_view(secret).substr(6));
+  const auto values = secret_values(delivery, "signing_secret");
+  if (values.empty() || !values.front().starts_with("whsec_")) return std::nullopt;
+  return mock::base64_decode(std::string_view(values.front()).substr(6));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // are kept to be masked in reports.
 #include "journey_sim/scenario_reader.hpp"
 
+#include <webhook_common/file_text.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -14,19 +16,9 @@ namespace {
 namespace json = boost::json;
 
 void collect_secrets(const json::object& auth, const json::object* delivery, std::vector<std::string>& secrets) {
-  auto add = [&](const json::object& o, std::string_view key) {
-    if (auto it = o.find(key); it != o.end() && it->value().is_string() && !it->value().get_string().empty()) {
-      secrets.emplace_back(it->value().get_string());
-    }
-    std::string env_key = std::string(key) + "_env";
-    if (auto it = o.find(env_key); it != o.end() && it->value().is_string()) {
-      if (const char* value = std::getenv(std::string(it->value().get_string()).c_str()); value && *value) {
-        secrets.emplace_back(value);
-      }
-    }
-  };
-  add(auth, "api_key");
-  if (delivery) add(*delivery, "signing_secret");
+  for (auto& value : secret_values(auth, "api_key")) secrets.push_back(std::move(value));
+  if (delivery == nullptr) return;
+  for (auto& value : secret_values(*delivery, "signing_secret")) secrets.push_back(std::move(value));
 }
 
 // The plugin's configuration of one activation, in the shape the plugin
@@ -85,3 +77,28 @@ void parse_activations(ScenarioReader& r, const json::object& top, Scenario& s) 
 }
 
 }  // namespace journey_sim::scenario_parser
+
+namespace journey_sim {
+
+std::vector<std::string> secret_values(const boost::json::object& section, std::string_view key) {
+  std::vector<std::string> values;
+  const auto text = [&](const std::string& name) -> std::optional<std::string> {
+    const auto* v = section.if_contains(name);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->get_string());
+  };
+  if (auto value = text(std::string(key))) values.push_back(*value);
+  if (auto name = text(std::string(key) + "_env")) {
+    if (const char* value = std::getenv(name->c_str())) values.emplace_back(value);
+  }
+  if (auto path = text(std::string(key) + "_file")) {
+    if (auto value = webhook_common::read_file(*path)) {
+      while (!value->empty() && (value->back() == '\n' || value->back() == '\r')) value->pop_back();
+      values.push_back(std::move(*value));
+    }
+  }
+  std::erase_if(values, [](const std::string& v) { return v.empty(); });
+  return values;
+}
+
+}  // namespace journey_sim

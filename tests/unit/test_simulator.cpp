@@ -343,6 +343,20 @@ BOOST_AUTO_TEST_CASE(generator_is_reproducible) {
   BOOST_TEST(e3[100].at_ms != e1[100].at_ms);
 }
 
+// A key read from api_key_file (or a secret from signing_secret_file) is
+// masked like one given in place: it reached the console unmasked in a near
+// miss's Authorization header.
+BOOST_AUTO_TEST_CASE(secrets_from_files_are_masked_too) {
+  const std::string key_file = write_temp("key.txt", "k_from_a_file_1\n");
+  const std::string secret_file = write_temp("secret.txt", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\r\n");
+  auto s = load(R"({
+    "authentications": {"a": {"url_prefix": "http://h/", "api_key_file": ")" + key_file + R"("}},
+    "activations": {"x": {"authentication": "a", "url": "http://h/x", "delivery": {"signing_secret_file": ")" +
+                secret_file + R"("}}},
+    "journey": {"name": "J", "stages": [{"name": "S", "entry": {"event": "e"}}]}})");
+  BOOST_TEST(s.secrets == (std::vector<std::string>{"k_from_a_file_1", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}));
+}
+
 BOOST_AUTO_TEST_CASE(reports_mask_secrets_and_escape_xml) {
   Masker mask({"key with/slash", "abc"});
   BOOST_TEST(mask("a key with/slash b") == "a *** b");

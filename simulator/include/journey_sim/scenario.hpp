@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -153,6 +154,12 @@ struct Scenario {
   std::vector<ValidationExpectation> validation_errors;
   std::vector<std::string> secrets;  // values to mask in reports
 };
+
+// The secret a plugin configuration's section gives under `key`, each way it
+// is given and can be read here, as the plugin reads it: the value, the
+// variable `KEY_env` names, the file `KEY_file` names (trailing newlines
+// dropped). What reports mask, and what signature checks verify under.
+std::vector<std::string> secret_values(const boost::json::object& section, std::string_view key);
 
 // Reads and checks a scenario file. On failure returns nullopt with every
 // error appended. `seed` seeds generated events that give no seed of their own.
