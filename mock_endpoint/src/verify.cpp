@@ -59,10 +59,13 @@ std::optional<RecordedRequest> Verifier::nearest(const RequestPattern& p) const 
 
 std::string Verifier::near_miss(const RequestPattern& p) const {
   const auto best = nearest(p);
-  if (!best) return "";
+  return best ? explain(p, *best) : "";
+}
+
+std::string Verifier::explain(const RequestPattern& p, const RecordedRequest& r) {
   std::vector<std::string> why;
-  const std::size_t misses = p.mismatches(*best, &why);
-  std::string text = "nearest request #" + std::to_string(best->sequence) + " " + best->method + " " + best->target +
+  const std::size_t misses = p.mismatches(r, &why);
+  std::string text = "nearest request #" + std::to_string(r.sequence) + " " + r.method + " " + r.target +
                      " differs in " + std::to_string(misses) + " of " + std::to_string(p.parts()) + " parts:";
   for (const auto& line : why) text += "\n    " + line;
   return text;

@@ -69,10 +69,18 @@ ByRecord by_record(const std::vector<mock::RecordedRequest>& matching) {
 
 bool is_2xx(const mock::RecordedRequest& r) { return r.answered_status >= 200 && r.answered_status < 300; }
 
-std::string statuses(const std::vector<const mock::RecordedRequest*>& requests) {
+// "[503, 200]"
+std::string status_list(const std::vector<int>& statuses) {
   std::string text = "[";
-  for (const auto* r : requests) text += (text.size() > 1 ? ", " : "") + std::to_string(r->answered_status);
+  for (int status : statuses) text += (text.size() > 1 ? ", " : "") + std::to_string(status);
   return text + "]";
+}
+
+std::string statuses(const std::vector<const mock::RecordedRequest*>& requests) {
+  std::vector<int> answered;
+  answered.reserve(requests.size());
+  for (const auto* r : requests) answered.push_back(r->answered_status);
+  return status_list(answered);
 }
 
 bool fail_without_ids(const ByRecord& b, ExpectationResult& r) {
@@ -136,11 +144,7 @@ ExpectationResult check_no_duplicates(const RequestExpectation& x, const std::ve
 }
 
 ExpectationResult check_attempts(const RequestExpectation& x, const std::vector<mock::RecordedRequest>& matching) {
-  std::vector<const mock::RecordedRequest*> none;
-  std::string wanted = "[";
-  for (int status : *x.attempts) wanted += (wanted.size() > 1 ? ", " : "") + std::to_string(status);
-  wanted += "]";
-  ExpectationResult r = result_of("attempts", x, "each record answered " + wanted + " in order");
+  ExpectationResult r = result_of("attempts", x, "each record answered " + status_list(*x.attempts) + " in order");
   const ByRecord b = by_record(matching);
   if (fail_without_ids(b, r)) return r;
   Details details;

@@ -56,15 +56,20 @@ Condition parse_condition(ScenarioReader& r, const json::object& co, const std::
 }
 
 // The list at `where`/conditions, each an object {"field", "op", "value"}.
-std::vector<Condition> parse_conditions(ScenarioReader& r, const json::object& o, const std::string& where) {
+// A list of conditions at `at`, each an object {"field", "op", "value"}.
+std::vector<Condition> parse_condition_list(ScenarioReader& r, const json::array& list, const std::string& at) {
   std::vector<Condition> conditions;
-  if (const auto* list = r.array(o, where, "conditions")) {
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      const std::string item = r.index(where + "/conditions", i);
-      if (const auto* co = r.object((*list)[i], item)) conditions.push_back(parse_condition(r, *co, item));
-    }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item = r.index(at, i);
+    if (const auto* co = r.object(list[i], item)) conditions.push_back(parse_condition(r, *co, item));
   }
   return conditions;
+}
+
+// The list at `where`/conditions, when there is one.
+std::vector<Condition> parse_conditions(ScenarioReader& r, const json::object& o, const std::string& where) {
+  const auto* list = r.array(o, where, "conditions");
+  return list ? parse_condition_list(r, *list, where + "/conditions") : std::vector<Condition>{};
 }
 
 std::optional<Criteria> parse_criteria(ScenarioReader& r, const json::value& v, const std::string& at) {
@@ -111,10 +116,7 @@ void parse_if(const StepContext& c, const json::value& v, const std::string& at,
     c.r.error(at, "must be a condition {\"field\", \"op\", \"value\"} or a non-empty list of them");
     return;
   }
-  for (std::size_t i = 0; i < list->size(); ++i) {
-    const std::string item = c.r.index(at, i);
-    if (const auto* co = c.r.object((*list)[i], item)) step.criteria.conditions.push_back(parse_condition(c.r, *co, item));
-  }
+  step.criteria.conditions = parse_condition_list(c.r, *list, at);
 }
 
 void parse_wait_for(const StepContext& c, const json::value& v, const std::string& at, Step& step) {

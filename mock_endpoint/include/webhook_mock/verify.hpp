@@ -48,6 +48,8 @@ class Verifier {
   std::optional<RecordedRequest> nearest(const RequestPattern& p) const;
   // That request, and why it does not match; "" when none.
   std::string near_miss(const RequestPattern& p) const;
+  // Why `r` (the nearest request) does not match `p`, as near_miss says it.
+  static std::string explain(const RequestPattern& p, const RecordedRequest& r);
 
  private:
   std::size_t count(const RequestPattern& p, std::string* over_budget) const;
